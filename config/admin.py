@@ -1,0 +1,21 @@
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from unfold.sites import UnfoldAdminSite
+
+
+class CRMAdminSite(UnfoldAdminSite):
+    site_title = _("CRM")
+    site_header = _("Customer CRM")
+    index_title = _("Customer CRM")
+
+    def index(self, request, extra_context=None):
+        # Account managers land on their accounts: the navigation lives in the sidebar.
+        return redirect(reverse("admin:crm_account_changelist", current_app=self.name))
+
+    def extra_urls(self):
+        from django.urls import path
+
+        from crm.admin.views import my_day_view
+
+        return [path("my-day/", self.admin_view(my_day_view), name="crm_my_day")]

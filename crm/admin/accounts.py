@@ -1,0 +1,252 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import RelatedDropdownFilter
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
+
+from crm.admin.mixins import RowLevelAccessMixin
+from crm.admin.resources import AccountResource, ContactResource
+from crm.models import (
+    Account,
+    AccountEvent,
+    Commitment,
+    Contact,
+    ContactConsent,
+    Industry,
+    Interaction,
+    LeadSource,
+    Phone,
+)
+from crm.phones import phone_normalize, phone_try_normalize
+from crm.selectors import account_client_card
+from crm.services.accounts import account_create, account_update
+
+
+class WhoseAccountsFilter(admin.SimpleListFilter):
+    """ "My accounts" unless the user asks for more: a manager lands on their own list."""
+
+    title = _("whose")
+    parameter_name = "whose"
+
+    def lookups(self, request, model_admin):
+        choices = [("mine", _("My accounts"))]
+        if request.user.headed_department_ids:
+            choices.append(("department", _("My department")))
+        choices += [("unassigned", _("Unassigned queue")), ("all", _("All I can see"))]
+        return choices
+
+    def value(self):
+        return super().value() or "mine"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "mine":
+                return queryset.filter(manager=request.user)
+            case "department":
+                return queryset.filter(manager__department_id__in=request.user.headed_department_ids)
+            case "unassigned":
+                return queryset.filter(manager__isnull=True)
+        return queryset
+
+
+def _open_commitments(**extra):
+    rows = Commitment.objects.filter(account=OuterRef("pk"), status=Commitment.Status.OPEN, **extra)
+    return Coalesce(
+        Subquery(rows.order_by().values("account").annotate(n=Count("id")).values("n"), output_field=IntegerField()),
+        0,
+    )
+
+
+@admin.register(Account)
+class AccountAdmin(RowLevelAccessMixin, ImportExportModelAdmin, ModelAdmin):
+    resource_classes = [AccountResource]
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    list_display = ["name", "manager", "industry", "status_badge", "open_promises", "last_contact"]
+    list_select_related = ["manager", "industry"]
+    list_filter = [
+        WhoseAccountsFilter,
+        "status",
+        ("industry", RelatedDropdownFilter),
+        ("lead_source", RelatedDropdownFilter),
+        ("manager", RelatedDropdownFilter),
+    ]
+    list_filter_submit = True
+    search_fields = ["name", "legal_name", "=inn"]
+    search_help_text = _("Name, INN or a contact's phone in any format")
+    autocomplete_fields = ["manager", "referred_by", "industry", "lead_source"]
+    show_full_result_count = False
+    list_per_page = 50
+    change_form_before_template = "crm/admin/client_card.html"
+    fieldsets = [
+        (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
+        (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by"]}),
+    ]
+
+    class Media:
+        css = {"all": ["crm/crm.css"]}
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "crm_account_changelist":
+            now = timezone.now()
+            queryset = queryset.annotate(
+                open_commitments_count=_open_commitments(),
+                overdue_commitments_count=_open_commitments(due_at__lt=now),
+                last_interaction_at=Subquery(
+                    Interaction.objects.filter(account=OuterRef("pk"))
+                    .order_by("-occurred_at")
+                    .values("occurred_at")[:1]
+                ),
+            )
+        return queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = phone_try_normalize(search_term)
+        if number:
+            by_phone = Account.objects.filter(contacts__phones__number=number).values("pk")
+            queryset = queryset | self.get_queryset(request).filter(pk__in=by_phone)
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj):
+        return format_html('<span class="crm-badge crm-badge--{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("open promises"))
+    def open_promises(self, obj):
+        if obj.overdue_commitments_count:
+            return format_html(
+                '{} <span class="crm-badge crm-badge--overdue">{} {}</span>',
+                obj.open_commitments_count,
+                obj.overdue_commitments_count,
+                _("overdue"),
+            )
+        return obj.open_commitments_count
+
+    @admin.display(description=_("last contact"), ordering="last_interaction_at")
+    def last_contact(self, obj):
+        return obj.last_interaction_at and timezone.localtime(obj.last_interaction_at).strftime("%Y-%m-%d")
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if change:
+            account_update(account=Account.objects.get(pk=obj.pk), acting_user=request.user, **fields)
+        else:
+            saved = account_create(acting_user=request.user, **form.cleaned_data)
+            obj.pk = saved.pk
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        account = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if account is not None:
+            card = account_client_card(account=account, timeline_page=request.GET.get("timeline", 1))
+            card_url = reverse("admin:crm_account_change", args=[account.pk])
+            extra_context.update(
+                card=card,
+                card_url=card_url,
+                quick_links={
+                    "interaction": f"{reverse('admin:crm_interaction_add')}?account={account.pk}&next={card_url}",
+                    "commitment": f"{reverse('admin:crm_commitment_add')}?account={account.pk}&next={card_url}",
+                    "task": f"{reverse('admin:crm_task_add')}?account={account.pk}&next={card_url}",
+                    "contact": f"{reverse('admin:crm_contact_add')}?account={account.pk}&next={card_url}",
+                },
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class PhoneInlineForm(forms.ModelForm):
+    class Meta:
+        model = Phone
+        fields = ["raw", "kind", "is_primary"]
+
+    def clean_raw(self):
+        normalized = phone_normalize(self.cleaned_data["raw"])
+        self.instance.number, self.instance.extension = normalized.e164, normalized.extension
+        return self.cleaned_data["raw"].strip()
+
+
+class PhoneInline(TabularInline):
+    model = Phone
+    form = PhoneInlineForm
+    extra = 1
+    fields = ["raw", "number", "extension", "kind", "is_primary"]
+    readonly_fields = ["number", "extension"]
+
+
+class ConsentInline(TabularInline):
+    model = ContactConsent
+    extra = 0
+    fields = ["purpose", "channel", "granted", "changed_at", "source"]
+
+
+@admin.register(Contact)
+class ContactAdmin(RowLevelAccessMixin, ImportExportModelAdmin, ModelAdmin):
+    resource_classes = [ContactResource]
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    list_display = ["full_name", "account", "position", "is_decision_maker", "email", "language"]
+    list_select_related = ["account"]
+    list_filter = ["is_decision_maker", "language"]
+    search_fields = ["last_name", "first_name", "email", "account__name"]
+    search_help_text = _("Name, email, account or a phone in any format")
+    autocomplete_fields = ["account"]
+    inlines = [PhoneInline, ConsentInline]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = phone_try_normalize(search_term)
+        if number:
+            queryset = queryset | self.get_queryset(request).filter(phones__number=number)
+            may_have_duplicates = True
+        return queryset, may_have_duplicates
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+
+@admin.register(Industry)
+class IndustryAdmin(ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(LeadSource)
+class LeadSourceAdmin(ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(ModelAdmin):
+    list_display = ["created_at", "account", "type", "acting_user"]
+    list_select_related = ["account", "acting_user"]
+    list_filter = ["type"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(account__in=Account.objects.for_user(request.user).values("pk"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

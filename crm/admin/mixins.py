@@ -1,0 +1,34 @@
+from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from crm.models import Account, Contact
+
+
+class RowLevelAccessMixin:
+    """Every queryset, and every account/contact choice in a form, is limited to what the user may see."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).for_user(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model in (Account, Contact):
+            kwargs["queryset"] = db_field.related_model.objects.for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReturnToNextMixin:
+    """After a quick action from the client card (`?next=<card url>`), go back to the card."""
+
+    def _next_url(self, request):
+        next_url = request.GET.get("next")
+        if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            return next_url
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        next_url = self._next_url(request)
+        if next_url and "_addanother" not in request.POST and "_continue" not in request.POST:
+            self.message_user(request, _("Saved: %(object)s.") % {"object": obj})
+            return HttpResponseRedirect(next_url)
+        return super().response_add(request, obj, post_url_continue)

@@ -1,0 +1,109 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import TabularInline
+from unfold.contrib.filters.admin import RangeDateTimeFilter
+
+from crm.admin.activity import ExportableAdmin
+from crm.admin.mixins import RowLevelAccessMixin
+from crm.models import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
+from crm.services.orders import order_delivery_date_change
+
+
+class OrderForm(forms.ModelForm):
+    delivery_change_reason = forms.CharField(
+        label=_("Why the delivery date moves"),
+        max_length=500,
+        required=False,
+        help_text=_("Required when you change the promised delivery date: the client will ask."),
+    )
+
+    class Meta:
+        model = Order
+        fields = [
+            "account",
+            "number",
+            "status",
+            "amount",
+            "currency",
+            "ordered_at",
+            "promised_delivery_date",
+            "delivered_at",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.instance.pk
+            and "promised_delivery_date" in self.changed_data
+            and not cleaned.get("delivery_change_reason", "").strip()
+        ):
+            self.add_error("delivery_change_reason", _("Say why the delivery date moves: the client will ask."))
+        return cleaned
+
+
+class OrderLineInline(TabularInline):
+    model = OrderLine
+    extra = 0
+    autocomplete_fields = ["product"]
+
+
+class DeliveryDateChangeInline(TabularInline):
+    model = DeliveryDateChange
+    extra = 0
+    fields = ["created_at", "old_date", "new_date", "reason", "acting_user"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(RowLevelAccessMixin, ExportableAdmin):
+    form = OrderForm
+    list_display = [
+        "number",
+        "account",
+        "status",
+        "amount",
+        "currency",
+        "ordered_at",
+        "promised_delivery_date",
+        "delivered_at",
+    ]
+    list_select_related = ["account"]
+    list_filter = ["status", ("ordered_at", RangeDateTimeFilter)]
+    list_filter_submit = True
+    search_fields = ["=number", "account__name"]
+    autocomplete_fields = ["account"]
+    inlines = [OrderLineInline, DeliveryDateChangeInline]
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        if change and "promised_delivery_date" in form.changed_data:
+            new_date = obj.promised_delivery_date
+            obj.promised_delivery_date = form.initial.get("promised_delivery_date")
+            super().save_model(request, obj, form, change)
+            order_delivery_date_change(
+                order=obj,
+                new_date=new_date,
+                acting_user=request.user,
+                reason=form.cleaned_data["delivery_change_reason"],
+            )
+            obj.refresh_from_db()
+            return
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Product)
+class ProductAdmin(ExportableAdmin):
+    list_display = ["name", "sku", "category"]
+    list_select_related = ["category"]
+    list_filter = ["category"]
+    search_fields = ["name", "=sku"]
+
+
+@admin.register(ProductCategory)
+class ProductCategoryAdmin(ExportableAdmin):
+    search_fields = ["name"]

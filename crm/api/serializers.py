@@ -1,0 +1,361 @@
+"""Output serializers describe what the API returns; input serializers validate what a service gets."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from crm.models import (
+    Account,
+    Commitment,
+    Contact,
+    Interaction,
+    Order,
+    OrderLine,
+    Phone,
+    Product,
+    ServiceRequest,
+    Task,
+    User,
+)
+
+
+class VisibleAccountField(serializers.PrimaryKeyRelatedField):
+    """An account id the requesting user may see; any other id is "does not exist"."""
+
+    def get_queryset(self):
+        return Account.objects.for_user(self.context["request"].user)
+
+
+class VisibleContactField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Contact.objects.for_user(self.context["request"].user)
+
+
+class ActiveUserField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return User.objects.filter(is_active=True)
+
+
+# --- Output ----------------------------------------------------------------------------------
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="get_full_name")
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "email",
+            "department",
+            "head",
+            "phone_extension",
+            "sip_uri",
+            "language",
+            "is_active",
+        ]
+
+
+class AccountOutputSerializer(serializers.ModelSerializer):
+    industry = serializers.StringRelatedField()
+    lead_source = serializers.StringRelatedField()
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "legal_name",
+            "inn",
+            "industry",
+            "size",
+            "lead_source",
+            "manager",
+            "status",
+            "referred_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class PhoneOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Phone
+        fields = ["id", "contact", "raw", "number", "extension", "kind", "is_primary"]
+
+
+class ContactOutputSerializer(serializers.ModelSerializer):
+    phones = PhoneOutputSerializer(many=True, read_only=True)
+    addressed_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "first_name",
+            "patronymic",
+            "last_name",
+            "addressed_name",
+            "position",
+            "is_decision_maker",
+            "email",
+            "language",
+            "birthday",
+            "preferred_channel",
+            "phones",
+            "created_at",
+        ]
+
+
+class InteractionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "user",
+            "channel",
+            "direction",
+            "occurred_at",
+            "duration_seconds",
+            "subject",
+            "notes",
+            "outcome",
+            "recording_url",
+            "source",
+            "external_id",
+            "created_at",
+        ]
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.name")
+    category = serializers.CharField(source="product.category.name")
+
+    class Meta:
+        model = OrderLine
+        fields = ["product", "category", "quantity", "unit_price"]
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    lines = OrderLineOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "account",
+            "number",
+            "status",
+            "amount",
+            "currency",
+            "ordered_at",
+            "promised_delivery_date",
+            "delivered_at",
+            "lines",
+        ]
+
+
+class CommitmentOutputSerializer(serializers.ModelSerializer):
+    is_overdue = serializers.BooleanField(read_only=True)
+    kept_on_time = serializers.BooleanField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "owner",
+            "department",
+            "description",
+            "kind",
+            "due_at",
+            "status",
+            "fulfilled_at",
+            "is_overdue",
+            "kept_on_time",
+            "source_interaction",
+            "source_order",
+            "source_service_request",
+            "created_at",
+        ]
+
+
+class TaskOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "assignee",
+            "account",
+            "title",
+            "description",
+            "kind",
+            "priority",
+            "due_at",
+            "status",
+            "completed_at",
+            "created_by",
+            "created_by_rule",
+            "commitment",
+            "created_at",
+        ]
+
+
+class ServiceRequestOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceRequest
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "channel",
+            "subject",
+            "description",
+            "status",
+            "assignee",
+            "created_at",
+            "first_response_due_at",
+            "first_response_at",
+            "resolved_at",
+            "resolved_at_first_contact",
+        ]
+
+
+# --- Input ------------------------------------------------------------------------------------
+
+
+class AccountInputSerializer(serializers.ModelSerializer):
+    manager = ActiveUserField(required=False, allow_null=True)
+    referred_by = VisibleAccountField(required=False, allow_null=True)
+
+    class Meta:
+        model = Account
+        fields = ["name", "legal_name", "inn", "industry", "size", "lead_source", "manager", "status", "referred_by"]
+
+
+class ContactInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=20,
+        help_text="Phone numbers in any format, e.g. “8 (916) 123-45-67” or “+7 495 123-45-67 доб. 12”.",
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "account",
+            "first_name",
+            "patronymic",
+            "last_name",
+            "position",
+            "is_decision_maker",
+            "email",
+            "language",
+            "birthday",
+            "preferred_channel",
+            "phones",
+        ]
+
+
+class PhoneInputSerializer(serializers.ModelSerializer):
+    contact = VisibleContactField()
+
+    class Meta:
+        model = Phone
+        fields = ["contact", "raw", "kind", "is_primary"]
+        validators = []
+
+
+class InteractionInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "account",
+            "contact",
+            "user",
+            "channel",
+            "direction",
+            "occurred_at",
+            "duration_seconds",
+            "subject",
+            "notes",
+            "outcome",
+            "recording_url",
+            "source",
+            "external_id",
+        ]
+        # A repeated external id is not an error: the service returns the first record.
+        validators = []
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    product = serializers.SlugRelatedField(slug_field="sku", queryset=Product.objects.all())
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"))
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
+
+
+class OrderInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    lines = OrderLineInputSerializer(many=True, required=False, max_length=500)
+
+    class Meta:
+        model = Order
+        fields = ["account", "number", "status", "amount", "currency", "ordered_at", "promised_delivery_date", "lines"]
+        extra_kwargs = {"amount": {"min_value": Decimal(0)}}
+
+
+class OrderDeliveryDateChangeInputSerializer(serializers.Serializer):
+    new_date = serializers.DateField()
+    reason = serializers.CharField(max_length=500)
+
+
+class CommitmentInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField(required=False, allow_null=True)
+    contact = VisibleContactField(required=False, allow_null=True)
+    owner = ActiveUserField(required=False, allow_null=True)
+
+    class Meta:
+        model = Commitment
+        fields = ["account", "contact", "owner", "department", "description", "kind", "due_at"]
+
+
+class CommitmentCloseInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[Commitment.Status.KEPT, Commitment.Status.BROKEN, Commitment.Status.CANCELLED]
+    )
+    at = serializers.DateTimeField(required=False)
+
+
+class TaskInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField(required=False, allow_null=True)
+    assignee = ActiveUserField(required=False, allow_null=True)
+
+    class Meta:
+        model = Task
+        fields = ["assignee", "account", "title", "description", "kind", "priority", "due_at"]
+
+
+class ServiceRequestInputSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
+    assignee = ActiveUserField(required=False, allow_null=True)
+    created_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["account", "contact", "channel", "subject", "description", "assignee", "created_at"]
+
+
+class ServiceRequestResolveInputSerializer(serializers.Serializer):
+    resolved_at_first_contact = serializers.BooleanField(default=False)

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "crm"
+    verbose_name = _("CRM")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from crm.services.roles import roles_ensure_groups
+
+        # Groups need the permissions that post_migrate creates, so they are set up after it.
+        post_migrate.connect(lambda sender, **kwargs: roles_ensure_groups(), sender=self, weak=False)

@@ -1,0 +1,264 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.ru import inn as stdnum_inn
+
+from crm.access import account_access_q
+from crm.models.base import Language, TimeStampedModel
+
+
+def validate_inn(value: str) -> None:
+    try:
+        stdnum_inn.validate(value)
+    except StdnumValidationError:
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a valid INN: it must be 10 digits (a company) or 12 digits (a person) "
+                "with correct check digits."
+            ),
+            code="inn_invalid",
+            params={"value": value},
+        ) from None
+
+
+class Industry(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class LeadSource(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AccountQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account_access_q(user))
+
+    def for_manager(self, user):
+        return self.filter(manager=user)
+
+
+class Account(TimeStampedModel):
+    """A client company."""
+
+    class Size(models.TextChoices):
+        MICRO = "micro", _("Micro (up to 15 people)")
+        SMALL = "small", _("Small (16-100)")
+        MEDIUM = "medium", _("Medium (101-250)")
+        LARGE = "large", _("Large (251-1000)")
+        ENTERPRISE = "enterprise", _("Enterprise (1000+)")
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        ACTIVE = "active", _("Active")
+        CHURNED = "churned", _("Churned")
+
+    name = models.CharField(_("name"), max_length=255)
+    legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True, validators=[validate_inn])
+    industry = models.ForeignKey(Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True)
+    size = models.CharField(_("size"), max_length=16, choices=Size, blank=True)
+    lead_source = models.ForeignKey(
+        LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        help_text=_("Leave empty to put the account in the unassigned queue."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_accounts",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PROSPECT)
+    referred_by = models.ForeignKey(
+        "self",
+        verbose_name=_("referred by"),
+        help_text=_("The client who recommended this one."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="referrals",
+    )
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["name", "id"]
+        permissions = [("view_all_accounts", _("Can see every account, whoever manages it"))]
+        indexes = [
+            models.Index(fields=["name", "id"], name="account_name_idx"),
+            models.Index(fields=["manager", "name", "id"], name="account_manager_name_idx"),
+            models.Index(fields=["inn"], name="account_inn_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(referred_by=models.F("id")), name="account_not_self_referred"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AccountEvent(models.Model):
+    """Append-only history of an account: who changed what about it, and why."""
+
+    class Type(models.TextChoices):
+        CREATED = "created", _("Created")
+        IMPORTED = "imported", _("Imported")
+        MANAGER_CHANGED = "manager_changed", _("Manager changed")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(_("type"), max_length=32, choices=Type)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="account_event_account_idx")]
+
+    def __str__(self):
+        return f"{self.get_type_display()} · {self.account_id}"
+
+
+class ContactQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account_access_q(user, prefix="account__"))
+
+
+class Contact(TimeStampedModel):
+    """A person at a client company."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        MESSENGER = "messenger", _("Messenger")
+        SMS = "sms", _("SMS")
+        VIDEO = "video", _("Video call")
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(_("first name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    is_decision_maker = models.BooleanField(_("decision maker"), default=False)
+    email = models.EmailField(_("email"), blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.RUSSIAN)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, blank=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["account", "last_name"], name="contact_account_idx"),
+            models.Index(fields=["email"], name="contact_email_idx"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
+
+    @property
+    def addressed_name(self) -> str:
+        """How we address the person: "Иван Петрович" in Russian, the first name in English."""
+        if self.language == Language.RUSSIAN and self.patronymic:
+            return f"{self.first_name} {self.patronymic}"
+        return self.first_name
+
+
+class ContactConsent(models.Model):
+    """The current consent or opt-out of a contact for one purpose and channel, with its time."""
+
+    class Purpose(models.TextChoices):
+        SURVEYS = "surveys", _("Surveys")
+        MARKETING = "marketing", _("Marketing")
+        SERVICE = "service", _("Service notices")
+
+    class Channel(models.TextChoices):
+        ANY = "any", _("Any channel")
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+        MESSENGER = "messenger", _("Messenger")
+        PHONE = "phone", _("Phone")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel, default=Channel.ANY)
+    granted = models.BooleanField(_("granted"), help_text=_("Unticked means the person opted out."))
+    changed_at = models.DateTimeField(_("changed at"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents and opt-outs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "purpose", "channel"], name="consent_unique_per_purpose_channel"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} / {self.get_channel_display()}"
+
+
+class PhoneQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account_access_q(user, prefix="contact__account__"))
+
+
+class Phone(models.Model):
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        WORK = "work", _("Work")
+        OTHER = "other", _("Other")
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="phones")
+    raw = models.CharField(_("as entered"), max_length=64)
+    number = models.CharField(_("number (E.164)"), max_length=16, db_index=True, editable=False)
+    extension = models.CharField(_("extension"), max_length=16, blank=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.MOBILE)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    objects = PhoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+        ordering = ["-is_primary", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "number", "extension"], name="phone_unique_per_contact"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} ({_('ext.')} {self.extension})" if self.extension else self.number

@@ -1,0 +1,406 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.access import account_access_q
+from crm.models.accounts import Account, Contact
+from crm.models.base import TimeStampedModel
+from crm.models.users import Department
+
+
+class InteractionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account_access_q(user, prefix="account__"))
+
+
+class Interaction(TimeStampedModel):
+    """One contact with a client: a call, an email, a meeting... The client's timeline is made of these."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        MEETING = "meeting", _("Meeting")
+        VIDEO = "video", _("Video call")
+        MESSENGER = "messenger", _("Messenger / chat")
+        SOCIAL = "social", _("Social media")
+        VISIT = "visit", _("Visit")
+        PORTAL = "portal", _("Portal")
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="interactions"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("our side"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel)
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    duration_seconds = models.PositiveIntegerField(_("duration, seconds"), null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    notes = models.TextField(_("notes"), max_length=10_000, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=255, blank=True)
+    recording_url = models.URLField(_("recording link"), max_length=500, blank=True)
+    source = models.CharField(
+        _("source"), max_length=32, blank=True, help_text=_("The system it came from: an import, a telephony provider.")
+    )
+    external_id = models.CharField(_("external id"), max_length=128, blank=True)
+
+    objects = InteractionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["account", "-occurred_at", "-id"], name="interaction_timeline_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="interaction_unique_external_id_per_source",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject or f"{self.get_channel_display()} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if user.is_authenticated and user.sees_all_accounts:
+            return self.all()
+        # Promises between departments have no account: their owner and department see them.
+        departments = [*user.headed_department_ids, *([user.department_id] if user.department_id else [])]
+        return self.filter(
+            (Q(account__isnull=False) & account_access_q(user, prefix="account__"))
+            | Q(owner=user)
+            | Q(account__isnull=True, department_id__in=departments)
+        )
+
+    def open(self):
+        return self.filter(status=Commitment.Status.OPEN)
+
+    def overdue(self, *, now=None):
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+
+class Commitment(TimeStampedModel):
+    """A promise: what we said we would do, for whom, by when, and whether we did."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        DELIVERY = "delivery", _("Delivery")
+        CALL_BACK = "call_back", _("Call back")
+        DOCUMENT = "document", _("Document")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        KEPT = "kept", _("Kept")
+        BROKEN = "broken", _("Broken")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        help_text=_("Leave empty for a promise between departments."),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("to whom"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commitments",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(_("what was promised"), max_length=500)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.OTHER)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.OPEN)
+    fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
+    source_interaction = models.ForeignKey(
+        Interaction,
+        verbose_name=_("from interaction"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source_order = models.ForeignKey(
+        "crm.Order", verbose_name=_("from order"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source_service_request = models.ForeignKey(
+        "crm.ServiceRequest",
+        verbose_name=_("from service request"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("promise")
+        verbose_name_plural = _("promises")
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["account", "status", "due_at"], name="commitment_account_idx"),
+            models.Index(fields=["status", "due_at"], name="commitment_due_idx"),
+            models.Index(fields=["owner", "status", "due_at"], name="commitment_owner_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False) | Q(department__isnull=False),
+                name="commitment_has_owner_or_department",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="kept") | Q(fulfilled_at__isnull=False), name="commitment_kept_has_fulfilled_at"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+    @property
+    def kept_on_time(self) -> bool | None:
+        if self.status != self.Status.KEPT:
+            return None
+        return self.fulfilled_at <= self.due_at
+
+
+class TaskQuerySet(models.QuerySet):
+    def for_user(self, user):
+        if user.is_authenticated and user.sees_all_accounts:
+            return self.all()
+        return self.filter((Q(account__isnull=False) & account_access_q(user, prefix="account__")) | Q(assignee=user))
+
+    def open(self):
+        return self.filter(status=Task.Status.OPEN)
+
+
+class Task(TimeStampedModel):
+    class Kind(models.TextChoices):
+        CALL_BACK = "call_back", _("Call back")
+        FOLLOW_UP = "follow_up", _("Follow up")
+        MEETING = "meeting", _("Meeting")
+        DOCUMENT = "document", _("Prepare a document")
+        OTHER = "other", _("Other")
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+    )
+    title = models.CharField(_("title"), max_length=255)
+    description = models.TextField(_("description"), max_length=10_000, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind, default=Kind.FOLLOW_UP)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority, default=Priority.NORMAL)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.OPEN)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by_rule = models.CharField(
+        _("created by rule"), max_length=64, blank=True, help_text=_("Set when the system created the task.")
+    )
+    commitment = models.ForeignKey(
+        Commitment, verbose_name=_("promise"), on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
+    # A system rule creates at most one task per key, so a retried job cannot create two.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_at", "-priority", "id"]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_at"], name="task_assignee_idx"),
+            models.Index(fields=["account", "status"], name="task_account_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class ServiceRequestQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account_access_q(user, prefix="account__"))
+
+    def unresolved(self):
+        return self.exclude(status__in=[ServiceRequest.Status.RESOLVED, ServiceRequest.Status.CLOSED])
+
+
+class ServiceRequest(TimeStampedModel):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        WEB_FORM = "web_form", _("Web form")
+        SOCIAL = "social", _("Social media")
+        PHONE = "phone", _("Phone")
+        CHAT = "chat", _("Live chat / messenger")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("In progress")
+        WAITING = "waiting", _("Waiting for the client")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="service_requests"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel)
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), max_length=10_000, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="service_requests",
+    )
+    first_response_due_at = models.DateTimeField(_("first response due at"), editable=False)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_at_first_contact = models.BooleanField(_("resolved at first contact"), default=False)
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "status"], name="service_request_account_idx"),
+            models.Index(fields=["status", "first_response_due_at"], name="service_request_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("created_at")),
+                name="service_request_resolved_after_created",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_first_response_overdue(self) -> bool:
+        return self.first_response_at is None and self.first_response_due_at < timezone.now()
+
+
+class ResponseTarget(models.Model):
+    """How fast the first response to a service request must come, per channel (editable data)."""
+
+    channel = models.CharField(_("channel"), max_length=16, unique=True, choices=ServiceRequest.Channel)
+    first_response_minutes = models.PositiveIntegerField(_("first response within, minutes"))
+
+    class Meta:
+        verbose_name = _("response target")
+        verbose_name_plural = _("response targets")
+        ordering = ["first_response_minutes"]
+
+    def __str__(self):
+        return f"{self.channel}: {self.first_response_minutes}"
+
+
+class EquipmentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(account_access_q(user, prefix="account__"))
+
+
+class Equipment(TimeStampedModel):
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="equipment")
+    model_name = models.CharField(_("model"), max_length=200)
+    serial_number = models.CharField(_("serial number"), max_length=100, blank=True)
+    installed_at = models.DateField(_("installed on"), null=True, blank=True)
+    maintenance_interval_days = models.PositiveIntegerField(_("maintenance every, days"), null=True, blank=True)
+    last_maintenance_at = models.DateField(_("last maintenance"), null=True, blank=True)
+    next_maintenance_at = models.DateField(_("next maintenance"), null=True, blank=True, db_index=True)
+
+    objects = EquipmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("equipment")
+        verbose_name_plural = _("equipment")
+        ordering = ["model_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_name", "serial_number"],
+                condition=~Q(serial_number=""),
+                name="equipment_unique_serial_per_model",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.model_name} {self.serial_number}".strip()

@@ -1,0 +1,145 @@
+"""Reads: querysets with their joins already chosen, so pages run a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from crm.models import (
+    Account,
+    Commitment,
+    Contact,
+    DeliveryDateChange,
+    Equipment,
+    Interaction,
+    Order,
+    Phone,
+    ServiceRequest,
+    Task,
+)
+from crm.phones import phone_try_normalize
+
+
+def account_list(*, user) -> QuerySet[Account]:
+    return Account.objects.for_user(user).select_related("manager", "industry", "lead_source")
+
+
+def contact_list(*, user, phone: str | None = None) -> QuerySet[Contact]:
+    contacts = Contact.objects.for_user(user).select_related("account").prefetch_related("phones")
+    if phone is not None:
+        number = phone_try_normalize(phone)
+        contacts = contacts.filter(phones__number=number).distinct() if number else contacts.none()
+    return contacts
+
+
+def interaction_list(*, user) -> QuerySet[Interaction]:
+    return Interaction.objects.for_user(user).select_related("account", "contact", "user")
+
+
+def order_list(*, user) -> QuerySet[Order]:
+    return Order.objects.for_user(user).select_related("account").prefetch_related("lines__product__category")
+
+
+def commitment_list(*, user) -> QuerySet[Commitment]:
+    return Commitment.objects.for_user(user).select_related("account", "contact", "owner", "department")
+
+
+def task_list(*, user) -> QuerySet[Task]:
+    return Task.objects.for_user(user).select_related("account", "assignee")
+
+
+def service_request_list(*, user) -> QuerySet[ServiceRequest]:
+    return ServiceRequest.objects.for_user(user).select_related("account", "contact", "assignee")
+
+
+def account_last_delivery_move(*, account: Account) -> DeliveryDateChange | None:
+    """The latest move of a promised delivery date for this client, if any: the card warns of it."""
+    return (
+        DeliveryDateChange.objects.filter(order__account=account)
+        .select_related("order")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@dataclass
+class ClientCard:
+    account: Account
+    contacts: list[Contact]
+    timeline: Page
+    orders: list[Order]
+    open_commitments: list[Commitment]
+    open_tasks: list[Task]
+    open_service_requests: list[ServiceRequest]
+    equipment: list[Equipment]
+    last_delivery_move: DeliveryDateChange | None
+    now: datetime
+
+
+def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
+    """Everything a manager needs when the client calls, in a fixed number of queries."""
+    contacts = list(
+        account.contacts.prefetch_related(
+            Prefetch("phones", queryset=Phone.objects.order_by("-is_primary", "id"))
+        ).order_by("-is_decision_maker", "last_name", "id")
+    )
+    timeline = Paginator(
+        account.interactions.select_related("contact", "user").order_by("-occurred_at", "-id"),
+        settings.CRM_CLIENT_CARD_TIMELINE_PAGE_SIZE,
+    ).get_page(timeline_page)
+    orders = list(
+        account.orders.prefetch_related(
+            Prefetch("delivery_date_changes", queryset=DeliveryDateChange.objects.order_by("-created_at", "-id"))
+        ).order_by("-ordered_at", "-id")[:recent_orders]
+    )
+    return ClientCard(
+        account=account,
+        contacts=contacts,
+        timeline=timeline,
+        orders=orders,
+        open_commitments=list(account.commitments.open().select_related("owner", "contact").order_by("due_at", "id")),
+        open_tasks=list(account.tasks.open().select_related("assignee").order_by("due_at", "-priority", "id")),
+        open_service_requests=list(
+            account.service_requests.unresolved().select_related("assignee").order_by("first_response_due_at")
+        ),
+        equipment=list(account.equipment.order_by("next_maintenance_at", "id")),
+        last_delivery_move=account_last_delivery_move(account=account),
+        now=timezone.now(),
+    )
+
+
+@dataclass
+class MyDay:
+    tasks_due: list[Task]
+    overdue_commitments: list[Commitment]
+    commitments_due_today: list[Commitment]
+    service_requests_at_risk: list[ServiceRequest]
+    now: datetime
+
+
+def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
+    now = now or timezone.now()
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=0)
+    horizon = now + timedelta(hours=settings.CRM_MY_DAY_DEADLINE_HORIZON_HOURS)
+    mine = Commitment.objects.open().filter(owner=user).select_related("account", "contact")
+    return MyDay(
+        tasks_due=list(
+            Task.objects.open()
+            .filter(assignee=user, due_at__lte=end_of_today)
+            .select_related("account")
+            .order_by("due_at", "-priority")[:limit]
+        ),
+        overdue_commitments=list(mine.filter(due_at__lt=now).order_by("due_at")[:limit]),
+        commitments_due_today=list(mine.filter(due_at__gte=now, due_at__lte=end_of_today).order_by("due_at")[:limit]),
+        service_requests_at_risk=list(
+            ServiceRequest.objects.unresolved()
+            .filter(first_response_at__isnull=True, first_response_due_at__lte=horizon)
+            .filter(Q(assignee=user) | Q(assignee__isnull=True, account__manager=user))
+            .select_related("account")
+            .order_by("first_response_due_at")[:limit]
+        ),
+        now=now,
+    )

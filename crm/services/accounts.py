@@ -1,0 +1,108 @@
+from collections.abc import Sequence
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Account, AccountEvent, Contact, ContactConsent, Phone
+from crm.phones import phone_normalize
+
+_UNSET = object()
+
+
+@transaction.atomic
+def account_create(
+    *, name: str, acting_user=None, manager=None, event_type=AccountEvent.Type.CREATED, **fields
+) -> Account:
+    account = Account(name=name, manager=manager, **fields)
+    account.full_clean()
+    account.save()
+    AccountEvent.objects.create(
+        account=account,
+        type=event_type,
+        acting_user=acting_user,
+        data={"manager_id": manager.pk if manager else None, "status": account.status},
+    )
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, acting_user=None, reason: str = "", **fields) -> Account:
+    """Change an account; a new manager or status is also written to the account's history."""
+    old_manager_id, old_status = account.manager_id, account.status
+    for field, value in fields.items():
+        setattr(account, field, value)
+    account.full_clean()
+    account.save()
+    if account.manager_id != old_manager_id:
+        AccountEvent.objects.create(
+            account=account,
+            type=AccountEvent.Type.MANAGER_CHANGED,
+            acting_user=acting_user,
+            data={"from": old_manager_id, "to": account.manager_id, "reason": reason},
+        )
+    if account.status != old_status:
+        AccountEvent.objects.create(
+            account=account,
+            type=AccountEvent.Type.STATUS_CHANGED,
+            acting_user=acting_user,
+            data={"from": old_status, "to": account.status, "reason": reason},
+        )
+    return account
+
+
+def _phone_build(*, contact: Contact, raw: str, kind: str = Phone.Kind.MOBILE, is_primary: bool = False) -> Phone:
+    normalized = phone_normalize(raw)
+    return Phone(
+        contact=contact,
+        raw=raw.strip(),
+        number=normalized.e164,
+        extension=normalized.extension,
+        kind=kind,
+        is_primary=is_primary,
+    )
+
+
+@transaction.atomic
+def contact_create(
+    *, account: Account, first_name: str, phones: Sequence[str] = (), birthday: date | None = None, **fields
+) -> Contact:
+    contact = Contact(account=account, first_name=first_name, birthday=birthday, **fields)
+    contact.full_clean()
+    errors, built = [], []
+    for index, raw in enumerate(phones):
+        try:
+            built.append(_phone_build(contact=contact, raw=raw, is_primary=index == 0))
+        except ValidationError as error:
+            errors.extend(error.messages)
+    numbers = [(phone.number, phone.extension) for phone in built]
+    if len(set(numbers)) != len(numbers):
+        errors.append(_("The same phone number is listed twice."))
+    if errors:
+        raise ValidationError({"phones": errors})
+    contact.save()
+    Phone.objects.bulk_create(built)
+    return contact
+
+
+@transaction.atomic
+def phone_add(*, contact: Contact, raw: str, kind: str = Phone.Kind.MOBILE, is_primary: bool = False) -> Phone:
+    phone = _phone_build(contact=contact, raw=raw, kind=kind, is_primary=is_primary)
+    phone.full_clean()
+    phone.save()
+    return phone
+
+
+@transaction.atomic
+def contact_consent_set(
+    *, contact: Contact, purpose: str, granted: bool, channel: str = ContactConsent.Channel.ANY, source: str = ""
+) -> ContactConsent:
+    consent, _created = ContactConsent.objects.update_or_create(
+        contact=contact,
+        purpose=purpose,
+        channel=channel,
+        defaults={"granted": granted, "changed_at": timezone.now(), "source": source},
+    )
+    return consent

@@ -1,0 +1,168 @@
+"""Interactions, promises, tasks and service requests: the day-to-day work with a client."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Commitment, Interaction, ResponseTarget, ServiceRequest, Task
+
+COMMITMENT_OVERDUE_RULE = "commitment_overdue"
+
+
+def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tuple[Interaction, bool]:
+    """Record an interaction. With an external id, a retried call returns the first record: (it, False)."""
+    if external_id:
+        existing = Interaction.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    interaction = Interaction(source=source, external_id=external_id, **fields)
+    if interaction.contact_id and interaction.contact.account_id != interaction.account_id:
+        raise ValidationError({"contact": _("This person works at another account.")})
+    interaction.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            interaction.save()
+    except IntegrityError:
+        # Two deliveries of the same event raced: the other one won, return its record.
+        existing = Interaction.objects.filter(source=source, external_id=external_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    return interaction, True
+
+
+@transaction.atomic
+def commitment_create(*, description: str, due_at: datetime, created_by=None, **fields) -> Commitment:
+    commitment = Commitment(description=description, due_at=due_at, created_by=created_by, **fields)
+    if commitment.owner_id is None and commitment.department_id is None:
+        commitment.owner = created_by
+    commitment.full_clean()
+    commitment.save()
+    return commitment
+
+
+@transaction.atomic
+def commitment_close(*, commitment: Commitment, status: str, at: datetime | None = None) -> Commitment:
+    """Mark a promise kept, broken or cancelled. Closing twice to the same status is a no-op."""
+    if status not in (Commitment.Status.KEPT, Commitment.Status.BROKEN, Commitment.Status.CANCELLED):
+        raise ValidationError({"status": _("A promise can be closed as kept, broken or cancelled.")})
+    if commitment.status == status:
+        return commitment
+    if commitment.status != Commitment.Status.OPEN:
+        raise ValidationError(
+            {
+                "status": _("This promise is already closed as “%(status)s”.")
+                % {"status": commitment.get_status_display()}
+            }
+        )
+    commitment.status = status
+    commitment.fulfilled_at = (at or timezone.now()) if status == Commitment.Status.KEPT else None
+    commitment.save(update_fields=["status", "fulfilled_at", "updated_at"])
+    return commitment
+
+
+def commitments_overdue_remind(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Give each overdue open promise's owner one follow-up task. Safe to run any number of times."""
+    now = now or timezone.now()
+    overdue = (
+        Commitment.objects.overdue(now=now)
+        .filter(owner__isnull=False)
+        .filter(~Exists(Task.objects.filter(commitment=OuterRef("pk"), created_by_rule=COMMITMENT_OVERDUE_RULE)))
+        .order_by("due_at")
+        .values("id", "owner_id", "account_id", "description")[:batch_size]
+    )
+    tasks = [
+        Task(
+            assignee_id=row["owner_id"],
+            account_id=row["account_id"],
+            commitment_id=row["id"],
+            title=(_("Overdue promise: %(description)s") % {"description": row["description"]})[:255],
+            kind=Task.Kind.FOLLOW_UP,
+            priority=Task.Priority.HIGH,
+            due_at=now,
+            created_by_rule=COMMITMENT_OVERDUE_RULE,
+            idempotency_key=f"{COMMITMENT_OVERDUE_RULE}:{row['id']}",
+        )
+        for row in overdue
+    ]
+    created = Task.objects.bulk_create(tasks, ignore_conflicts=True)
+    return len(created)
+
+
+@transaction.atomic
+def task_create(*, title: str, created_by=None, **fields) -> Task:
+    task = Task(title=title, created_by=created_by, **fields)
+    if task.assignee_id is None:
+        task.assignee = created_by
+    task.full_clean()
+    task.save()
+    return task
+
+
+@transaction.atomic
+def task_complete(*, task: Task, at: datetime | None = None) -> Task:
+    if task.status == Task.Status.DONE:
+        return task
+    task.status, task.completed_at = Task.Status.DONE, at or timezone.now()
+    task.save(update_fields=["status", "completed_at", "updated_at"])
+    return task
+
+
+def service_request_first_response_due(*, channel: str, created_at: datetime) -> datetime:
+    target = ResponseTarget.objects.filter(channel=channel).values_list("first_response_minutes", flat=True).first()
+    if target is None:
+        raise ValidationError(
+            {
+                "channel": _("No response target is set for the channel “%(channel)s”: add one under Response targets.")
+                % {"channel": channel}
+            }
+        )
+    return created_at + timedelta(minutes=target)
+
+
+@transaction.atomic
+def service_request_create(*, account, channel: str, subject: str, created_at: datetime | None = None, **fields):
+    created_at = created_at or timezone.now()
+    request = ServiceRequest(
+        account=account,
+        channel=channel,
+        subject=subject,
+        created_at=created_at,
+        first_response_due_at=service_request_first_response_due(channel=channel, created_at=created_at),
+        **fields,
+    )
+    if request.contact_id and request.contact.account_id != account.pk:
+        raise ValidationError({"contact": _("This person works at another account.")})
+    request.full_clean()
+    request.save()
+    return request
+
+
+@transaction.atomic
+def service_request_respond(*, service_request: ServiceRequest, at: datetime | None = None) -> ServiceRequest:
+    if service_request.first_response_at is None:
+        service_request.first_response_at = at or timezone.now()
+        if service_request.status == ServiceRequest.Status.NEW:
+            service_request.status = ServiceRequest.Status.IN_PROGRESS
+        service_request.save(update_fields=["first_response_at", "status", "updated_at"])
+    return service_request
+
+
+@transaction.atomic
+def service_request_resolve(
+    *, service_request: ServiceRequest, at_first_contact: bool = False, at: datetime | None = None
+) -> ServiceRequest:
+    if service_request.resolved_at is not None:
+        return service_request
+    at = at or timezone.now()
+    service_request.first_response_at = service_request.first_response_at or at
+    service_request.resolved_at = at
+    service_request.resolved_at_first_contact = at_first_contact
+    service_request.status = ServiceRequest.Status.RESOLVED
+    service_request.full_clean()
+    service_request.save()
+    return service_request

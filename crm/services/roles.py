@@ -1,0 +1,48 @@
+"""The built-in groups. Run after every migrate, so new models' permissions are granted too."""
+
+from django.contrib.auth.models import Group, Permission
+
+ACCOUNT_MANAGERS = "Account managers"
+HEADS = "Heads of department"
+
+_WORK_MODELS = [
+    "account",
+    "contact",
+    "phone",
+    "contactconsent",
+    "interaction",
+    "commitment",
+    "task",
+    "servicerequest",
+    "order",
+    "orderline",
+    "equipment",
+]
+_REFERENCE_MODELS = [
+    "industry",
+    "leadsource",
+    "product",
+    "productcategory",
+    "responsetarget",
+    "accountevent",
+    "deliverydatechange",
+    "department",
+    "user",
+]
+
+
+def _codenames(*, heads: bool) -> set[str]:
+    codenames = {f"{action}_{model}" for model in _WORK_MODELS for action in ("view", "add", "change")}
+    codenames |= {f"view_{model}" for model in _REFERENCE_MODELS}
+    # Phones and consents are edited inline on a contact, which needs delete to remove a row.
+    codenames |= {"delete_phone", "delete_contactconsent", "delete_orderline"}
+    if heads:
+        codenames |= {"delete_task", "delete_commitment", "delete_interaction"}
+    return codenames
+
+
+def roles_ensure_groups() -> None:
+    for name, heads in ((ACCOUNT_MANAGERS, False), (HEADS, True)):
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(content_type__app_label="crm", codename__in=_codenames(heads=heads))
+        group.permissions.set(permissions)
