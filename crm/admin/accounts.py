@@ -35,6 +35,10 @@ class WhoseAccountsFilter(admin.SimpleListFilter):
     title = _("whose")
     parameter_name = "whose"
 
+    def __init__(self, request, params, model, model_admin):
+        self.manages_accounts = request.user.managed_accounts.exists()
+        super().__init__(request, params, model, model_admin)
+
     def lookups(self, request, model_admin):
         choices = [("mine", _("My accounts"))]
         if request.user.headed_department_ids:
@@ -43,7 +47,10 @@ class WhoseAccountsFilter(admin.SimpleListFilter):
         return choices
 
     def value(self):
-        return super().value() or "mine"
+        # People who manage no accounts themselves (a head of CX, an admin) start from all they can see.
+        if super().value():
+            return super().value()
+        return "mine" if self.manages_accounts else "all"
 
     def choices(self, changelist):
         for lookup, title in self.lookup_choices:

@@ -31,6 +31,10 @@ def exception_handler(exc, context):
         general = fields.pop("non_field_errors", None) or fields.pop("__all__", None)
         if general:
             message = " ".join(general)
+        elif len(fields) == 1:
+            field, messages = next(iter(fields.items()))
+            first = messages[0] if isinstance(messages, list) and messages else messages
+            message = f"{field}: {first}" if isinstance(first, str) else _("%(field)s is not valid.") % {"field": field}
         else:
             message = _("Some fields are not valid: %(fields)s.") % {"fields": ", ".join(fields)}
         if general and fields:

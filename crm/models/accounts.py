@@ -7,6 +7,7 @@ from stdnum.ru import inn as stdnum_inn
 
 from crm.access import account_access_q
 from crm.models.base import Language, TimeStampedModel
+from crm.phones import phone_format_display
 
 
 def validate_inn(value: str) -> None:
@@ -187,7 +188,12 @@ class Contact(TimeStampedModel):
 
     @property
     def full_name(self) -> str:
-        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
+        """Russian order ("Сидоров Иван Петрович") for Russian speakers, "John Smith" for English ones."""
+        if self.language == Language.RUSSIAN:
+            parts = (self.last_name, self.first_name, self.patronymic)
+        else:
+            parts = (self.first_name, self.last_name)
+        return " ".join(part for part in parts if part)
 
     @property
     def addressed_name(self) -> str:
@@ -261,4 +267,9 @@ class Phone(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.number} ({_('ext.')} {self.extension})" if self.extension else self.number
+        return self.display
+
+    @property
+    def display(self) -> str:
+        number = phone_format_display(self.number) if self.number else self.raw
+        return f"{number} ({_('ext.')} {self.extension})" if self.extension else number

@@ -1,0 +1,397 @@
+"""Deterministic demo data, written with bulk inserts.
+
+Account i of seed S is always the same company (its own random generator), identified by a
+valid INN derived from (S, i): running again creates only the accounts that are missing, so
+nothing is duplicated and `--accounts 500` after `--accounts 300` adds 200.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from stdnum.ru import inn as stdnum_inn
+
+from crm.demo import data
+from crm.models import (
+    Account,
+    AccountEvent,
+    Commitment,
+    Contact,
+    DeliveryDateChange,
+    Department,
+    Equipment,
+    Industry,
+    Interaction,
+    LeadSource,
+    Order,
+    OrderLine,
+    Phone,
+    Product,
+    ProductCategory,
+    ResponseTarget,
+    ServiceRequest,
+    Task,
+    User,
+)
+from crm.phones import phone_normalize
+from crm.services.roles import ACCOUNT_MANAGERS, HEADS, roles_ensure_groups
+
+DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105  (demo data only; printed by make run)
+
+
+@dataclass
+class SeedResult:
+    created: int = 0
+    existing: int = 0
+    counts: dict = field(default_factory=dict)
+
+
+def demo_inn(*, seed: int, index: int) -> str:
+    body = f"{77 + seed % 20:02d}{(seed * 1_000_003 + index) % 10_000_000:07d}"
+    return body + stdnum_inn.calc_company_check_digit(body)
+
+
+def _reference_data():
+    roles_ensure_groups()
+    industries = [Industry.objects.get_or_create(name=name)[0] for name in data.INDUSTRIES]
+    sources = [LeadSource.objects.get_or_create(name=name)[0] for name in data.LEAD_SOURCES]
+    products = []
+    for category_index, (category_name, names) in enumerate(data.CATEGORIES.items()):
+        category = ProductCategory.objects.get_or_create(name=category_name)[0]
+        for product_index, name in enumerate(names):
+            sku = f"DEMO-{category_index:02d}-{product_index:02d}"
+            products.append(Product.objects.get_or_create(sku=sku, defaults={"name": name, "category": category})[0])
+    departments = {name: Department.objects.get_or_create(name=name)[0] for name in data.DEPARTMENT_HEADS}
+    managers = []
+    groups = {name: Group.objects.get(name=name) for name in (ACCOUNT_MANAGERS, HEADS)}
+    for username, first, last, department in data.MANAGERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "is_staff": True,
+                "department": departments[department],
+                "email": f"{username}@crm.example",
+                "language": "en" if username == "smith" else "ru",
+                "phone_extension": str(100 + len(managers)),
+            },
+        )
+        if created:
+            user.set_password(DEMO_MANAGER_PASSWORD)
+            user.save(update_fields=["password"])
+        is_head = data.DEPARTMENT_HEADS[department] == username
+        user.groups.add(groups[HEADS if is_head else ACCOUNT_MANAGERS])
+        if is_head and departments[department].head_id != user.pk:
+            Department.objects.filter(pk=departments[department].pk).update(head=user)
+        managers.append(user)
+    targets = dict(ResponseTarget.objects.values_list("channel", "first_response_minutes"))
+    return industries, sources, products, managers, targets
+
+
+def _phone_formats(rng: random.Random) -> str:
+    code = rng.choice(["916", "903", "925", "985", "912", "495", "499", "343", "812"])
+    a, b, c = rng.randint(100, 999), rng.randint(10, 99), rng.randint(10, 99)
+    formats = [
+        f"+7 {code} {a}-{b}-{c}",
+        f"8 ({code}) {a}-{b}-{c}",
+        f"8{code}{a}{b}{c}",
+        f"7{code}{a}{b}{c}",
+        f"{code}{a}{b}{c}",
+        f"+7 ({code}) {a} {b} {c} доб. {rng.randint(10, 999)}",
+        f"8-{code}-{a}-{b}-{c}",
+    ]
+    return rng.choice(formats)
+
+
+def demo_seed(*, accounts: int, seed: int = 1, chunk_size: int = 500, progress: Callable[[int], None] | None = None):
+    industries, sources, products, managers, targets = _reference_data()
+    inns = [demo_inn(seed=seed, index=index) for index in range(accounts)]
+    existing: set[str] = set()
+    for start in range(0, len(inns), 5000):
+        existing.update(Account.objects.filter(inn__in=inns[start : start + 5000]).values_list("inn", flat=True))
+    todo = [index for index, inn in enumerate(inns) if inn not in existing]
+    result = SeedResult(existing=len(existing))
+    if progress and existing:
+        progress(len(existing))
+    now = timezone.now()
+    for start in range(0, len(todo), chunk_size):
+        batch = todo[start : start + chunk_size]
+        with transaction.atomic():
+            _seed_batch(batch, seed, inns, now, industries, sources, products, managers, targets, result)
+        result.created += len(batch)
+        if progress:
+            progress(len(batch))
+    return result
+
+
+def _seed_batch(batch, seed, inns, now, industries, sources, products, managers, targets, result):
+    rngs = {index: random.Random(f"{seed}-{index}") for index in batch}  # noqa: S311
+    english = {index: rngs[index].random() < 0.2 for index in batch}
+    account_objs = []
+    for index in batch:
+        rng = rngs[index]
+        if english[index]:
+            name = rng.choice(data.EN_FORMS).format(rng.choice(data.EN_COMPANY_WORDS))
+        else:
+            name = rng.choice(data.RU_FORMS).format(rng.choice(data.RU_COMPANY_WORDS))
+        status = rng.choices(["active", "prospect", "churned"], [70, 20, 10])[0]
+        account_objs.append(
+            Account(
+                name=f"{name} #{index + 1}",
+                legal_name=name,
+                inn=inns[index],
+                industry=rng.choice(industries),
+                size=rng.choice(Account.Size.values),
+                lead_source=rng.choice(sources),
+                manager=None if rng.random() < 0.08 else rng.choice(managers),
+                status=status,
+                created_at=now - timedelta(days=rng.randint(60, 900)),
+            )
+        )
+    Account.objects.bulk_create(account_objs)
+    by_index = dict(zip(batch, account_objs, strict=True))
+    referred = []
+    for position, index in enumerate(batch[1:], start=1):
+        if rngs[index].random() < 0.06:
+            account = by_index[index]
+            account.referred_by = account_objs[rngs[index].randrange(position)]
+            referred.append(account)
+    Account.objects.bulk_update(referred, ["referred_by"])
+    AccountEvent.objects.bulk_create(
+        AccountEvent(account=a, type=AccountEvent.Type.CREATED, data={"source": "seed_demo"}) for a in account_objs
+    )
+
+    contacts = []
+    for index in batch:
+        rng, account = rngs[index], by_index[index]
+        for number in range(rng.choices([1, 2, 3, 4], [30, 40, 20, 10])[0]):
+            if english[index]:
+                first, patronymic, last = rng.choice(data.EN_FIRST), "", rng.choice(data.EN_LAST)
+                position, language = rng.choice(data.EN_POSITIONS), "en"
+            else:
+                female = rng.random() < 0.45
+                first = rng.choice(data.RU_FEMALE if female else data.RU_MALE)
+                root = rng.choice(data.RU_PATRONYMIC_ROOTS)
+                patronymic = (
+                    root + ("овна" if female else "ович")
+                    if not root.endswith("е")
+                    else (root[:-1] + ("евна" if female else "евич"))
+                )
+                last = rng.choice(data.RU_LAST) + ("а" if female else "")
+                position, language = rng.choice(data.RU_POSITIONS), "ru"
+            contacts.append(
+                Contact(
+                    account=account,
+                    first_name=first,
+                    patronymic=patronymic,
+                    last_name=last,
+                    position=position,
+                    is_decision_maker=number == 0,
+                    language=language,
+                    email=f"contact{number}.{account.inn}@example.{'com' if language == 'en' else 'ru'}",
+                    birthday=(now - timedelta(days=rng.randint(25 * 365, 60 * 365))).date()
+                    if rng.random() < 0.6
+                    else None,
+                    preferred_channel=rng.choice(Contact.Channel.values),
+                    created_at=account.created_at,
+                )
+            )
+    Contact.objects.bulk_create(contacts)
+    contacts_by_account: dict[int, list[Contact]] = {}
+    for contact in contacts:
+        contacts_by_account.setdefault(contact.account_id, []).append(contact)
+
+    phones = []
+    for contact in contacts:
+        rng = random.Random(f"{seed}-phone-{contact.email}")  # noqa: S311
+        seen = set()
+        for number in range(rng.choices([1, 2], [60, 40])[0]):
+            raw = _phone_formats(rng)
+            normalized = phone_normalize(raw)
+            if (normalized.e164, normalized.extension) in seen:
+                continue
+            seen.add((normalized.e164, normalized.extension))
+            phones.append(
+                Phone(
+                    contact=contact,
+                    raw=raw,
+                    number=normalized.e164,
+                    extension=normalized.extension,
+                    kind=Phone.Kind.MOBILE if number == 0 else Phone.Kind.WORK,
+                    is_primary=number == 0,
+                )
+            )
+    Phone.objects.bulk_create(phones)
+
+    interactions, orders, commitments, tasks, requests, equipment = [], [], [], [], [], []
+    order_plan = []
+    for index in batch:
+        rng, account = rngs[index], by_index[index]
+        people = contacts_by_account[account.pk]
+        subjects = data.SUBJECTS_EN if english[index] else data.SUBJECTS_RU
+        for _ in range(rng.randint(3, 18)):
+            interactions.append(
+                Interaction(
+                    account=account,
+                    contact=rng.choice(people),
+                    user=account.manager,
+                    channel=rng.choice(Interaction.Channel.values),
+                    direction=rng.choice(Interaction.Direction.values),
+                    occurred_at=now - timedelta(minutes=rng.randint(30, 730 * 24 * 60)),
+                    duration_seconds=rng.randint(30, 1800),
+                    subject=rng.choice(subjects),
+                    outcome=rng.choice(data.OUTCOMES_RU),
+                    notes="",
+                    source="seed_demo",
+                )
+            )
+        order_count = 0 if account.status == "prospect" else rng.choices([1, 2, 3, 4, 5], [30, 30, 20, 12, 8])[0]
+        for number in range(order_count):
+            ordered_at = now - timedelta(days=rng.randint(1, 700))
+            promised = (ordered_at + timedelta(days=rng.randint(7, 45))).date()
+            delivered = promised <= now.date() and rng.random() < 0.9
+            delivered_at = (
+                (
+                    timezone.make_aware(timezone.datetime.combine(promised, timezone.datetime.min.time()))
+                    + timedelta(days=rng.choice([-2, -1, 0, 0, 0, 1, 3]), hours=12)
+                )
+                if delivered
+                else None
+            )
+            order = Order(
+                account=account,
+                number=f"D{seed}-{index + 1:07d}-{number + 1}",
+                status=Order.Status.DELIVERED
+                if delivered
+                else rng.choice([Order.Status.CONFIRMED, Order.Status.IN_PRODUCTION, Order.Status.SHIPPED]),
+                amount=Decimal(0),
+                currency="RUB",
+                ordered_at=ordered_at,
+                promised_delivery_date=promised,
+                delivered_at=delivered_at,
+                created_at=ordered_at,
+            )
+            orders.append(order)
+            lines = [
+                (rng.choice(products), Decimal(rng.randint(1, 20)), Decimal(rng.randint(500, 250_000)))
+                for _ in range(rng.randint(1, 3))
+            ]
+            order.amount = sum(quantity * price for _, quantity, price in lines)
+            moves = rng.choices([0, 1, 2], [80, 15, 5])[0]
+            order_plan.append((order, lines, moves, rng.random()))
+        for _ in range(rng.choices([0, 1, 2, 3], [20, 40, 25, 15])[0]):
+            due_at = now + timedelta(hours=rng.randint(-24 * 120, 24 * 14))
+            roll = rng.random()
+            if due_at > now:
+                status, fulfilled = Commitment.Status.OPEN, None
+            elif roll < 0.7:
+                status = Commitment.Status.KEPT
+                fulfilled = due_at - timedelta(hours=rng.randint(-30, 48))
+            elif roll < 0.85:
+                status, fulfilled = Commitment.Status.BROKEN, None
+            else:
+                status, fulfilled = Commitment.Status.OPEN, None
+            commitments.append(
+                Commitment(
+                    account=account,
+                    contact=rng.choice(people),
+                    owner=account.manager or managers[0],
+                    description=rng.choice(data.PROMISES_RU),
+                    kind=rng.choice(Commitment.Kind.values),
+                    due_at=due_at,
+                    status=status,
+                    fulfilled_at=fulfilled,
+                    created_at=due_at - timedelta(days=rng.randint(1, 10)),
+                )
+            )
+        if account.manager and rng.random() < 0.5:
+            tasks.append(
+                Task(
+                    assignee=account.manager,
+                    account=account,
+                    title=rng.choice(["Позвонить", "Follow up", "Отправить КП"]) + f" — {people[0].first_name}",
+                    kind=Task.Kind.FOLLOW_UP,
+                    priority=rng.choice(Task.Priority.values),
+                    due_at=now + timedelta(hours=rng.randint(-48, 72)),
+                )
+            )
+        for _ in range(rng.choices([0, 1, 2], [55, 35, 10])[0]):
+            channel = rng.choice(ServiceRequest.Channel.values)
+            created_at = now - timedelta(minutes=rng.randint(5, 200 * 24 * 60))
+            responded = rng.random() < 0.85
+            first_response_at = created_at + timedelta(minutes=rng.randint(1, 2 * targets.get(channel, 60)))
+            resolved_at = (
+                first_response_at + timedelta(hours=rng.randint(0, 96)) if responded and rng.random() < 0.8 else None
+            )
+            requests.append(
+                ServiceRequest(
+                    account=account,
+                    contact=rng.choice(people),
+                    channel=channel,
+                    subject=rng.choice(subjects),
+                    created_at=created_at,
+                    first_response_due_at=created_at + timedelta(minutes=targets.get(channel, 60)),
+                    first_response_at=first_response_at if responded else None,
+                    resolved_at=resolved_at,
+                    resolved_at_first_contact=bool(resolved_at) and rng.random() < 0.7,
+                    status=ServiceRequest.Status.RESOLVED
+                    if resolved_at
+                    else ServiceRequest.Status.IN_PROGRESS
+                    if responded
+                    else ServiceRequest.Status.NEW,
+                    assignee=account.manager,
+                )
+            )
+        if rng.random() < 0.3:
+            installed = (now - timedelta(days=rng.randint(100, 900))).date()
+            last = installed + timedelta(days=rng.randint(0, 90))
+            equipment.append(
+                Equipment(
+                    account=account,
+                    model_name=rng.choice(["ТВ-320", "ФС-85", "Compressor K-12", "Линия упаковки УЛ-3"]),
+                    serial_number=f"SN-{account.inn}-{rng.randint(1000, 9999)}",
+                    installed_at=installed,
+                    maintenance_interval_days=180,
+                    last_maintenance_at=last,
+                    next_maintenance_at=last + timedelta(days=180),
+                )
+            )
+
+    Interaction.objects.bulk_create(interactions, batch_size=2000)
+    Order.objects.bulk_create(orders, batch_size=2000)
+    lines, changes = [], []
+    for order, order_lines, moves, roll in order_plan:
+        lines += [
+            OrderLine(order=order, product=product, quantity=quantity, unit_price=price)
+            for product, quantity, price in order_lines
+        ]
+        current = order.promised_delivery_date
+        for move in range(moves):
+            earlier = current - timedelta(days=3 + move * 2)
+            changes.append(
+                DeliveryDateChange(
+                    order=order, old_date=earlier, new_date=current, reason=data.DELAY_REASONS_RU[int(roll * 5)]
+                )
+            )
+            current = earlier
+    OrderLine.objects.bulk_create(lines, batch_size=2000)
+    DeliveryDateChange.objects.bulk_create(changes, batch_size=2000)
+    Commitment.objects.bulk_create(commitments, batch_size=2000)
+    Task.objects.bulk_create(tasks, batch_size=2000)
+    ServiceRequest.objects.bulk_create(requests, batch_size=2000)
+    Equipment.objects.bulk_create(equipment, batch_size=2000)
+    for name, rows in (
+        ("contacts", contacts),
+        ("phones", phones),
+        ("interactions", interactions),
+        ("orders", orders),
+        ("promises", commitments),
+        ("service requests", requests),
+    ):
+        result.counts[name] = result.counts.get(name, 0) + len(rows)
