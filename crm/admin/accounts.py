@@ -12,7 +12,7 @@ from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
 from crm.admin.mixins import RowLevelAccessMixin
-from crm.admin.resources import AccountResource, ContactResource
+from crm.admin.resources import AccountResource, ContactResource, ImportKeepsGoodRowsMixin
 from crm.models import (
     Account,
     AccountEvent,
@@ -80,7 +80,7 @@ def _open_commitments(**extra):
 
 
 @admin.register(Account)
-class AccountAdmin(RowLevelAccessMixin, ImportExportModelAdmin, ModelAdmin):
+class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportModelAdmin, ModelAdmin):
     resource_classes = [AccountResource]
     import_form_class = ImportForm
     export_form_class = ExportForm
@@ -203,7 +203,7 @@ class ConsentInline(TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(RowLevelAccessMixin, ImportExportModelAdmin, ModelAdmin):
+class ContactAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportModelAdmin, ModelAdmin):
     resource_classes = [ContactResource]
     import_form_class = ImportForm
     export_form_class = ExportForm

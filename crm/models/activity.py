@@ -85,7 +85,9 @@ class Interaction(TimeStampedModel):
 
 class CommitmentQuerySet(models.QuerySet):
     def for_user(self, user):
-        if user.is_authenticated and user.sees_all_accounts:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_all_accounts:
             return self.all()
         # Promises between departments have no account: their owner and department see them.
         departments = [*user.headed_department_ids, *([user.department_id] if user.department_id else [])]
@@ -211,7 +213,9 @@ class Commitment(TimeStampedModel):
 
 class TaskQuerySet(models.QuerySet):
     def for_user(self, user):
-        if user.is_authenticated and user.sees_all_accounts:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_all_accounts:
             return self.all()
         return self.filter((Q(account__isnull=False) & account_access_q(user, prefix="account__")) | Q(assignee=user))
 
