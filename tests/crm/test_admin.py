@@ -293,7 +293,8 @@ def test_contact_import_normalises_phones_and_reports_bad_rows(client, manager):
     account = AccountFactory(manager=manager, inn="7707083893")
     csv = (
         "account,last_name,first_name,patronymic,position,is_decision_maker,email,language,birthday,phones\n"
-        "7707083893,Сидоров,Иван,Петрович,Директор,1,ivan@example.ru,ru,1980-05-17,8 916 123 45 67; +7 495 123-45-67 доб. 5\n"
+        "7707083893,Сидоров,Иван,Петрович,Директор,1,ivan@example.ru,ru,1980-05-17,"
+        "8 916 123 45 67; +7 495 123-45-67 доб. 5\n"
         "7707083893,Петров,Пётр,,,0,,ru,,123\n"
         "Нет такой,Смит,John,,,0,,en,,\n"
     )
