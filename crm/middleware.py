@@ -1,15 +1,17 @@
 from django.utils import translation
 
 
-class UserLanguageMiddleware:
+def user_language_activate(request, user) -> None:
     """A signed-in user's preferred language wins over the browser's Accept-Language."""
+    if user is not None and user.is_authenticated and user.language:
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = user.language
 
+
+class UserLanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.language:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
+        user_language_activate(request, getattr(request, "user", None))
         return self.get_response(request)

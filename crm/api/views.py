@@ -16,6 +16,7 @@ from crm.filters import (
     ServiceRequestFilter,
     TaskFilter,
 )
+from crm.middleware import user_language_activate
 from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, ServiceRequest, Task, User
 from crm.services import accounts as account_services
 from crm.services import activity as activity_services
@@ -49,6 +50,11 @@ class CRMViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     selector = None
     output_serializer_class = None
     input_serializer_class = None
+
+    def perform_authentication(self, request):
+        super().perform_authentication(request)
+        # Token users are only known here, after the middleware: answer in their language too.
+        user_language_activate(request, request.user)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular only wants the model
