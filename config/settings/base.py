@@ -161,7 +161,6 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # --- Domain settings ----------------------------------------------------------------------------
 CRM_PHONE_DEFAULT_REGION = env.str("CRM_PHONE_DEFAULT_REGION", default="RU")
-CRM_DEFAULT_CURRENCY = env.str("CRM_DEFAULT_CURRENCY", default="RUB")
 CRM_CLIENT_CARD_TIMELINE_PAGE_SIZE = 20
 CRM_MY_DAY_DEADLINE_HORIZON_HOURS = 4
 

@@ -1,0 +1,86 @@
+"""Server-side timings at scale, in-process through Django's full stack (middleware, auth, view, rendering).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/measure.py
+
+Network and the HTTP server are left out on purpose: this measures what our code costs.
+"""
+
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ["DEBUG"] = "false"
+
+import django
+
+django.setup()
+
+from django.db import connection, reset_queries  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from crm.models import Account, ApiToken, Phone, User  # noqa: E402
+from crm.services.tokens import api_token_issue  # noqa: E402
+
+
+def timed(label, client, urls, **headers):
+    durations, queries = [], set()
+    for url in urls[:20]:  # warm-up: connections, caches, template loading
+        client.get(url, **headers)
+    for url in urls:
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.get(url, **headers)
+            durations.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            sys.exit(f"{url} answered {response.status_code}")
+        queries.add(len(captured))
+        reset_queries()
+    durations.sort()
+    p50 = statistics.median(durations)
+    p99 = durations[min(len(durations) - 1, int(len(durations) * 0.99))]
+    print(f"| {label} | {len(urls)} | {p50:.1f} | {p99:.1f} | {', '.join(map(str, sorted(queries)))} |", flush=True)
+
+
+def main():
+    rng = random.Random(1)
+    accounts = Account.objects.count()
+    manager = User.objects.get(username="bench07")
+    superuser, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
+    ApiToken.objects.filter(name="bench").delete()
+    _token, raw = api_token_issue(user=superuser, name="bench", scopes=["contacts:read"])
+    max_phone = Phone.objects.order_by("-id").values_list("id", flat=True).first()
+    print(f"Accounts: {accounts:,}; phones: {max_phone:,}; database: {connection.vendor}\n")
+    print("| what | requests | p50, ms | p99, ms | queries per request |")
+    print("|---|---|---|---|---|")
+
+    api = Client()
+    formats = ["8 9{n:09d}", "+7 9{n:09d}", "9{n:09d}", "79{n:09d}"]
+    lookups = [
+        f"/api/v1/contacts/?phone={rng.choice(formats).format(n=rng.randrange(1, max_phone) + 100_000_000)}"
+        for _ in range(2000)
+    ]
+    timed("phone lookup, API (token)", api, lookups, HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    admin = Client()
+    admin.force_login(manager)
+    own = list(Account.objects.filter(manager=manager).values_list("id", flat=True)[:5000])
+    timed("account list, manager (own ~20k)", admin, ["/admin/crm/account/"] * 200)
+    timed("client card, manager", admin, [f"/admin/crm/account/{rng.choice(own)}/change/" for _ in range(300)])
+    admin.force_login(superuser)
+    timed("account list, superuser (all 1M)", admin, ["/admin/crm/account/?whose=all"] * 100)
+    timed("account list, superuser, page 500", admin, ["/admin/crm/account/?whose=all&p=500"] * 50)
+    timed(
+        "client card, superuser",
+        admin,
+        [f"/admin/crm/account/{rng.randrange(1, accounts)}/change/" for _ in range(300)],
+    )
+
+
+if __name__ == "__main__":
+    main()
