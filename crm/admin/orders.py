@@ -43,9 +43,23 @@ class OrderForm(forms.ModelForm):
 
 
 class OrderLineInline(TabularInline):
+    """Lines come with the order (API, import); shown read-only, which also spares a query per row."""
+
     model = OrderLine
     extra = 0
-    autocomplete_fields = ["product"]
+    fields = ["product", "category", "quantity", "unit_price"]
+    readonly_fields = fields
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product__category")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("category"))
+    def category(self, line):
+        return line.product.category
 
 
 class DeliveryDateChangeInline(TabularInline):
@@ -57,6 +71,9 @@ class DeliveryDateChangeInline(TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("acting_user")
 
 
 @admin.register(Order)

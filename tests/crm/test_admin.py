@@ -39,6 +39,7 @@ def _populate(account, size):
 
 
 def _queries(client, url):
+    client.get(url)  # warm the per-process caches (content types, permissions) before counting
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -322,3 +323,28 @@ def test_contact_import_normalises_phones_and_reports_bad_rows(client, manager):
         ("+74951234567", "5"),
         ("+79161234567", ""),
     ]
+
+
+@pytest.mark.parametrize("kind", ["contact", "order"])
+def test_change_pages_with_inlines_run_the_same_number_of_queries_whatever_the_rows(client, manager, account, kind):
+    from crm.models import OrderLine, Product, ProductCategory
+
+    client.force_login(manager)
+    category = ProductCategory.objects.create(name="Станки")
+    products = [Product.objects.create(name=f"Станок {n}", sku=f"S-{n}", category=category) for n in range(12)]
+
+    def page(rows):
+        if kind == "contact":
+            contact = ContactFactory(account=account)
+            for n in range(rows):
+                PhoneFactory(contact=contact, number=f"+7916000{rows:02d}{n:02d}")
+            return reverse("admin:crm_contact_change", args=[contact.pk])
+        order = OrderFactory(account=account)
+        for n in range(rows):
+            OrderLine.objects.create(order=order, product=products[n], quantity=1, unit_price=10)
+            order_delivery_date_change(
+                order=order, new_date=order.promised_delivery_date + timedelta(days=n + 1), reason=f"Перенос {n}"
+            )
+        return reverse("admin:crm_order_change", args=[order.pk])
+
+    assert _queries(client, page(1)) == _queries(client, page(10))
