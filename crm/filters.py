@@ -1,4 +1,5 @@
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
@@ -6,17 +7,24 @@ from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, 
 from crm.phones import phone_normalize
 
 
-def _filter_by_phone(queryset, field: str, value: str):
-    from django.core.exceptions import ValidationError as DjangoValidationError
-
+def _phone_or_400(value: str, *, param: str) -> str:
     try:
-        number = phone_normalize(value).e164
+        return phone_normalize(value).e164
     except DjangoValidationError as error:
-        raise ValidationError({"phone": error.messages}) from None
-    return queryset.filter(**{field: number}).distinct()
+        raise ValidationError({param: error.messages}) from None
 
 
-class AccountFilter(django_filters.FilterSet):
+class FilterSet(django_filters.FilterSet):
+    """django-filter rebuilds the same form class on every request; build it once per FilterSet class."""
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+
+class AccountFilter(FilterSet):
     phone = django_filters.CharFilter(method="filter_phone", label=_("Phone of any contact, in any format"))
 
     class Meta:
@@ -24,10 +32,11 @@ class AccountFilter(django_filters.FilterSet):
         fields = ["manager", "industry", "status", "lead_source", "size", "inn", "referred_by"]
 
     def filter_phone(self, queryset, name, value):
-        return _filter_by_phone(queryset, "contacts__phones__number", value)
+        phones = Phone.objects.filter(number=_phone_or_400(value, param=name))
+        return queryset.filter(pk__in=phones.values("contact__account_id"))
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(FilterSet):
     phone = django_filters.CharFilter(method="filter_phone", label=_("Phone in any format"))
 
     class Meta:
@@ -35,10 +44,11 @@ class ContactFilter(django_filters.FilterSet):
         fields = ["account", "email", "is_decision_maker", "language"]
 
     def filter_phone(self, queryset, name, value):
-        return _filter_by_phone(queryset, "phones__number", value)
+        # Numbers with an extension count too: a PBX reports the office line without it.
+        return queryset.filter(phones__number=_phone_or_400(value, param=name)).distinct()
 
 
-class PhoneFilter(django_filters.FilterSet):
+class PhoneFilter(FilterSet):
     number = django_filters.CharFilter(method="filter_number", label=_("Number in any format"))
 
     class Meta:
@@ -46,10 +56,10 @@ class PhoneFilter(django_filters.FilterSet):
         fields = ["contact", "kind"]
 
     def filter_number(self, queryset, name, value):
-        return _filter_by_phone(queryset, "number", value)
+        return queryset.filter(number=_phone_or_400(value, param=name))
 
 
-class InteractionFilter(django_filters.FilterSet):
+class InteractionFilter(FilterSet):
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
@@ -58,7 +68,7 @@ class InteractionFilter(django_filters.FilterSet):
         fields = ["account", "contact", "user", "channel", "direction", "source", "external_id"]
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(FilterSet):
     ordered_after = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
     ordered_before = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
 
@@ -67,7 +77,7 @@ class OrderFilter(django_filters.FilterSet):
         fields = ["account", "status", "number", "currency"]
 
 
-class CommitmentFilter(django_filters.FilterSet):
+class CommitmentFilter(FilterSet):
     due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
 
@@ -76,7 +86,7 @@ class CommitmentFilter(django_filters.FilterSet):
         fields = ["account", "owner", "department", "status", "kind"]
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(FilterSet):
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
 
     class Meta:
@@ -84,7 +94,7 @@ class TaskFilter(django_filters.FilterSet):
         fields = ["account", "assignee", "status", "kind", "priority"]
 
 
-class ServiceRequestFilter(django_filters.FilterSet):
+class ServiceRequestFilter(FilterSet):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:

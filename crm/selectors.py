@@ -28,7 +28,7 @@ def account_list(*, user) -> QuerySet[Account]:
 
 
 def contact_list(*, user, phone: str | None = None) -> QuerySet[Contact]:
-    contacts = Contact.objects.for_user(user).select_related("account").prefetch_related("phones")
+    contacts = Contact.objects.for_user(user).prefetch_related("phones")
     if phone is not None:
         number = phone_try_normalize(phone)
         contacts = contacts.filter(phones__number=number).distinct() if number else contacts.none()

@@ -109,7 +109,8 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
         css = {"all": ["crm/crm.css"]}
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # The client card shows these; without the join each one is a query of its own, when set.
+        queryset = super().get_queryset(request).select_related("manager", "industry", "lead_source", "referred_by")
         if request.resolver_match and request.resolver_match.url_name == "crm_account_changelist":
             now = timezone.now()
             queryset = queryset.annotate(

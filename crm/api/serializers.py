@@ -80,34 +80,33 @@ class AccountOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class PhoneOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Phone
-        fields = ["id", "contact", "raw", "number", "extension", "kind", "is_primary"]
+class PhoneOutputSerializer(serializers.Serializer):
+    # Declared, not introspected from the model: contacts and phones are on the telephony lookup's hot path,
+    # and building ModelSerializer fields costs more than the database round trips there.
+    id = serializers.IntegerField(read_only=True)
+    contact = serializers.IntegerField(source="contact_id", read_only=True)
+    raw = serializers.CharField(read_only=True)
+    number = serializers.CharField(read_only=True, help_text="E.164")
+    extension = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(choices=Phone.Kind.choices, read_only=True)
+    is_primary = serializers.BooleanField(read_only=True)
 
 
-class ContactOutputSerializer(serializers.ModelSerializer):
-    phones = PhoneOutputSerializer(many=True, read_only=True)
+class ContactOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    account = serializers.IntegerField(source="account_id", read_only=True)
+    first_name = serializers.CharField(read_only=True)
+    patronymic = serializers.CharField(read_only=True)
+    last_name = serializers.CharField(read_only=True)
     addressed_name = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = Contact
-        fields = [
-            "id",
-            "account",
-            "first_name",
-            "patronymic",
-            "last_name",
-            "addressed_name",
-            "position",
-            "is_decision_maker",
-            "email",
-            "language",
-            "birthday",
-            "preferred_channel",
-            "phones",
-            "created_at",
-        ]
+    position = serializers.CharField(read_only=True)
+    is_decision_maker = serializers.BooleanField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    language = serializers.ChoiceField(choices=Contact._meta.get_field("language").choices, read_only=True)
+    birthday = serializers.DateField(read_only=True, allow_null=True)
+    preferred_channel = serializers.ChoiceField(choices=Contact.Channel.choices, read_only=True, allow_blank=True)
+    phones = PhoneOutputSerializer(many=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
 
 
 class InteractionOutputSerializer(serializers.ModelSerializer):

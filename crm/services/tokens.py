@@ -61,11 +61,15 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     if len(parts) != 3 or parts[0] != "crm":
         return None
     _crm, prefix, secret = parts
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
-    if token is None or not hmac.compare_digest(token.token_hash, _hash(secret)):
+    try:
+        # get() on the unique prefix: no ORDER BY to compile on every API request.
+        token = ApiToken.objects.select_related("user").get(prefix=prefix)
+    except ApiToken.DoesNotExist:
+        return None
+    if not hmac.compare_digest(token.token_hash, _hash(secret)):
         return None
     now = timezone.now()
-    if (token.expires_at and token.expires_at <= now) or not token.user.is_active:
+    if token.revoked_at or (token.expires_at and token.expires_at <= now) or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_PRECISION:
         # Written at most once a minute, so a busy integration does not write on every request.

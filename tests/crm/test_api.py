@@ -295,3 +295,13 @@ def test_an_unknown_api_url_is_a_json_404(manager_api):
 
     assert response.status_code == 404
     assert _error(response)["code"] == "not_found"
+
+
+def test_a_contact_reached_through_an_extension_is_found_by_the_main_number(manager_api, account):
+    contact = ContactFactory(account=account)
+    PhoneFactory(contact=contact, raw="+7 495 123-45-67 доб. 12", number="+74951234567", extension="12")
+    PhoneFactory(contact=contact, raw="+7 495 123-45-67 доб. 13", number="+74951234567", extension="13")
+
+    response = manager_api.get("/api/v1/contacts/", {"phone": "8 495 123-45-67"})
+
+    assert [row["id"] for row in response.json()["results"]] == [contact.pk]
