@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import account_access_q
@@ -81,8 +82,6 @@ class Order(TimeStampedModel):
 
     @property
     def is_delivery_late(self) -> bool:
-        from django.utils import timezone
-
         if not self.promised_delivery_date:
             return False
         delivered_on = timezone.localdate(self.delivered_at) if self.delivered_at else timezone.localdate()
