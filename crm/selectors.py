@@ -20,19 +20,14 @@ from crm.models import (
     ServiceRequest,
     Task,
 )
-from crm.phones import phone_try_normalize
 
 
 def account_list(*, user) -> QuerySet[Account]:
     return Account.objects.for_user(user).select_related("manager", "industry", "lead_source")
 
 
-def contact_list(*, user, phone: str | None = None) -> QuerySet[Contact]:
-    contacts = Contact.objects.for_user(user).prefetch_related("phones")
-    if phone is not None:
-        number = phone_try_normalize(phone)
-        contacts = contacts.filter(phones__number=number).distinct() if number else contacts.none()
-    return contacts
+def contact_list(*, user) -> QuerySet[Contact]:
+    return Contact.objects.for_user(user).prefetch_related("phones")
 
 
 def interaction_list(*, user) -> QuerySet[Interaction]:

@@ -11,6 +11,7 @@ from import_export import fields, resources, widgets
 
 from crm.models import Account, AccountEvent, Contact, Industry, LeadSource, Phone, User
 from crm.phones import phone_normalize
+from crm.services.accounts import account_event_record
 
 
 class _NamedWidget(widgets.ForeignKeyWidget):
@@ -110,11 +111,12 @@ class AccountResource(_UserScopedResource):
 
     def after_save_instance(self, instance, row, **kwargs):
         if not kwargs.get("dry_run") and not instance.events.exists():
-            AccountEvent.objects.create(
+            account_event_record(
                 account=instance,
                 type=AccountEvent.Type.IMPORTED,
                 acting_user=self.user,
-                data={"manager_id": instance.manager_id, "status": instance.status},
+                manager_id=instance.manager_id,
+                status=instance.status,
             )
 
 

@@ -9,21 +9,23 @@ from django.utils.translation import gettext as _
 from crm.models import Account, AccountEvent, Contact, ContactConsent, Phone
 from crm.phones import phone_normalize
 
-_UNSET = object()
+
+def account_event_record(*, account: Account, type: str, acting_user=None, **data) -> AccountEvent:
+    """Append one row to the account's history: what happened, who did it, and the details."""
+    return AccountEvent.objects.create(account=account, type=type, acting_user=acting_user, data=data)
 
 
 @transaction.atomic
-def account_create(
-    *, name: str, acting_user=None, manager=None, event_type=AccountEvent.Type.CREATED, **fields
-) -> Account:
+def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Account:
     account = Account(name=name, manager=manager, **fields)
     account.full_clean()
     account.save()
-    AccountEvent.objects.create(
+    account_event_record(
         account=account,
-        type=event_type,
+        type=AccountEvent.Type.CREATED,
         acting_user=acting_user,
-        data={"manager_id": manager.pk if manager else None, "status": account.status},
+        manager_id=account.manager_id,
+        status=account.status,
     )
     return account
 
@@ -37,18 +39,18 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
     account.full_clean()
     account.save()
     if account.manager_id != old_manager_id:
-        AccountEvent.objects.create(
+        account_event_record(
             account=account,
             type=AccountEvent.Type.MANAGER_CHANGED,
             acting_user=acting_user,
-            data={"from": old_manager_id, "to": account.manager_id, "reason": reason},
+            **{"from": old_manager_id, "to": account.manager_id, "reason": reason},
         )
     if account.status != old_status:
-        AccountEvent.objects.create(
+        account_event_record(
             account=account,
             type=AccountEvent.Type.STATUS_CHANGED,
             acting_user=acting_user,
-            data={"from": old_status, "to": account.status, "reason": reason},
+            **{"from": old_status, "to": account.status, "reason": reason},
         )
     return account
 
