@@ -4,11 +4,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crm.api.errors import json_not_found, json_server_error
+from crm.views import tracked_link_view, unsubscribe_view
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
+    path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
+    path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

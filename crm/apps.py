@@ -9,7 +9,9 @@ class CrmConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from crm.schedules import schedules_install
         from crm.services.roles import roles_ensure_groups
 
         # Groups need the permissions that post_migrate creates, so they are set up after it.
         post_migrate.connect(lambda sender, **kwargs: roles_ensure_groups(), sender=self, weak=False)
+        post_migrate.connect(schedules_install, sender=self, weak=False)

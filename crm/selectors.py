@@ -16,6 +16,7 @@ from crm.models import (
     Equipment,
     Interaction,
     Order,
+    OutboundMessage,
     Phone,
     ServiceRequest,
     Task,
@@ -71,6 +72,7 @@ class ClientCard:
     open_service_requests: list[ServiceRequest]
     equipment: list[Equipment]
     last_delivery_move: DeliveryDateChange | None
+    messages: list[OutboundMessage]
     now: datetime
 
 
@@ -102,6 +104,11 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         ),
         equipment=list(account.equipment.order_by("next_maintenance_at", "id")),
         last_delivery_move=account_last_delivery_move(account=account),
+        messages=list(
+            account.messages.select_related("contact", "recipient_user").order_by("-created_at", "-id")[
+                : settings.CRM_CLIENT_CARD_MESSAGES
+            ]
+        ),
         now=timezone.now(),
     )
 

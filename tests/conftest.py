@@ -85,3 +85,101 @@ def token_client():
         return client
 
     return make
+
+
+class SMTPRecorder:
+    """An aiosmtpd handler that keeps what it receives and can refuse chosen recipients."""
+
+    def __init__(self):
+        self.messages = []  # email.message.Message, in arrival order
+        self.refuse = {}  # address -> "550 No such user" (or a 4xx for a transient refusal)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on localhost, and Django's SMTP backend pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    recorder = SMTPRecorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    recorder.controller = controller
+    yield recorder
+    controller.stop()
+
+
+class FakeHTTPService:
+    """A real HTTP server on localhost standing in for an outside API (Telegram, an SMS gateway).
+
+    Tests queue the answers (status, JSON or bytes, headers) and read back the requests it got.
+    """
+
+    def __init__(self):
+        self.requests = []  # (method, path, headers, body bytes)
+        self.answers = []  # consumed in order; when empty, 200 {"ok": true}
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def answer(self, status=200, body=None, headers=None):
+        self.answers.append((status, body if body is not None else {"ok": True}, headers or {}))
+
+
+@pytest.fixture
+def http_service():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    service = FakeHTTPService()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            service.requests.append(("POST", self.path, dict(self.headers), body))
+            status, answer, headers = service.answers.pop(0) if service.answers else (200, {"ok": True}, {})
+            payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    service.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=service.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield service
+    service.server.shutdown()
+    service.server.server_close()

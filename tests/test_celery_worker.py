@@ -18,7 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Task
-from crm.tasks import commitments_overdue_remind_task
+from crm.tasks import promises_remind_task
 from tests.crm.factories import CommitmentFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,8 +88,8 @@ def _wait_for(condition, timeout=60):
 def test_a_real_worker_turns_an_overdue_promise_into_one_task_even_when_the_job_runs_twice(account, worker):
     overdue = CommitmentFactory(account=account, due_at=timezone.now() - timedelta(hours=2))
 
-    commitments_overdue_remind_task.apply_async(queue=worker.queue)
-    commitments_overdue_remind_task.apply_async(queue=worker.queue)
+    promises_remind_task.apply_async(queue=worker.queue)
+    promises_remind_task.apply_async(queue=worker.queue)
 
     assert _wait_for(lambda: worker.succeeded() == 2), "the worker did not run both jobs"
     assert Task.objects.filter(commitment=overdue).count() == 1

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "import_export",
+    "django_celery_beat",
     "crm",
     "surveys",
     "journeys",
@@ -128,13 +129,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "commitments-overdue-remind": {
-        "task": "crm.commitments_overdue_remind",
-        "schedule": 300.0,
-    },
-}
+# Schedules live in the database (django-celery-beat), editable in the admin; crm/schedules.py installs
+# the defaults after migrate, and never overwrites a schedule someone changed.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Email ------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -164,7 +161,32 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- Domain settings ----------------------------------------------------------------------------
 CRM_PHONE_DEFAULT_REGION = env.str("CRM_PHONE_DEFAULT_REGION", default="RU")
 CRM_CLIENT_CARD_TIMELINE_PAGE_SIZE = 20
+CRM_CLIENT_CARD_MESSAGES = 20
 CRM_MY_DAY_DEADLINE_HORIZON_HOURS = 4
+
+# --- Outreach (issue 3): the outbox, its channels and rules -------------------------------------------
+# Links in messages (unsubscribe, tracked proposals) must be absolute: the address clients reach us at.
+CRM_PUBLIC_BASE_URL = env.str("CRM_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+CRM_EMAIL_MESSAGE_ID_DOMAIN = env.str("CRM_EMAIL_MESSAGE_ID_DOMAIN", default="crm.localhost")
+CRM_TELEGRAM_BOT_TOKEN = env.str("CRM_TELEGRAM_BOT_TOKEN", default="")
+CRM_TELEGRAM_API_URL = env.str("CRM_TELEGRAM_API_URL", default="https://api.telegram.org")
+CRM_OUTREACH_WEBHOOK_URL = env.str("CRM_OUTREACH_WEBHOOK_URL", default="")
+CRM_OUTREACH_WEBHOOK_SECRET = env.str("CRM_OUTREACH_WEBHOOK_SECRET", default="")
+# Clients get messages only between these hours (start, end) of their account's time zone...
+CRM_OUTREACH_SENDING_HOURS = tuple(env.list("CRM_OUTREACH_SENDING_HOURS", cast=int, default=[9, 20]))
+# ...and not on Saturdays and Sundays.
+CRM_OUTREACH_QUIET_WEEKENDS = env.bool("CRM_OUTREACH_QUIET_WEEKENDS", default=True)
+# At most N messages of a purpose to one person in D days: {purpose: (N, D)}. Service notices are not capped.
+CRM_OUTREACH_FREQUENCY_CAPS = {"marketing": (1, 7), "greetings": (2, 7), "surveys": (2, 30)}
+CRM_UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env.int("CRM_UNSUBSCRIBE_LINK_MAX_AGE_DAYS", default=365)
+CRM_OUTBOX_BATCH_SIZE = env.int("CRM_OUTBOX_BATCH_SIZE", default=200)
+CRM_OUTBOX_MAX_ATTEMPTS = env.int("CRM_OUTBOX_MAX_ATTEMPTS", default=6)
+CRM_OUTBOX_RETRY_BASE_SECONDS = env.int("CRM_OUTBOX_RETRY_BASE_SECONDS", default=60)
+# A message claimed this long ago and still "sending" belonged to a sender that died: queue it again.
+CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES = env.int("CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES", default=15)
+CRM_MAINTENANCE_REMINDER_DAYS = env.int("CRM_MAINTENANCE_REMINDER_DAYS", default=30)
+CRM_DELIVERY_AT_RISK_DAYS = env.int("CRM_DELIVERY_AT_RISK_DAYS", default=3)
+CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -244,6 +266,41 @@ UNFOLD = {
                         "title": _("Orders"),
                         "icon": "local_shipping",
                         "link": reverse_lazy("admin:crm_order_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Outreach"),
+                "items": [
+                    {
+                        "title": _("Outbox"),
+                        "icon": "outbox",
+                        "link": reverse_lazy("admin:crm_outboundmessage_changelist"),
+                    },
+                    {
+                        "title": _("Tracked proposals"),
+                        "icon": "ads_click",
+                        "link": reverse_lazy("admin:crm_trackedlink_changelist"),
+                    },
+                    {
+                        "title": _("Campaigns"),
+                        "icon": "campaign",
+                        "link": reverse_lazy("admin:crm_campaign_changelist"),
+                    },
+                    {
+                        "title": _("Message templates"),
+                        "icon": "edit_note",
+                        "link": reverse_lazy("admin:crm_messagetemplate_changelist"),
+                    },
+                    {
+                        "title": _("Professional holidays"),
+                        "icon": "celebration",
+                        "link": reverse_lazy("admin:crm_professionalholiday_changelist"),
+                    },
+                    {
+                        "title": _("Schedules"),
+                        "icon": "schedule",
+                        "link": reverse_lazy("admin:django_celery_beat_periodictask_changelist"),
                     },
                 ],
             },

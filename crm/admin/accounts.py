@@ -102,7 +102,8 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     change_form_before_template = "crm/admin/client_card.html"
     fieldsets = [
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
-        (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by"]}),
+        (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type"]}),
+        (_("Messages"), {"fields": ["time_zone", "weekly_order_updates"]}),
     ]
 
     class Media:

@@ -191,7 +191,7 @@ class EquipmentAdmin(RowLevelAccessMixin, ExportableAdmin):
     list_display = ["model_name", "serial_number", "account", "last_maintenance_at", "next_maintenance_at"]
     list_select_related = ["account"]
     search_fields = ["model_name", "serial_number", "account__name"]
-    autocomplete_fields = ["account"]
+    autocomplete_fields = ["account", "responsible_contact"]
 
 
 @admin.register(ResponseTarget)

@@ -29,7 +29,10 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     autocomplete_fields = ["department", "head"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        (_("Work"), {"fields": ["patronymic", "department", "head", "phone_extension", "sip_uri", "language"]}),
+        (
+            _("Work"),
+            {"fields": ["patronymic", "department", "head", "phone_extension", "sip_uri", "language", "signature"]},
+        ),
     ]
 
 

@@ -1,6 +1,7 @@
 from crm.models.accounts import (
     Account,
     AccountEvent,
+    BehaviourType,
     Contact,
     ContactConsent,
     Industry,
@@ -18,6 +19,15 @@ from crm.models.activity import (
 )
 from crm.models.base import Language, TimeStampedModel
 from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
+from crm.models.outreach import (
+    Campaign,
+    MessageChannel,
+    MessageKind,
+    MessageTemplate,
+    OutboundMessage,
+    ProfessionalHoliday,
+    TrackedLink,
+)
 from crm.models.tokens import ApiToken
 from crm.models.users import Department, User
 
@@ -25,6 +35,8 @@ __all__ = [
     "Account",
     "AccountEvent",
     "ApiToken",
+    "BehaviourType",
+    "Campaign",
     "Commitment",
     "Contact",
     "ContactConsent",
@@ -35,15 +47,21 @@ __all__ = [
     "Interaction",
     "Language",
     "LeadSource",
+    "MessageChannel",
+    "MessageKind",
+    "MessageTemplate",
     "Order",
     "OrderLine",
+    "OutboundMessage",
     "Phone",
     "Product",
     "ProductCategory",
+    "ProfessionalHoliday",
     "ResponseTarget",
     "ServiceRequest",
     "Task",
     "TimeStampedModel",
+    "TrackedLink",
     "User",
     "validate_inn",
 ]

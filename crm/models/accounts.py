@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -22,6 +24,24 @@ def validate_inn(value: str) -> None:
             code="inn_invalid",
             params={"value": value},
         ) from None
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a time zone: use a name such as Europe/Moscow or Asia/Yekaterinburg."),
+            code="time_zone_invalid",
+            params={"value": value},
+        )
+
+
+class BehaviourType(models.IntegerChoices):
+    """DOMAIN §5: two axes, emotional and confident, give four types."""
+
+    EMOTIONAL_CONFIDENT = 1, _("1 · emotional, confident")
+    UNEMOTIONAL_CONFIDENT = 2, _("2 · unemotional, confident")
+    UNEMOTIONAL_UNCONFIDENT = 3, _("3 · unemotional, unconfident")
+    EMOTIONAL_UNCONFIDENT = 4, _("4 · emotional, unconfident")
 
 
 class Industry(models.Model):
@@ -98,6 +118,19 @@ class Account(TimeStampedModel):
         blank=True,
         related_name="referrals",
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="Europe/Moscow",
+        validators=[validate_time_zone],
+        help_text=_("Messages to this client's people respect quiet hours and weekends in this zone."),
+    )
+    behaviour_type = models.PositiveSmallIntegerField(_("behaviour type"), choices=BehaviourType, null=True, blank=True)
+    weekly_order_updates = models.BooleanField(
+        _("weekly order updates"),
+        default=False,
+        help_text=_("Confirm every week that a long order is on track (always done for behaviour type 3)."),
+    )
 
     objects = AccountQuerySet.as_manager()
 
@@ -171,6 +204,12 @@ class Contact(TimeStampedModel):
     language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.RUSSIAN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, blank=True)
+    telegram_chat_id = models.CharField(
+        _("Telegram chat id"),
+        max_length=32,
+        blank=True,
+        help_text=_("Filled when the person starts a chat with our Telegram bot; messenger messages go there."),
+    )
 
     objects = ContactQuerySet.as_manager()
 
@@ -210,6 +249,7 @@ class ContactConsent(models.Model):
         SURVEYS = "surveys", _("Surveys")
         MARKETING = "marketing", _("Marketing")
         SERVICE = "service", _("Service notices")
+        GREETINGS = "greetings", _("Greetings")
 
     class Channel(models.TextChoices):
         ANY = "any", _("Any channel")

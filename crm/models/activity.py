@@ -391,6 +391,15 @@ class Equipment(TimeStampedModel):
     maintenance_interval_days = models.PositiveIntegerField(_("maintenance every, days"), null=True, blank=True)
     last_maintenance_at = models.DateField(_("last maintenance"), null=True, blank=True)
     next_maintenance_at = models.DateField(_("next maintenance"), null=True, blank=True, db_index=True)
+    responsible_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("responsible person"),
+        help_text=_("Gets the maintenance reminders. Empty: the account's decision maker."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = EquipmentQuerySet.as_manager()
 

@@ -64,6 +64,11 @@ class Order(TimeStampedModel):
     ordered_at = models.DateTimeField(_("ordered at"))
     promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    extra_confirmation = models.BooleanField(
+        _("confirm the date again"),
+        default=False,
+        help_text=_("Set when the client's previous delivery was moved: confirm this one's date with them."),
+    )
 
     objects = OrderQuerySet.as_manager()
 

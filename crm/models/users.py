@@ -51,6 +51,9 @@ class User(AbstractUser):
     phone_extension = models.CharField(_("telephony extension"), max_length=16, blank=True)
     sip_uri = models.CharField(_("softphone / SIP identity"), max_length=255, blank=True)
     language = models.CharField(_("preferred language"), max_length=2, choices=Language, default=Language.RUSSIAN)
+    signature = models.TextField(
+        _("signature"), max_length=1000, blank=True, help_text=_("Ends every message sent to your clients.")
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -63,6 +66,10 @@ class User(AbstractUser):
     def headed_department_ids(self) -> list[int]:
         """Departments this user heads: cached for the request, since every queryset asks."""
         return list(self.headed_departments.values_list("id", flat=True))
+
+    @property
+    def signature_text(self) -> str:
+        return self.signature or "\n".join(filter(None, [self.get_full_name() or self.username, self.email]))
 
     @property
     def sees_all_accounts(self) -> bool:

@@ -1,19 +1,36 @@
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import DeliveryDateChange, Order, OrderLine
+from crm.models import DeliveryDateChange, Order, OrderLine, Task
 
 
 @transaction.atomic
 def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) -> Order:
     """Create an order; `lines` are dicts of product, quantity and unit_price."""
     order = Order(account=account, number=number, **fields)
+    # The client's previous order was moved: this one's date gets confirmed with them again.
+    previous = account.orders.order_by("-ordered_at", "-id").first()
+    order.extra_confirmation = bool(previous and previous.delivery_date_changes.filter(old_date__isnull=False).exists())
     order.full_clean()
     order.save()
+    if order.extra_confirmation:
+        Task.objects.create(
+            assignee=account.manager,
+            account=account,
+            title=(
+                _("Confirm the delivery date of order %(number)s: the last delivery was moved") % {"number": number}
+            )[:255],
+            kind=Task.Kind.CALL_BACK,
+            priority=Task.Priority.HIGH,
+            due_at=timezone.now() + timedelta(days=1),
+            created_by_rule="extra_confirmation",
+            idempotency_key=f"extra-confirmation:{order.id}",
+        )
     built = [OrderLine(order=order, **line) for line in lines]
     for line in built:
         line.full_clean(exclude=["order"])
@@ -29,13 +46,19 @@ def order_delivery_date_change(*, order: Order, new_date: date, reason: str, act
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.promised_delivery_date == new_date:
         return order
+    old_date = order.promised_delivery_date
     DeliveryDateChange.objects.create(
         order=order,
-        old_date=order.promised_delivery_date,
+        old_date=old_date,
         new_date=new_date,
         reason=reason.strip(),
         acting_user=acting_user,
     )
     order.promised_delivery_date = new_date
     order.save(update_fields=["promised_delivery_date", "updated_at"])
+    if old_date is not None:
+        # Warn the client now rather than at the next scheduled run.
+        from crm.services.outreach import enqueue_after_commit
+
+        enqueue_after_commit("deliveries_task")
     return order

@@ -17,6 +17,7 @@ _WORK_MODELS = [
     "order",
     "orderline",
     "equipment",
+    "trackedlink",
 ]
 _REFERENCE_MODELS = [
     "industry",
@@ -28,6 +29,10 @@ _REFERENCE_MODELS = [
     "deliverydatechange",
     "department",
     "user",
+    "outboundmessage",
+    "messagetemplate",
+    "professionalholiday",
+    "campaign",
 ]
 
 
@@ -38,6 +43,12 @@ def _codenames(*, heads: bool) -> set[str]:
     codenames |= {"delete_phone", "delete_contactconsent", "delete_orderline"}
     if heads:
         codenames |= {"delete_task", "delete_commitment", "delete_interaction"}
+        # Heads run outreach: the words of messages, the greetings calendar and campaigns.
+        codenames |= {
+            f"{action}_{model}"
+            for model in ("messagetemplate", "professionalholiday", "campaign")
+            for action in ("add", "change")
+        }
     return codenames
 
 

@@ -9,6 +9,7 @@ from crm.models import (
     Commitment,
     Contact,
     Department,
+    Equipment,
     Interaction,
     Order,
     Phone,
@@ -122,3 +123,13 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
     channel = ServiceRequest.Channel.EMAIL
     subject = "Не работает станок"
     first_response_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))
+
+
+class EquipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Equipment
+
+    account = factory.SubFactory(AccountFactory)
+    model_name = "Пресс П-200"
+    serial_number = factory.Sequence(lambda n: f"SN-{n:05d}")
+    next_maintenance_at = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=20))

@@ -1,0 +1,113 @@
+"""Message templates: what each kind may say, checked at save time, and rendering."""
+
+import re
+from datetime import UTC, date, datetime
+from functools import lru_cache
+
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from crm.models.outreach import MessageKind
+
+_INVALID = "\x00%s\x00"
+_INVALID_RE = re.compile("\x00(.*?)\x00")
+
+# Plain-text messages: nothing to escape. Unknown variables come out as a marker at check time.
+_checking_engine = Engine(autoescape=False, string_if_invalid=_INVALID)
+_engine = Engine(autoescape=False)
+
+_PERSON = {
+    "name": "Иван Петрович",
+    "first_name": "Иван",
+    "patronymic": "Петрович",
+    "last_name": "Сидоров",
+    "full_name": "Сидоров Иван Петрович",
+}
+_ACCOUNT = {"name": "Ромашка"}
+_MANAGER = {
+    "name": "Анна Смирнова",
+    "signature": "Анна Смирнова\nanna@example.com",
+    "email": "anna@example.com",
+    "phone_extension": "101",
+}
+_CLIENT = {"contact": _PERSON, "account": _ACCOUNT, "manager": _MANAGER, "unsubscribe_url": "https://crm.example/u/x/"}
+_STAFF = {
+    "user": {"name": "Анна Смирнова"},
+    "account": _ACCOUNT,
+    "contact": _PERSON,
+    "admin_url": "https://crm.example/",
+}
+_ORDER = {
+    "number": "A-1",
+    "promised_date": date(2026, 7, 1),
+    "old_date": date(2026, 6, 28),
+    "new_date": date(2026, 7, 1),
+    "reason": "…",
+    "days_moved": 3,
+}
+
+# The variables each kind offers; a template using anything else is refused when saved.
+SAMPLE_CONTEXTS: dict[str, dict] = {
+    MessageKind.MAINTENANCE_DUE: {
+        **_CLIENT,
+        "equipment": {"model": "X-100", "serial_number": "SN1", "due_date": date(2026, 7, 1)},
+    },
+    MessageKind.DELIVERY_MOVED: {**_CLIENT, "order": _ORDER},
+    MessageKind.DELIVERY_AT_RISK: {**_CLIENT, "order": _ORDER},
+    MessageKind.ORDER_ON_TRACK: {**_CLIENT, "order": _ORDER},
+    MessageKind.BIRTHDAY: _CLIENT,
+    MessageKind.HOLIDAY: {**_CLIENT, "holiday": {"name": "День металлурга", "date": date(2026, 7, 19)}},
+    MessageKind.CAMPAIGN: _CLIENT,
+    MessageKind.PROPOSAL: {**_CLIENT, "link": {"title": "КП", "url": "https://crm.example/l/x/"}},
+    MessageKind.PROMISE_DUE: {
+        **_STAFF,
+        "promise": {"description": "…", "due_at": datetime(2026, 7, 1, 12, tzinfo=UTC)},
+    },
+    MessageKind.PROMISE_OVERDUE: {
+        **_STAFF,
+        "promise": {"description": "…", "due_at": datetime(2026, 7, 1, 12, tzinfo=UTC)},
+    },
+    MessageKind.PROPOSAL_OPENED: {**_STAFF, "link": {"title": "КП", "url": "https://crm.example/l/x/"}},
+}
+
+
+def variables_help(kind: str) -> str:
+    def names(value, prefix=""):
+        if isinstance(value, dict):
+            return [name for key, item in value.items() for name in names(item, f"{prefix}{key}.")]
+        return [prefix.rstrip(".")]
+
+    return ", ".join(names(SAMPLE_CONTEXTS.get(kind, {})))
+
+
+def template_errors(*, kind: str, subject: str, body: str) -> dict[str, str]:
+    """Errors per field ("subject", "body") for a template of this kind; empty when it renders."""
+    errors = {}
+    context = SAMPLE_CONTEXTS.get(kind, {})
+    for field, source in (("subject", subject), ("body", body)):
+        try:
+            rendered = _checking_engine.from_string(source).render(Context(context, autoescape=False))
+        except TemplateSyntaxError as error:
+            errors[field] = _("The template does not parse: %(error)s") % {"error": error}
+            continue
+        unknown = sorted(set(_INVALID_RE.findall(rendered)))
+        if unknown:
+            errors[field] = _("Unknown variable %(names)s. This kind of message offers: %(available)s.") % {
+                "names": ", ".join(f"“{name}”" for name in unknown),
+                "available": variables_help(kind),
+            }
+    return errors
+
+
+@lru_cache(maxsize=256)
+def _compiled(source: str):
+    return _engine.from_string(source)
+
+
+def render(*, subject: str, body: str, language: str, context: dict) -> tuple[str, str]:
+    """Render in the recipient's language, so dates and numbers read as they expect."""
+    with translation.override(language):
+        context = Context(context, autoescape=False)
+        rendered_subject = " ".join(_compiled(subject).render(context).split())
+        return rendered_subject[:255], _compiled(body).render(context).strip()

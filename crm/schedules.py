@@ -1,0 +1,31 @@
+"""The default beat schedule, installed into django-celery-beat's tables after migrate.
+
+A schedule that already exists is left alone, so what someone changed in the admin survives
+deploys and restarts.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+# name: (task, every N seconds, description)
+DEFAULT_SCHEDULE = {
+    "Send the outbox": ("crm.outbox_send", 30, _("Sends due messages; also picks up anything a failed enqueue left.")),
+    "Promises: remind and alert": ("crm.promises_remind", 300, _("Due-soon reminders, overdue alerts and tasks.")),
+    "Maintenance due": ("crm.outreach_maintenance_due", 3600, _("Reminds clients of maintenance due soon.")),
+    "Deliveries moved or at risk": ("crm.outreach_deliveries", 900, _("Warns clients before they call.")),
+    "Long orders on track": ("crm.outreach_orders_on_track", 3600, _("The weekly confirmation for long orders.")),
+    "Greetings": ("crm.outreach_greetings", 3600, _("Birthdays and professional holidays.")),
+    "Training and tips campaigns": ("crm.outreach_campaigns", 600, _("Plans active campaigns for their audience.")),
+}
+
+
+def schedules_install(**kwargs) -> int:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    created = 0
+    for name, (task, seconds, description) in DEFAULT_SCHEDULE.items():
+        interval, _created = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+        _task, was_created = PeriodicTask.objects.get_or_create(
+            name=name, defaults={"task": task, "interval": interval, "description": str(description)}
+        )
+        created += was_created
+    return created

@@ -1,0 +1,518 @@
+"""The scheduled jobs that act before the client asks. Each plans into the outbox by idempotency key,
+in batches with a constant number of queries each, and is safe to run at any time, any number of times.
+"""
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from crm.models import (
+    Account,
+    BehaviourType,
+    Commitment,
+    Contact,
+    DeliveryDateChange,
+    Equipment,
+    Order,
+    OrderLine,
+    Task,
+    User,
+)
+from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday, TrackedLink
+from crm.services.activity import commitments_overdue_remind, interaction_log
+from crm.services.outreach import MessagePlan, _Templates, message_plan, messages_plan
+
+BATCH_SIZE = 1000
+_NOT_SHIPPED = (Order.Status.NEW, Order.Status.CONFIRMED, Order.Status.IN_PRODUCTION)
+
+
+def _batches(queryset: QuerySet, size: int = BATCH_SIZE) -> Iterator[list]:
+    """Keyset pagination by id: each batch is one query however far into the table it is."""
+    last_id = 0
+    while True:
+        batch = list(queryset.filter(id__gt=last_id).order_by("id")[:size])
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id
+
+
+def _main_contacts_of(path: str) -> Prefetch:
+    """An account's people, decision makers first: the first one is who hears about its orders."""
+    return Prefetch(
+        f"{path}__contacts", queryset=Contact.objects.order_by("-is_decision_maker", "id"), to_attr="contacts_by_rank"
+    )
+
+
+def _main_contact(account: Account) -> Contact | None:
+    contacts = account.contacts_by_rank
+    if not contacts:
+        return None
+    contacts[0].account = account  # already loaded, with its manager
+    return contacts[0]
+
+
+def _tasks_create(tasks: list[Task]) -> int:
+    return len(Task.objects.bulk_create(tasks, ignore_conflicts=True))
+
+
+def _order_context(order: Order, **extra) -> dict:
+    return {"order": {"number": order.number, "promised_date": order.promised_delivery_date, **extra}}
+
+
+# 1. Maintenance due ------------------------------------------------------------------------------
+
+
+def maintenance_due_plan(*, today: date | None = None) -> int:
+    """Remind the responsible person N days before an equipment item's next maintenance; task the manager."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=settings.CRM_MAINTENANCE_REMINDER_DAYS)
+    due = (
+        Equipment.objects.filter(next_maintenance_at__range=(today, horizon))
+        .select_related("account__manager", "responsible_contact")
+        .prefetch_related(_main_contacts_of("account"))
+    )
+    templates, planned = _Templates(), 0
+    for batch in _batches(due):
+        plans, tasks = [], []
+        for item in batch:
+            contact = item.responsible_contact or _main_contact(item.account)
+            due_on = item.next_maintenance_at.isoformat()
+            if contact is not None:
+                contact.account = item.account
+                plans.append(
+                    MessagePlan(
+                        key=f"maintenance:{item.id}:{due_on}",
+                        kind=MessageKind.MAINTENANCE_DUE,
+                        contact=contact,
+                        context={
+                            "equipment": {
+                                "model": item.model_name,
+                                "serial_number": item.serial_number,
+                                "due_date": item.next_maintenance_at,
+                            }
+                        },
+                        data={"equipment_id": item.id, "due_date": due_on},
+                    )
+                )
+            tasks.append(
+                Task(
+                    assignee=item.account.manager,
+                    account=item.account,
+                    title=(
+                        _("Schedule the maintenance visit: %(item)s, due %(date)s") % {"item": item, "date": due_on}
+                    )[:255],
+                    kind=Task.Kind.MEETING,
+                    due_at=timezone.now() + timedelta(days=3),
+                    created_by_rule="maintenance_due",
+                    idempotency_key=f"maintenance-visit:{item.id}:{due_on}",
+                )
+            )
+        planned += messages_plan(plans, templates=templates)
+        _tasks_create(tasks)
+    return planned
+
+
+# 2. Delivery moved or at risk --------------------------------------------------------------------
+
+
+def deliveries_plan(*, now: datetime | None = None) -> int:
+    """Warn the client of a moved or at-risk delivery before they call; give the manager a task."""
+    now = now or timezone.now()
+    templates, planned = _Templates(), 0
+    moves = (
+        DeliveryDateChange.objects.filter(created_at__gte=now - timedelta(days=3), old_date__isnull=False)
+        .exclude(order__status__in=[Order.Status.DELIVERED, Order.Status.CANCELLED])
+        .select_related("order__account__manager")
+        .prefetch_related(_main_contacts_of("order__account"))
+    )
+    for batch in _batches(moves):
+        plans, tasks = [], []
+        for move in batch:
+            order, account = move.order, move.order.account
+            contact = _main_contact(account)
+            if contact is not None:
+                plans.append(
+                    MessagePlan(
+                        key=f"delivery-moved:{move.id}",
+                        kind=MessageKind.DELIVERY_MOVED,
+                        contact=contact,
+                        context=_order_context(
+                            order,
+                            old_date=move.old_date,
+                            new_date=move.new_date,
+                            reason=move.reason,
+                            days_moved=move.days_moved,
+                        ),
+                        data={"order_id": order.id, "new_date": move.new_date.isoformat()},
+                    )
+                )
+            tasks.append(
+                Task(
+                    assignee=account.manager,
+                    account=account,
+                    title=(
+                        _("Delivery of order %(number)s moved to %(date)s: call the client")
+                        % {"number": order.number, "date": move.new_date.isoformat()}
+                    )[:255],
+                    kind=Task.Kind.CALL_BACK,
+                    priority=Task.Priority.HIGH,
+                    due_at=now + timedelta(hours=4),
+                    created_by_rule="delivery_moved",
+                    idempotency_key=f"delivery-moved:{move.id}",
+                )
+            )
+        planned += messages_plan(plans, templates=templates)
+        _tasks_create(tasks)
+
+    today = timezone.localdate(now)
+    at_risk = (
+        Order.objects.filter(
+            status__in=_NOT_SHIPPED,
+            promised_delivery_date__range=(today, today + timedelta(days=settings.CRM_DELIVERY_AT_RISK_DAYS)),
+        )
+        .select_related("account__manager")
+        .prefetch_related(_main_contacts_of("account"))
+    )
+    for batch in _batches(at_risk):
+        plans, tasks = [], []
+        for order in batch:
+            promised = order.promised_delivery_date.isoformat()
+            contact = _main_contact(order.account)
+            if contact is not None:
+                plans.append(
+                    MessagePlan(
+                        key=f"delivery-at-risk:{order.id}:{promised}",
+                        kind=MessageKind.DELIVERY_AT_RISK,
+                        contact=contact,
+                        context=_order_context(order),
+                        data={"order_id": order.id, "promised_date": promised},
+                    )
+                )
+            tasks.append(
+                Task(
+                    assignee=order.account.manager,
+                    account=order.account,
+                    title=(
+                        _("Order %(number)s has not shipped and is due %(date)s: confirm the date")
+                        % {"number": order.number, "date": promised}
+                    )[:255],
+                    kind=Task.Kind.FOLLOW_UP,
+                    priority=Task.Priority.HIGH,
+                    due_at=now + timedelta(hours=4),
+                    created_by_rule="delivery_at_risk",
+                    idempotency_key=f"delivery-at-risk:{order.id}:{promised}",
+                )
+            )
+        planned += messages_plan(plans, templates=templates)
+        _tasks_create(tasks)
+    return planned
+
+
+# 3. Long orders: weekly "on track" -----------------------------------------------------------------
+
+
+def orders_on_track_plan(*, now: datetime | None = None) -> int:
+    """Every week, tell clients who want certainty that their long order is on track."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    year, week, _day = today.isocalendar()
+    orders = (
+        Order.objects.open()
+        .filter(
+            promised_delivery_date__gt=today,
+            ordered_at__lte=now - timedelta(days=7),
+        )
+        .filter(
+            Q(account__behaviour_type=BehaviourType.UNEMOTIONAL_UNCONFIDENT) | Q(account__weekly_order_updates=True)
+        )
+        .select_related("account__manager")
+        .prefetch_related(_main_contacts_of("account"))
+    )
+    templates, planned = _Templates(), 0
+    for batch in _batches(orders):
+        plans = []
+        for order in batch:
+            contact = _main_contact(order.account)
+            if contact is None:
+                continue
+            plans.append(
+                MessagePlan(
+                    key=f"order-on-track:{order.id}:{year}-W{week:02d}",
+                    kind=MessageKind.ORDER_ON_TRACK,
+                    contact=contact,
+                    context=_order_context(order),
+                    data={"order_id": order.id, "promised_date": order.promised_delivery_date.isoformat()},
+                )
+            )
+        planned += messages_plan(plans, templates=templates)
+    return planned
+
+
+# 4. Greetings -------------------------------------------------------------------------------------
+
+
+def greetings_plan(*, today: date | None = None) -> int:
+    """Birthdays of contacts and professional holidays of their account's industry, in their language."""
+    today = today or timezone.localdate()
+    birthday = Q(birthday__month=today.month, birthday__day=today.day)
+    if today.month == 2 and today.day == 28 and not _is_leap(today.year):
+        birthday |= Q(birthday__month=2, birthday__day=29)
+    templates, planned = _Templates(), 0
+    people = Contact.objects.filter(birthday).select_related("account__manager")
+    for batch in _batches(people):
+        planned += messages_plan(
+            (
+                MessagePlan(key=f"birthday:{contact.id}:{today.year}", kind=MessageKind.BIRTHDAY, contact=contact)
+                for contact in batch
+            ),
+            templates=templates,
+        )
+    for holiday in ProfessionalHoliday.objects.prefetch_related("industries"):
+        if holiday.date_in(today.year) != today or not holiday.industries.all():
+            continue
+        people = Contact.objects.filter(account__industry__in=holiday.industries.all()).select_related(
+            "account__manager"
+        )
+        for batch in _batches(people):
+            planned += messages_plan(
+                (
+                    MessagePlan(
+                        key=f"holiday:{holiday.id}:{contact.id}:{today.year}",
+                        kind=MessageKind.HOLIDAY,
+                        contact=contact,
+                        context={"holiday": {"name": holiday.name(contact.language), "date": today}},
+                    )
+                    for contact in batch
+                ),
+                templates=templates,
+            )
+    return planned
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+# 5. Promises --------------------------------------------------------------------------------------
+
+
+def _promise_context(commitment: Commitment) -> dict:
+    return {
+        "promise": {"description": commitment.description, "due_at": timezone.localtime(commitment.due_at)},
+        "account": {"name": commitment.account.name if commitment.account else ""},
+        "contact": {"name": ""},
+        "admin_url": settings.CRM_PUBLIC_BASE_URL.rstrip("/") + f"/admin/crm/commitment/{commitment.id}/change/",
+    }
+
+
+def promises_remind(*, now: datetime | None = None) -> int:
+    """Remind owners of promises due soon; alert the owner and their head when one is overdue."""
+    now = now or timezone.now()
+    commitments_overdue_remind(now=now)
+    templates, planned = _Templates(), 0
+    soon = (
+        Commitment.objects.open()
+        .filter(owner__isnull=False, due_at__range=(now, now + timedelta(hours=settings.CRM_PROMISE_REMIND_HOURS)))
+        .select_related("owner", "account")
+    )
+    for batch in _batches(soon):
+        planned += messages_plan(
+            (
+                MessagePlan(
+                    key=f"promise-due:{c.id}:{c.due_at.isoformat()}",
+                    kind=MessageKind.PROMISE_DUE,
+                    recipient_user=c.owner,
+                    account=c.account,
+                    context=_promise_context(c),
+                    data={"commitment_id": c.id},
+                )
+                for c in batch
+            ),
+            templates=templates,
+        )
+    overdue = (
+        Commitment.objects.overdue(now=now)
+        .filter(owner__isnull=False)
+        .select_related("owner__head", "owner__department__head", "account")
+    )
+    for batch in _batches(overdue):
+        plans = []
+        for c in batch:
+            head = c.owner.head or (c.owner.department.head if c.owner.department else None)
+            for user in {c.owner, head} - {None}:
+                plans.append(
+                    MessagePlan(
+                        key=f"promise-overdue:{c.id}:{user.id}",
+                        kind=MessageKind.PROMISE_OVERDUE,
+                        recipient_user=user,
+                        account=c.account,
+                        context=_promise_context(c),
+                        data={"commitment_id": c.id},
+                    )
+                )
+        planned += messages_plan(plans, templates=templates)
+    return planned
+
+
+# 6. Training and tips campaigns --------------------------------------------------------------------
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet:
+    """The campaign's people: accounts in its industries and/or that bought from its categories."""
+    accounts = Account.objects.all()
+    industries = list(campaign.industries.values_list("id", flat=True))
+    categories = list(campaign.product_categories.values_list("id", flat=True))
+    if not industries and not categories:
+        return Contact.objects.none()  # never "everyone" by accident
+    if industries:
+        accounts = accounts.filter(industry_id__in=industries)
+    if categories:
+        accounts = accounts.filter(
+            Exists(OrderLine.objects.filter(order__account=OuterRef("pk"), product__category_id__in=categories))
+        )
+    return Contact.objects.filter(account__in=accounts)
+
+
+@transaction.atomic
+def campaign_activate(*, campaign: Campaign) -> Campaign:
+    if not campaign.industries.exists() and not campaign.product_categories.exists():
+        raise ValidationError(_("Choose the audience first: at least one industry or product category."))
+    campaign.full_clean()
+    campaign.status = Campaign.Status.ACTIVE
+    campaign.save(update_fields=["status", "updated_at"])
+    return campaign
+
+
+def campaigns_plan(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    planned = 0
+    for campaign in Campaign.objects.filter(status=Campaign.Status.ACTIVE, starts_at__lte=now):
+        people = campaign_audience(campaign).select_related("account__manager")
+        for batch in _batches(people):
+            planned += messages_plan(
+                MessagePlan(
+                    key=f"campaign:{campaign.id}:{contact.id}",
+                    kind=MessageKind.CAMPAIGN,
+                    contact=contact,
+                    subject=getattr(campaign, f"subject_{contact.language}"),
+                    body=getattr(campaign, f"body_{contact.language}"),
+                    data={"campaign_id": campaign.id},
+                )
+                for contact in batch
+            )
+    return planned
+
+
+# 7. Proposal opened → call now ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user: User | None = None) -> TrackedLink:
+    """Send a proposal or document through the CRM with a tracked link, and log it on the timeline."""
+    import secrets
+
+    link = TrackedLink(
+        token=secrets.token_urlsafe(16),
+        account=contact.account,
+        contact=contact,
+        title=title,
+        target_url=target_url,
+        created_by=acting_user,
+    )
+    link.full_clean()
+    link.save()
+    url = tracked_link_url(link)
+    message_plan(
+        MessagePlan(
+            key=f"proposal:{link.id}",
+            kind=MessageKind.PROPOSAL,
+            contact=contact,
+            context={"link": {"title": title, "url": url}},
+            data={"link_id": link.id},
+        )
+    )
+    interaction_log(
+        account=contact.account,
+        contact=contact,
+        user=acting_user,
+        channel="email",
+        direction="outbound",
+        subject=(_("Proposal sent: %(title)s") % {"title": title})[:255],
+        source="tracked_link",
+        external_id=f"sent:{link.id}",
+    )
+    return link
+
+
+def tracked_link_url(link: TrackedLink) -> str:
+    from django.urls import reverse
+
+    return settings.CRM_PUBLIC_BASE_URL.rstrip("/") + reverse("crm_tracked_link", args=[link.token])
+
+
+@transaction.atomic
+def tracked_link_open(*, token: str, now: datetime | None = None) -> TrackedLink | None:
+    """Record an opening; the first one is logged, and a type 4 client's manager is asked to call now."""
+    now = now or timezone.now()
+    updated = TrackedLink.objects.filter(token=token).update(open_count=F("open_count") + 1, last_opened_at=now)
+    if not updated:
+        return None
+    first = TrackedLink.objects.filter(token=token, first_opened_at__isnull=True).update(first_opened_at=now)
+    link = TrackedLink.objects.select_related("account__manager", "contact").get(token=token)
+    if not first:
+        return link
+    account = link.account
+    interaction_log(
+        account=account,
+        contact=link.contact,
+        channel="portal",
+        direction="inbound",
+        occurred_at=now,
+        subject=(_("Opened: %(title)s") % {"title": link.title})[:255],
+        source="tracked_link",
+        external_id=f"opened:{link.id}",
+    )
+    if account.behaviour_type == BehaviourType.EMOTIONAL_UNCONFIDENT and account.manager_id:
+        with override(account.manager.language):
+            title = _("Call %(name)s now: they opened “%(title)s”") % {
+                "name": link.contact.addressed_name,
+                "title": link.title,
+            }
+        Task.objects.bulk_create(
+            [
+                Task(
+                    assignee=account.manager,
+                    account=account,
+                    title=title[:255],
+                    kind=Task.Kind.CALL_BACK,
+                    priority=Task.Priority.URGENT,
+                    due_at=now + timedelta(minutes=15),
+                    created_by_rule="proposal_opened",
+                    idempotency_key=f"proposal-opened:{link.id}",
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        message_plan(
+            MessagePlan(
+                key=f"proposal-opened:{link.id}",
+                kind=MessageKind.PROPOSAL_OPENED,
+                recipient_user=account.manager,
+                account=account,
+                context={
+                    "link": {"title": link.title, "url": link.target_url},
+                    "account": {"name": account.name},
+                    "contact": {"name": link.contact.addressed_name},
+                    "admin_url": settings.CRM_PUBLIC_BASE_URL.rstrip("/") + f"/admin/crm/account/{account.id}/change/",
+                },
+            )
+        )
+    return link

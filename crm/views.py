@@ -1,0 +1,106 @@
+"""Public pages, no login: the unsubscribe page and tracked proposal links."""
+
+from django.core import signing
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm.models import Contact, ContactConsent
+from crm.outreach.unsubscribe import unsubscribe_token_read
+from crm.services.outreach import contact_unsubscribe
+from crm.services.outreach_jobs import tracked_link_open
+
+Purpose = ContactConsent.Purpose
+
+
+def _broken_link(request, message):
+    return render(
+        request, "crm/public/message.html", {"title": _("This link does not work"), "message": message}, status=400
+    )
+
+
+# The signed token is the credential, and RFC 8058 one-click POSTs from mail providers carry no CSRF
+# token, so CSRF protection would only break them.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe_view(request, token: str):
+    try:
+        link = unsubscribe_token_read(token)
+    except signing.SignatureExpired:
+        return _broken_link(
+            request,
+            _(
+                "This unsubscribe link has expired. Use the link in a newer message, "
+                "or reply to the message and we will stop it for you."
+            ),
+        )
+    except signing.BadSignature:
+        return _broken_link(
+            request,
+            _(
+                "This unsubscribe link is damaged: nothing was changed. Copy the whole "
+                "link from the message, or reply to the message and we will stop it for you."
+            ),
+        )
+    contact = Contact.objects.filter(pk=link.contact_id).first()
+    if contact is None:
+        return _broken_link(request, _("We no longer keep your details, so there is nothing to stop."))
+    translation.activate(contact.language)
+    request.LANGUAGE_CODE = contact.language
+
+    if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
+        contact_unsubscribe(contact=contact, purposes=[link.purpose], channel=link.channel, source="one-click")
+        return HttpResponse(_("Unsubscribed."), content_type="text/plain; charset=utf-8")
+
+    if request.method == "POST":
+        chosen = request.POST.getlist("purpose")
+        if not chosen or any(purpose not in Purpose.values for purpose in chosen):
+            return _page(request, contact, link, error=_("Tick at least one kind of message to stop."), status=400)
+        channel = ContactConsent.Channel.ANY if request.POST.get("scope") == "all" else link.channel
+        stopped = contact_unsubscribe(contact=contact, purposes=chosen, channel=channel, source="unsubscribe page")
+        return render(
+            request,
+            "crm/public/message.html",
+            {
+                "title": _("Done"),
+                "message": _("You will no longer get: %(kinds)s. This was recorded on %(date)s.")
+                % {
+                    "kinds": ", ".join(str(Purpose(p).label).lower() for p in stopped),
+                    "date": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+                },
+            },
+        )
+    return _page(request, contact, link)
+
+
+def _page(request, contact, link, *, error="", status=200):
+    stopped = set(contact.consents.filter(granted=False).values_list("purpose", flat=True))
+    choices = [
+        {"value": value, "label": label, "checked": value == link.purpose, "stopped": value in stopped}
+        for value, label in Purpose.choices
+    ]
+    return render(
+        request,
+        "crm/public/unsubscribe.html",
+        {"contact": contact, "choices": choices, "channel": ContactConsent.Channel(link.channel).label, "error": error},
+        status=status,
+    )
+
+
+@require_GET
+def tracked_link_view(request, token: str):
+    link = tracked_link_open(token=token[:64])
+    if link is None:
+        return render(
+            request,
+            "crm/public/message.html",
+            {
+                "title": _("Link not found"),
+                "message": _("This document link is not known. Ask your manager to send it again."),
+            },
+            status=404,
+        )
+    return HttpResponseRedirect(link.target_url)
