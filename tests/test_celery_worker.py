@@ -13,12 +13,15 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from contextlib import ExitStack, contextmanager
+
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from crm.models import Task
-from crm.tasks import promises_remind_task
+from crm.models import Contact, MessageKind, OutboundMessage, Task
+from crm.services.outreach import MessagePlan, messages_plan
+from crm.tasks import outbox_send_task, promises_remind_task
 from tests.crm.factories import CommitmentFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,11 +43,10 @@ class Worker:
         return self.log.read_text().count("succeeded in") if self.log.exists() else 0
 
 
-@pytest.fixture
-def worker(tmp_path):
-    worker = Worker(queue=f"test-{uuid.uuid4().hex[:8]}", log=tmp_path / "worker.log")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url()}
-    with worker.log.open("w") as log:
+@contextmanager
+def _worker_process(queue: str, log_path: Path, **env_extra):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(), **env_extra}
+    with log_path.open("w") as log:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -55,7 +57,7 @@ def worker(tmp_path):
                 "worker",
                 "--pool=solo",
                 "-Q",
-                worker.queue,
+                queue,
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -66,13 +68,22 @@ def worker(tmp_path):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        yield worker
-        process.terminate()
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    print(worker.log.read_text())  # shown by pytest when the test fails
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    print(log_path.read_text()[-5000:])  # shown by pytest when the test fails
+
+
+@pytest.fixture
+def worker(tmp_path):
+    worker = Worker(queue=f"test-{uuid.uuid4().hex[:8]}", log=tmp_path / "worker.log")
+    with _worker_process(worker.queue, worker.log):
+        yield worker
 
 
 def _wait_for(condition, timeout=60):
@@ -93,3 +104,41 @@ def test_a_real_worker_turns_an_overdue_promise_into_one_task_even_when_the_job_
 
     assert _wait_for(lambda: worker.succeeded() == 2), "the worker did not run both jobs"
     assert Task.objects.filter(commitment=overdue).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_real_workers_and_a_repeated_beat_tick_send_10000_messages_exactly_once(account, smtp_server, tmp_path):
+    # Given 10,000 queued messages, one per person.
+    people = Contact.objects.bulk_create(
+        Contact(account=account, first_name="Иван", patronymic="Петрович", email=f"p{n}@example.ru")
+        for n in range(10_000)
+    )
+    for person in people:
+        person.account = account
+    # Subject and body given: a transactional test cannot count on the templates the migrations shipped.
+    messages_plan(
+        MessagePlan(key=f"load:{p.pk}", kind=MessageKind.BIRTHDAY, contact=p, subject="С днём рождения!", body="…")
+        for p in people
+    )
+    assert OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED).count() == 10_000
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        "EMAIL_URL": f"smtp://{smtp_server.controller.hostname}:{smtp_server.controller.port}",
+        # Whatever the hour CI runs at: this test is about exactly-once, not about quiet hours.
+        "CRM_OUTREACH_SENDING_HOURS": "0,24",
+        "CRM_OUTREACH_QUIET_WEEKENDS": "false",
+    }
+
+    # When two workers take the sending job, enqueued four times as a doubled beat would.
+    with ExitStack() as stack:
+        for n in range(2):
+            stack.enter_context(_worker_process(queue, tmp_path / f"worker{n}.log", **env))
+        for _ in range(4):
+            outbox_send_task.apply_async(queue=queue)
+        sent = lambda: OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count()  # noqa: E731
+        assert _wait_for(lambda: sent() == 10_000, timeout=240), f"only {sent()} sent"
+
+    # Then the SMTP server got each message exactly once.
+    keys = [email["X-CRM-Message-Key"] for email in smtp_server.messages]
+    assert len(keys) == 10_000
+    assert len(set(keys)) == 10_000

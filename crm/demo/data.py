@@ -109,3 +109,25 @@ DEPARTMENT_HEADS = {
     "Key accounts": "morozov",
     "Service": "lebedeva",
 }
+
+# Which shipped professional holiday (crm/migrations/0004) each demo industry celebrates.
+INDUSTRY_HOLIDAYS = {
+    "Металлургия": "Metallurgists' Day",
+    "Машиностроение": "Machine Builders' Day",
+    "Строительство": "Builders' Day",
+    "Пищевая промышленность": "Food Industry Workers' Day",
+    "Дистрибуция": "Trade Workers' Day",
+}
+DEMO_CAMPAIGN = {
+    "name": "Бесплатный вебинар по новым функциям станков",
+    "status": "active",
+    "subject_ru": "Бесплатный вебинар: новые функции ваших станков",
+    "body_ru": "Здравствуйте, {{ contact.name }}!\n\nВ четверг в 11:00 покажем, как новые режимы ЧПУ сокращают "
+    "время наладки. Участие бесплатное — просто ответьте на это письмо.\n\n{{ manager.signature }}",
+    "subject_en": "Free webinar: new features of your machine tools",
+    "body_en": "Hello {{ contact.name }},\n\nOn Thursday at 11:00 we will show how the new CNC modes cut set-up "
+    "time. It is free: just reply to this message.\n\n{{ manager.signature }}",
+}
+DEMO_CAMPAIGN_CATEGORY = "Станки"
+DEMO_PROPOSAL_TITLE = "Коммерческое предложение на модернизацию линии"
+DEMO_PROPOSAL_URL = "https://example.com/files/proposal.pdf"

@@ -38,7 +38,9 @@ from crm.models import (
     Task,
     User,
 )
+from crm.models.outreach import Campaign, ProfessionalHoliday
 from crm.phones import phone_normalize
+from crm.services.outreach_jobs import proposal_send
 from crm.services.roles import ACCOUNT_MANAGERS, HEADS, roles_ensure_groups
 
 DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105  (demo data only; printed by make run)
@@ -91,7 +93,20 @@ def _reference_data():
             Department.objects.filter(pk=departments[department].pk).update(head=user)
         managers.append(user)
     targets = dict(ResponseTarget.objects.values_list("channel", "first_response_minutes"))
+    _outreach_reference_data(industries)
     return industries, sources, products, managers, targets
+
+
+def _outreach_reference_data(industries):
+    """The professional holidays of the demo industries, and one training campaign for machine-tool buyers."""
+    by_name = {industry.name: industry for industry in industries}
+    for industry_name, holiday_name in data.INDUSTRY_HOLIDAYS.items():
+        holiday = ProfessionalHoliday.objects.filter(name_en=holiday_name).first()
+        if holiday is not None and industry_name in by_name:
+            holiday.industries.add(by_name[industry_name])
+    campaign, created = Campaign.objects.get_or_create(name=data.DEMO_CAMPAIGN["name"], defaults=data.DEMO_CAMPAIGN)
+    if created:
+        campaign.product_categories.add(ProductCategory.objects.get(name=data.DEMO_CAMPAIGN_CATEGORY))
 
 
 def _phone_formats(rng: random.Random) -> str:
@@ -130,6 +145,16 @@ def demo_seed(*, accounts: int, seed: int = 1, chunk_size: int = 500, progress: 
     return result
 
 
+def _outreach_settings(rng: random.Random) -> dict:
+    return {
+        "behaviour_type": rng.choices([None, 1, 2, 3, 4], [30, 15, 20, 20, 15])[0],
+        "time_zone": rng.choices(
+            ["Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Novosibirsk"], [70, 10, 10, 10]
+        )[0],
+        "weekly_order_updates": rng.random() < 0.1,
+    }
+
+
 def _seed_batch(batch, seed, inns, now, industries, sources, products, managers, targets, result):
     rngs = {index: random.Random(f"{seed}-{index}") for index in batch}  # noqa: S311
     english = {index: rngs[index].random() < 0.2 for index in batch}
@@ -151,6 +176,7 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
                 lead_source=rng.choice(sources),
                 manager=None if rng.random() < 0.08 else rng.choice(managers),
                 status=status,
+                **_outreach_settings(random.Random(f"{seed}-{index}-outreach")),  # noqa: S311
                 created_at=now - timedelta(days=rng.randint(60, 900)),
             )
         )
@@ -386,6 +412,16 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
     Task.objects.bulk_create(tasks, batch_size=2000)
     ServiceRequest.objects.bulk_create(requests, batch_size=2000)
     Equipment.objects.bulk_create(equipment, batch_size=2000)
+    # A few type 4 clients were sent a proposal: opening its link asks their manager to call at once.
+    for account in account_objs:
+        if account.behaviour_type == 4 and account.manager and result.counts.get("proposals", 0) < 5:
+            proposal_send(
+                contact=contacts_by_account[account.pk][0],
+                title=data.DEMO_PROPOSAL_TITLE,
+                target_url=data.DEMO_PROPOSAL_URL,
+                acting_user=account.manager,
+            )
+            result.counts["proposals"] = result.counts.get("proposals", 0) + 1
     for name, rows in (
         ("contacts", contacts),
         ("phones", phones),

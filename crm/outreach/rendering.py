@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from django.template import Context, Engine, TemplateSyntaxError
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm.models.outreach import MessageKind
@@ -105,9 +104,8 @@ def _compiled(source: str):
     return _engine.from_string(source)
 
 
-def render(*, subject: str, body: str, language: str, context: dict) -> tuple[str, str]:
-    """Render in the recipient's language, so dates and numbers read as they expect."""
-    with translation.override(language):
-        context = Context(context, autoescape=False)
-        rendered_subject = " ".join(_compiled(subject).render(context).split())
-        return rendered_subject[:255], _compiled(body).render(context).strip()
+def render(*, subject: str, body: str, context: dict) -> tuple[str, str]:
+    """Render under the active language: the caller activates the recipient's, so dates read as they expect."""
+    context = Context(context, autoescape=False)
+    rendered_subject = " ".join(_compiled(subject).render(context).split())
+    return rendered_subject[:255], _compiled(body).render(context).strip()

@@ -1,12 +1,13 @@
 """Signed, login-free unsubscribe links: one contact, the purpose and channel of the message it came with."""
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-_SALT = "crm.outreach.unsubscribe"
+_signer = signing.TimestampSigner(salt="crm.outreach.unsubscribe")
 
 
 @dataclass(frozen=True)
@@ -17,17 +18,25 @@ class UnsubscribeLink:
 
 
 def unsubscribe_token_make(*, contact_id: int, purpose: str, channel: str) -> str:
-    return signing.dumps([contact_id, purpose, channel], salt=_SALT, compress=True)
+    # A plain signed string rather than signing.dumps(): planning signs one per message, 100,000 at a time.
+    return _signer.sign(f"{contact_id}.{purpose}.{channel}")
 
 
 def unsubscribe_token_read(token: str) -> UnsubscribeLink:
     """Raises signing.SignatureExpired or signing.BadSignature for an old or tampered link."""
-    value = signing.loads(token, salt=_SALT, max_age=settings.CRM_UNSUBSCRIBE_LINK_MAX_AGE_DAYS * 86400)
-    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], int)):
+    value = _signer.unsign(token, max_age=settings.CRM_UNSUBSCRIBE_LINK_MAX_AGE_DAYS * 86400)
+    contact_id, _dot, rest = value.partition(".")
+    purpose, _dot, channel = rest.partition(".")
+    if not (contact_id.isdigit() and purpose and channel):
         raise signing.BadSignature("Unexpected unsubscribe payload")
-    return UnsubscribeLink(*value)
+    return UnsubscribeLink(int(contact_id), purpose, channel)
+
+
+@cache
+def _url_template(base_url: str) -> str:
+    return base_url.rstrip("/") + reverse("crm_unsubscribe", args=["TOKEN"])
 
 
 def unsubscribe_url(*, contact_id: int, purpose: str, channel: str) -> str:
     token = unsubscribe_token_make(contact_id=contact_id, purpose=purpose, channel=channel)
-    return settings.CRM_PUBLIC_BASE_URL.rstrip("/") + reverse("crm_unsubscribe", args=[token])
+    return _url_template(settings.CRM_PUBLIC_BASE_URL).replace("TOKEN", token)

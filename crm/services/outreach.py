@@ -91,7 +91,12 @@ class _Templates:
         return None
 
 
-def _message_build(plan: MessagePlan, templates: _Templates) -> OutboundMessage:
+def _recipient_language(plan: MessagePlan) -> str:
+    return (plan.contact or plan.recipient_user).language
+
+
+def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> OutboundMessage:
+    """Build the outbox row, rendered in the language active now (the recipient's: see messages_plan)."""
     if plan.contact is not None:
         contact = plan.contact
         account = contact.account
@@ -135,10 +140,9 @@ def _message_build(plan: MessagePlan, templates: _Templates) -> OutboundMessage:
         message.status_reason = _("There is no template for this kind of message: add one under Message templates.")
         return message
     message.template = template
-    message.subject, message.body = rendering.render(subject=subject, body=body, language=language, context=context)
+    message.subject, message.body = rendering.render(subject=subject, body=body, context=context)
     if unsubscribe:
-        with override(language):
-            message.body += "\n\n--\n" + _("Do not want these messages? Unsubscribe: %(url)s") % {"url": unsubscribe}
+        message.body += footer % {"url": unsubscribe}
     return message
 
 
@@ -156,11 +160,15 @@ def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None 
         )
     )
     templates = templates or _Templates()
-    fresh = {}
+    fresh: dict[str, dict[str, MessagePlan]] = {}  # language -> key -> plan
     for plan in plans:
         if plan.key[:200] not in known:
-            fresh.setdefault(plan.key[:200], plan)
-    messages = [_message_build(plan, templates) for plan in fresh.values()]
+            fresh.setdefault(_recipient_language(plan), {}).setdefault(plan.key[:200], plan)
+    messages = []
+    for language, group in fresh.items():
+        with override(language):  # once per language, not per message: planning runs 100,000 at a time
+            footer = "\n\n--\n" + _("Do not want these messages? Unsubscribe: %(url)s")
+            messages += [_message_build(plan, templates, footer) for plan in group.values()]
     # ignore_conflicts: a planner running at the same moment may have inserted some keys meanwhile.
     OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
     if messages:

@@ -8,8 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction
+from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, MessageKind, OutboundMessage
 from crm.services.orders import order_delivery_date_change
+from crm.services.outreach import MessagePlan, message_plan
+from crm.services.outreach_jobs import proposal_send
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,
@@ -36,6 +38,9 @@ def _populate(account, size):
         CommitmentFactory(account=account)
         TaskFactory(account=account)
         ServiceRequestFactory(account=account)
+        contact.account = account
+        message_plan(MessagePlan(key=f"birthday:{contact.pk}", kind=MessageKind.BIRTHDAY, contact=contact))
+        proposal_send(contact=contact, title=f"КП {n}", target_url="https://files.example/kp.pdf")
 
 
 def _queries(client, url):
@@ -63,7 +68,18 @@ def test_every_admin_page_opens_for_a_superuser(client, superuser, account):
 
 
 @pytest.mark.parametrize(
-    "model", ["account", "contact", "interaction", "order", "commitment", "task", "servicerequest"]
+    "model",
+    [
+        "account",
+        "contact",
+        "interaction",
+        "order",
+        "commitment",
+        "task",
+        "servicerequest",
+        "outboundmessage",
+        "trackedlink",
+    ],
 )
 def test_list_pages_run_the_same_number_of_queries_whatever_the_data_size(client, manager, model):
     client.force_login(manager)

@@ -302,12 +302,12 @@ def test_other_clients_opening_a_proposal_are_logged_without_an_urgent_call(acco
 
 
 def test_dates_render_in_russian_genitive_for_russians():
+    from django.utils.translation import override
+
     from crm.outreach.rendering import render
 
-    subject, _body = render(
-        subject="{{ d|date:'j E' }}",
-        body="",
-        language="ru",
-        context={"d": datetime.combine(date(2026, 12, 14), time(0))},
-    )
+    with override("ru"):
+        subject, _body = render(
+            subject="{{ d|date:'j E' }}", body="", context={"d": datetime.combine(date(2026, 12, 14), time(0))}
+        )
     assert subject == "14 декабря"
