@@ -114,7 +114,7 @@ def main():
     # Send only --send of them: park the rest.
     keep = list(OutboundMessage.objects.order_by("id").values_list("id", flat=True)[: args.send])
     OutboundMessage.objects.exclude(id__in=keep).update(status=OutboundMessage.Status.SUPPRESSED)
-    smtp = subprocess.Popen(
+    smtp = subprocess.Popen(  # noqa: S603  (our interpreter, fixed arguments)
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{PORT}", "-c", "aiosmtpd.handlers.Sink"],
     )
     time.sleep(1.5)

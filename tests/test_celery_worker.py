@@ -10,10 +10,9 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
-
-from contextlib import ExitStack, contextmanager
 
 import pytest
 from django.db import connection

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, MessageKind, OutboundMessage
+from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, MessageKind
 from crm.services.orders import order_delivery_date_change
 from crm.services.outreach import MessagePlan, message_plan
 from crm.services.outreach_jobs import proposal_send
