@@ -14,4 +14,8 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         user_language_activate(request, getattr(request, "user", None))
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The thread serves other requests (and tests) next: do not leave this user's language behind.
+            translation.deactivate()

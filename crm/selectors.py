@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from crm.models import (
@@ -113,12 +113,49 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
     )
 
 
+@dataclass(frozen=True)
+class KeptRate:
+    """Kept-promise rate (DOMAIN §3): promises kept on time / promises due in the period, with its sample."""
+
+    due: int
+    kept_on_time: int
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.kept_on_time / self.due, 1) if self.due else None
+
+    @property
+    def enough_data(self) -> bool:
+        return self.due >= settings.CRM_METRICS_MIN_SAMPLE
+
+
+def commitment_kept_rate(*, start: datetime, end: datetime, owner=None, department=None) -> KeptRate:
+    """Over promises due in [start, end) and already due; cancelled ones do not count.
+
+    A department's promises are those made in its name and those its members own.
+    """
+    promises = Commitment.objects.filter(due_at__gte=start, due_at__lt=min(end, timezone.now())).exclude(
+        status=Commitment.Status.CANCELLED
+    )
+    if owner is not None:
+        promises = promises.filter(owner=owner)
+    if department is not None:
+        promises = promises.filter(Q(department=department) | Q(owner__department=department))
+    counts = promises.aggregate(
+        due=Count("id"),
+        kept=Count("id", filter=Q(status=Commitment.Status.KEPT, fulfilled_at__lte=F("due_at"))),
+    )
+    return KeptRate(due=counts["due"], kept_on_time=counts["kept"])
+
+
 @dataclass
 class MyDay:
     tasks_due: list[Task]
     overdue_commitments: list[Commitment]
     commitments_due_today: list[Commitment]
     service_requests_at_risk: list[ServiceRequest]
+    kept_rate_mine: KeptRate
+    kept_rate_department: KeptRate | None
     now: datetime
 
 
@@ -127,6 +164,7 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
     end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=0)
     horizon = now + timedelta(hours=settings.CRM_MY_DAY_DEADLINE_HORIZON_HOURS)
     mine = Commitment.objects.open().filter(owner=user).select_related("account", "contact")
+    window_start = now - timedelta(days=settings.CRM_KEPT_RATE_WINDOW_DAYS)
     return MyDay(
         tasks_due=list(
             Task.objects.open()
@@ -143,5 +181,9 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
             .select_related("account")
             .order_by("first_response_due_at")[:limit]
         ),
+        kept_rate_mine=commitment_kept_rate(start=window_start, end=now, owner=user),
+        kept_rate_department=commitment_kept_rate(start=window_start, end=now, department=user.department)
+        if user.department_id
+        else None,
         now=now,
     )

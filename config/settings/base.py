@@ -163,6 +163,9 @@ CRM_PHONE_DEFAULT_REGION = env.str("CRM_PHONE_DEFAULT_REGION", default="RU")
 CRM_CLIENT_CARD_TIMELINE_PAGE_SIZE = 20
 CRM_CLIENT_CARD_MESSAGES = 20
 CRM_MY_DAY_DEADLINE_HORIZON_HOURS = 4
+CRM_KEPT_RATE_WINDOW_DAYS = 30
+# A rate over fewer cases than this is shown as "not enough data" (DOMAIN §3).
+CRM_METRICS_MIN_SAMPLE = env.int("CRM_METRICS_MIN_SAMPLE", default=10)
 
 # --- Outreach (issue 3): the outbox, its channels and rules -------------------------------------------
 # Links in messages (unsubscribe, tracked proposals) must be absolute: the address clients reach us at.

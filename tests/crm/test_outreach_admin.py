@@ -124,3 +124,23 @@ def test_a_schedule_someone_changed_survives_the_next_migrate(superuser):
     schedules_install()
 
     assert PeriodicTask.objects.get(task="crm.outreach_greetings").enabled is False
+
+
+def test_my_day_shows_my_kept_promise_rate_with_its_sample(client, manager, account):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.crm.factories import CommitmentFactory
+
+    due = timezone.now() - timedelta(days=1)
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="kept", fulfilled_at=due)
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="broken")
+    manager.language = "ru"
+    manager.save()
+    client.force_login(manager)
+
+    page = client.get(reverse("admin:crm_my_day")).content.decode()
+
+    assert "Обещаний выполнено в срок за последние 30 дн.: 50,0 % (1 из 2)" in page
+    assert "мало данных" in page

@@ -311,3 +311,25 @@ def test_dates_render_in_russian_genitive_for_russians():
             subject="{{ d|date:'j E' }}", body="", context={"d": datetime.combine(date(2026, 12, 14), time(0))}
         )
     assert subject == "14 декабря"
+
+
+@pytest.mark.django_db
+def test_the_kept_promise_rate_counts_promises_kept_on_time_among_those_due(manager, head, other_manager, account):
+    from crm.selectors import commitment_kept_rate
+
+    now = timezone.now()
+    due = now - timedelta(days=2)
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="kept", fulfilled_at=due - timedelta(hours=1))
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="kept", fulfilled_at=due + timedelta(hours=5))
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="broken")
+    CommitmentFactory(account=account, owner=manager, due_at=due)  # still open, overdue: not kept
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="cancelled")  # does not count
+    CommitmentFactory(account=account, owner=manager, due_at=now + timedelta(days=1))  # not due yet
+    CommitmentFactory(owner=other_manager, due_at=due, status="kept", fulfilled_at=due)
+
+    mine = commitment_kept_rate(start=now - timedelta(days=30), end=now, owner=manager)
+    department = commitment_kept_rate(start=now - timedelta(days=30), end=now, department=manager.department)
+
+    assert (mine.kept_on_time, mine.due, mine.percent) == (1, 4, 25.0)
+    assert mine.enough_data is False  # 4 < CRM_METRICS_MIN_SAMPLE
+    assert (department.kept_on_time, department.due) == (1, 4)  # the other manager is in another department
