@@ -31,6 +31,10 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
+
+from config.celery import app  # noqa: E402
+
+app.conf.broker_url = "memory://"  # the "send now" the jobs enqueue stays in this process; we send by hand
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402

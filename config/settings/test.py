@@ -10,3 +10,14 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory, so a real Celery worker started by a test sees the test's data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+
+if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+    # Tasks enqueued by tests (after commit) go to a queue of their own, never to a developer's worker.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        name: folder.replace(str(VAR_DIR / "broker"), str(VAR_DIR / "test-broker"))  # noqa: F405
+        if isinstance(folder, str)
+        else folder
+        for name, folder in CELERY_BROKER_TRANSPORT_OPTIONS.items()  # noqa: F405
+    }
+    for _folder in ("queue", "processed", "control"):
+        (VAR_DIR / "test-broker" / _folder).mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -116,7 +116,7 @@ def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> Out
         language, channel, purpose, unsubscribe = user.language, MessageChannel.EMAIL, Purpose.SERVICE, ""
         context = {"user": {"name": user.get_full_name() or user.username}, **plan.context}
     message = OutboundMessage(
-        idempotency_key=plan.key[:200],
+        idempotency_key=plan.key,
         kind=plan.kind,
         purpose=purpose,
         channel=channel,
@@ -146,24 +146,25 @@ def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> Out
     return message
 
 
-def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None = None) -> int:
+def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None = None, send_now: bool = True) -> int:
     """Put messages in the outbox; a key already there is skipped. Returns how many were new.
 
-    A constant number of queries for the batch: one to find known keys, one insert.
+    A constant number of queries for the batch: one to find known keys, one insert. With
+    `send_now`, sending starts when the transaction commits; batch jobs start it once at their end.
     """
     plans = list(plans)
     if not plans:
         return 0
     known = set(
-        OutboundMessage.objects.filter(idempotency_key__in=[plan.key[:200] for plan in plans]).values_list(
+        OutboundMessage.objects.filter(idempotency_key__in=[plan.key for plan in plans]).values_list(
             "idempotency_key", flat=True
         )
     )
     templates = templates or _Templates()
     fresh: dict[str, dict[str, MessagePlan]] = {}  # language -> key -> plan
     for plan in plans:
-        if plan.key[:200] not in known:
-            fresh.setdefault(_recipient_language(plan), {}).setdefault(plan.key[:200], plan)
+        if plan.key not in known:
+            fresh.setdefault(_recipient_language(plan), {}).setdefault(plan.key, plan)
     messages = []
     for language, group in fresh.items():
         with override(language):  # once per language, not per message: planning runs 100,000 at a time
@@ -171,7 +172,7 @@ def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None 
             messages += [_message_build(plan, templates, footer) for plan in group.values()]
     # ignore_conflicts: a planner running at the same moment may have inserted some keys meanwhile.
     OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
-    if messages:
+    if messages and send_now:
         enqueue_after_commit("outbox_send_task")
     return len(messages)
 
@@ -179,7 +180,7 @@ def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None 
 def message_plan(plan: MessagePlan) -> OutboundMessage:
     """Plan one message and return the outbox row for its key (the earlier one if it was planned before)."""
     messages_plan([plan])
-    return OutboundMessage.objects.get(idempotency_key=plan.key[:200])
+    return OutboundMessage.objects.get(idempotency_key=plan.key)
 
 
 def enqueue_after_commit(task_name: str) -> None:

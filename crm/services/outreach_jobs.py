@@ -4,6 +4,7 @@ in batches with a constant number of queries each, and is safe to run at any tim
 
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,9 +28,28 @@ from crm.models import (
 )
 from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday, TrackedLink
 from crm.services.activity import commitments_overdue_remind, interaction_log
-from crm.services.outreach import MessagePlan, _Templates, message_plan, messages_plan
+from crm.services.outreach import MessagePlan, _Templates, enqueue_after_commit, message_plan, messages_plan
 
 BATCH_SIZE = 1000
+
+
+def _plan(plans, templates=None) -> int:
+    return messages_plan(plans, templates=templates, send_now=False)
+
+
+def _then_send(job):
+    """A job plans many batches; start sending once, when it is done (beat's 30 s sweep would too)."""
+
+    @wraps(job)
+    def run(**kwargs) -> int:
+        planned = job(**kwargs)
+        if planned:
+            enqueue_after_commit("outbox_send_task")
+        return planned
+
+    return run
+
+
 _NOT_SHIPPED = (Order.Status.NEW, Order.Status.CONFIRMED, Order.Status.IN_PRODUCTION)
 
 
@@ -76,6 +96,7 @@ def _order_context(order: Order, **extra) -> dict:
 # 1. Maintenance due ------------------------------------------------------------------------------
 
 
+@_then_send
 def maintenance_due_plan(*, today: date | None = None) -> int:
     """Remind the responsible person N days before an equipment item's next maintenance; task the manager."""
     today = today or timezone.localdate()
@@ -120,7 +141,7 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
                     idempotency_key=f"maintenance-visit:{item.id}:{due_on}",
                 )
             )
-        planned += messages_plan(plans, templates=templates)
+        planned += _plan(plans, templates)
         _tasks_create(tasks)
     return planned
 
@@ -128,6 +149,7 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
 # 2. Delivery moved or at risk --------------------------------------------------------------------
 
 
+@_then_send
 def deliveries_plan(*, now: datetime | None = None) -> int:
     """Warn the client of a moved or at-risk delivery before they call; give the manager a task."""
     now = now or timezone.now()
@@ -174,7 +196,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
                     idempotency_key=f"delivery-moved:{move.id}",
                 )
             )
-        planned += messages_plan(plans, templates=templates)
+        planned += _plan(plans, templates)
         _tasks_create(tasks)
 
     today = timezone.localdate(now)
@@ -213,7 +235,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
                     idempotency_key=f"delivery-at-risk:{order.id}:{promised}",
                 )
             )
-        planned += messages_plan(plans, templates=templates)
+        planned += _plan(plans, templates)
         _tasks_create(tasks)
     return planned
 
@@ -221,6 +243,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
 # 3. Long orders: weekly "on track" -----------------------------------------------------------------
 
 
+@_then_send
 def orders_on_track_plan(*, now: datetime | None = None) -> int:
     """Every week, tell clients who want certainty that their long order is on track."""
     now = now or timezone.now()
@@ -254,13 +277,14 @@ def orders_on_track_plan(*, now: datetime | None = None) -> int:
                     data={"order_id": order.id, "promised_date": order.promised_delivery_date.isoformat()},
                 )
             )
-        planned += messages_plan(plans, templates=templates)
+        planned += _plan(plans, templates)
     return planned
 
 
 # 4. Greetings -------------------------------------------------------------------------------------
 
 
+@_then_send
 def greetings_plan(*, today: date | None = None) -> int:
     """Birthdays of contacts and professional holidays of their account's industry, in their language."""
     today = today or timezone.localdate()
@@ -270,7 +294,7 @@ def greetings_plan(*, today: date | None = None) -> int:
     templates, planned = _Templates(), 0
     people = Contact.objects.filter(birthday).select_related("account__manager")
     for batch in _batches(people):
-        planned += messages_plan(
+        planned += _plan(
             (
                 MessagePlan(key=f"birthday:{contact.id}:{today.year}", kind=MessageKind.BIRTHDAY, contact=contact)
                 for contact in batch
@@ -284,7 +308,7 @@ def greetings_plan(*, today: date | None = None) -> int:
             "account__manager"
         )
         for batch in _batches(people):
-            planned += messages_plan(
+            planned += _plan(
                 (
                     MessagePlan(
                         key=f"holiday:{holiday.id}:{contact.id}:{today.year}",
@@ -315,6 +339,7 @@ def _promise_context(commitment: Commitment) -> dict:
     }
 
 
+@_then_send
 def promises_remind(*, now: datetime | None = None) -> int:
     """Remind owners of promises due soon; alert the owner and their head when one is overdue."""
     now = now or timezone.now()
@@ -326,7 +351,7 @@ def promises_remind(*, now: datetime | None = None) -> int:
         .select_related("owner", "account")
     )
     for batch in _batches(soon):
-        planned += messages_plan(
+        planned += _plan(
             (
                 MessagePlan(
                     key=f"promise-due:{c.id}:{c.due_at.isoformat()}",
@@ -360,7 +385,7 @@ def promises_remind(*, now: datetime | None = None) -> int:
                         data={"commitment_id": c.id},
                     )
                 )
-        planned += messages_plan(plans, templates=templates)
+        planned += _plan(plans, templates)
     return planned
 
 
@@ -393,13 +418,14 @@ def campaign_activate(*, campaign: Campaign) -> Campaign:
     return campaign
 
 
+@_then_send
 def campaigns_plan(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     planned = 0
     for campaign in Campaign.objects.filter(status=Campaign.Status.ACTIVE, starts_at__lte=now):
         people = campaign_audience(campaign).select_related("account__manager")
         for batch in _batches(people):
-            planned += messages_plan(
+            planned += _plan(
                 MessagePlan(
                     key=f"campaign:{campaign.id}:{contact.id}",
                     kind=MessageKind.CAMPAIGN,
