@@ -115,14 +115,15 @@ def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> Out
         account = plan.account
         language, channel, purpose, unsubscribe = user.language, MessageChannel.EMAIL, Purpose.SERVICE, ""
         context = {"user": {"name": user.get_full_name() or user.username}, **plan.context}
+    # Ids rather than objects: the relation setters cost more than the rest of the row, 100,000 times.
     message = OutboundMessage(
         idempotency_key=plan.key,
         kind=plan.kind,
         purpose=purpose,
         channel=channel,
-        account=account,
-        contact=plan.contact,
-        recipient_user=plan.recipient_user,
+        account_id=account.id if account else None,
+        contact_id=plan.contact.id if plan.contact else None,
+        recipient_user_id=plan.recipient_user.id if plan.recipient_user else None,
         language=language,
         data=plan.data,
         send_after=plan.send_after or timezone.now(),
@@ -139,7 +140,7 @@ def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> Out
         message.status = OutboundMessage.Status.SUPPRESSED
         message.status_reason = _("There is no template for this kind of message: add one under Message templates.")
         return message
-    message.template = template
+    message.template_id = template.id if template else None
     message.subject, message.body = rendering.render(subject=subject, body=body, context=context)
     if unsubscribe:
         message.body += footer % {"url": unsubscribe}

@@ -333,3 +333,24 @@ def test_the_kept_promise_rate_counts_promises_kept_on_time_among_those_due(mana
     assert (mine.kept_on_time, mine.due, mine.percent) == (1, 4, 25.0)
     assert mine.enough_data is False  # 4 < CRM_METRICS_MIN_SAMPLE
     assert (department.kept_on_time, department.due) == (1, 4)  # the other manager is in another department
+
+
+@pytest.mark.parametrize("job", ["maintenance", "greetings"])
+@pytest.mark.django_db
+def test_a_planning_job_takes_the_same_queries_for_3_or_30_items(job):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    today = timezone.localdate()
+
+    def queries(n):
+        OutboundMessage.objects.all().delete()
+        for _ in range(n):
+            account = AccountFactory()
+            person = ContactFactory(account=account, birthday=today.replace(year=1980))
+            EquipmentFactory(account=account, responsible_contact=person if _ % 2 else None)
+        with CaptureQueriesContext(connection) as captured:
+            (maintenance_due_plan if job == "maintenance" else greetings_plan)(today=today)
+        return len(captured)
+
+    assert queries(3) == queries(30)
