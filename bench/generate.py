@@ -75,7 +75,8 @@ def generate(accounts: int, seed: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"TRUNCATE {', '.join(TABLES)}, crm_accountevent, crm_task, crm_servicerequest, "
-            "crm_orderline, crm_deliverydatechange, crm_equipment, crm_contactconsent RESTART IDENTITY"
+            # CASCADE: and whatever else hangs off these tables (the outbox, tracked links, ...).
+            "crm_orderline, crm_deliverydatechange, crm_equipment, crm_contactconsent RESTART IDENTITY CASCADE"
         )
     department, _ = Department.objects.get_or_create(name="Bench sales")
     managers = []

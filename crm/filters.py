@@ -7,7 +7,7 @@ from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, 
 from crm.phones import phone_normalize
 
 
-def _phone_or_400(value: str, *, param: str) -> str:
+def phone_e164_or_400(value: str, *, param: str) -> str:
     try:
         return phone_normalize(value).e164
     except DjangoValidationError as error:
@@ -32,7 +32,7 @@ class AccountFilter(FilterSet):
         fields = ["manager", "industry", "status", "lead_source", "size", "inn", "referred_by"]
 
     def filter_phone(self, queryset, name, value):
-        phones = Phone.objects.filter(number=_phone_or_400(value, param=name))
+        phones = Phone.objects.filter(number=phone_e164_or_400(value, param=name))
         return queryset.filter(pk__in=phones.values("contact__account_id"))
 
 
@@ -45,7 +45,7 @@ class ContactFilter(FilterSet):
 
     def filter_phone(self, queryset, name, value):
         # Numbers with an extension count too: a PBX reports the office line without it.
-        return queryset.filter(phones__number=_phone_or_400(value, param=name)).distinct()
+        return queryset.filter(phones__number=phone_e164_or_400(value, param=name)).distinct()
 
 
 class PhoneFilter(FilterSet):
@@ -56,7 +56,7 @@ class PhoneFilter(FilterSet):
         fields = ["contact", "kind"]
 
     def filter_number(self, queryset, name, value):
-        return queryset.filter(number=_phone_or_400(value, param=name))
+        return queryset.filter(number=phone_e164_or_400(value, param=name))
 
 
 class InteractionFilter(FilterSet):

@@ -51,6 +51,26 @@ def service_request_list(*, user) -> QuerySet[ServiceRequest]:
     return ServiceRequest.objects.for_user(user).select_related("account", "contact", "assignee")
 
 
+def phone_lookup(*, user, e164: str, limit: int = 20) -> list[Phone]:
+    """Phones with this number (any extension) the user may see, with contact and account: one query."""
+    return list(
+        Phone.objects.for_user(user)
+        .filter(number=e164)
+        .select_related("contact__account")
+        .only(
+            "number",
+            "extension",
+            "contact__first_name",
+            "contact__patronymic",
+            "contact__last_name",
+            "contact__language",
+            "contact__account__name",
+            "contact__account__manager",
+        )
+        .order_by("-is_primary", "id")[:limit]
+    )
+
+
 def account_last_delivery_move(*, account: Account) -> DeliveryDateChange | None:
     """The latest move of a promised delivery date for this client, if any: the card warns of it."""
     return (

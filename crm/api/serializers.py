@@ -109,6 +109,21 @@ class ContactOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+class PhoneMatchSerializer(serializers.Serializer):
+    """One answer of the phone lookup: the person, their company and its manager, from one query."""
+
+    contact = serializers.IntegerField(source="contact_id", read_only=True)
+    first_name = serializers.CharField(source="contact.first_name", read_only=True)
+    patronymic = serializers.CharField(source="contact.patronymic", read_only=True)
+    last_name = serializers.CharField(source="contact.last_name", read_only=True)
+    addressed_name = serializers.CharField(source="contact.addressed_name", read_only=True)
+    account = serializers.IntegerField(source="contact.account_id", read_only=True)
+    account_name = serializers.CharField(source="contact.account.name", read_only=True)
+    manager = serializers.IntegerField(source="contact.account.manager_id", read_only=True, allow_null=True)
+    number = serializers.CharField(read_only=True, help_text="E.164")
+    extension = serializers.CharField(read_only=True)
+
+
 class InteractionOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Interaction

@@ -15,6 +15,7 @@ from crm.filters import (
     PhoneFilter,
     ServiceRequestFilter,
     TaskFilter,
+    phone_e164_or_400,
 )
 from crm.middleware import user_language_activate
 from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, ServiceRequest, Task, User
@@ -148,6 +149,22 @@ class ContactViewSet(CRMViewSet, mixins.CreateModelMixin):
     def create(self, request, *args, **kwargs):
         contact = account_services.contact_create(**self.validated_input())
         return self.respond(selectors.contact_list(user=request.user).get(pk=contact.pk), status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Who is calling: find people by a phone number in any format",
+        description=(
+            "The fast path for telephony and other integrations: one indexed query, no paging. "
+            "`8 (916) 123-45-67`, `+7 916 1234567` and `9161234567` find the same person; a number "
+            "stored with an extension matches too. At most 20 matches, only those the caller may see."
+        ),
+        parameters=[OpenApiParameter("phone", str, required=True, description="A phone number in any format")],
+        responses={200: s.PhoneMatchSerializer(many=True), **ERROR_RESPONSES},
+    )
+    @action(detail=False, methods=["get"], url_path="lookup", filter_backends=[], pagination_class=None)
+    def lookup(self, request):
+        number = phone_e164_or_400(request.query_params.get("phone", ""), param="phone")
+        matches = selectors.phone_lookup(user=request.user, e164=number)
+        return Response(s.PhoneMatchSerializer(matches, many=True).data)
 
 
 @extend_schema_view(

@@ -122,6 +122,7 @@ class Account(TimeStampedModel):
         _("time zone"),
         max_length=64,
         default="Europe/Moscow",
+        db_default="Europe/Moscow",  # database defaults too: bulk loaders (bench/generate.py) COPY rows in
         validators=[validate_time_zone],
         help_text=_("Messages to this client's people respect quiet hours and weekends in this zone."),
     )
@@ -129,6 +130,7 @@ class Account(TimeStampedModel):
     weekly_order_updates = models.BooleanField(
         _("weekly order updates"),
         default=False,
+        db_default=False,
         help_text=_("Confirm every week that a long order is on track (always done for behaviour type 3)."),
     )
 
@@ -208,6 +210,8 @@ class Contact(TimeStampedModel):
         _("Telegram chat id"),
         max_length=32,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("Filled when the person starts a chat with our Telegram bot; messenger messages go there."),
     )
 

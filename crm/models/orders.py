@@ -67,6 +67,7 @@ class Order(TimeStampedModel):
     extra_confirmation = models.BooleanField(
         _("confirm the date again"),
         default=False,
+        db_default=False,
         help_text=_("Set when the client's previous delivery was moved: confirm this one's date with them."),
     )
 

@@ -52,7 +52,12 @@ class User(AbstractUser):
     sip_uri = models.CharField(_("softphone / SIP identity"), max_length=255, blank=True)
     language = models.CharField(_("preferred language"), max_length=2, choices=Language, default=Language.RUSSIAN)
     signature = models.TextField(
-        _("signature"), max_length=1000, blank=True, help_text=_("Ends every message sent to your clients.")
+        _("signature"),
+        max_length=1000,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Ends every message sent to your clients."),
     )
 
     class Meta(AbstractUser.Meta):

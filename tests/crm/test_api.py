@@ -44,6 +44,69 @@ class TestPhoneLookup:
         assert "phone" in _error(response)["fields"]
 
 
+class TestFastPhoneLookup:
+    @pytest.mark.parametrize("query", ["+7 916 123-45-67", "8 (916) 123-45-67", "89161234567", "9161234567"])
+    def test_the_caller_is_found_with_their_company_and_manager(self, token_client, manager, account, query):
+        api = token_client(manager, ["contacts:read"])
+        contact = ContactFactory(account=account)
+        PhoneFactory(contact=contact, raw="8 916 123 45 67 доб. 12", number="+79161234567", extension="12")
+
+        response = api.get("/api/v1/contacts/lookup/", {"phone": query})
+
+        assert response.status_code == 200
+        assert response.json() == [
+            {
+                "contact": contact.pk,
+                "first_name": "Иван",
+                "patronymic": "Петрович",
+                "last_name": "Сидоров",
+                "addressed_name": "Иван Петрович",
+                "account": account.pk,
+                "account_name": "ООО «Ромашка»",
+                "manager": manager.pk,
+                "number": "+79161234567",
+                "extension": "12",
+            }
+        ]
+
+    def test_another_managers_client_is_not_found(self, token_client, other_manager, account):
+        PhoneFactory(contact=ContactFactory(account=account), number="+79161234567")
+
+        api = token_client(other_manager, ["contacts:read"])
+
+        response = api.get("/api/v1/contacts/lookup/", {"phone": "89161234567"})
+
+        assert response.status_code == 200 and response.json() == []
+
+    @pytest.mark.parametrize("params", [{}, {"phone": ""}, {"phone": "12-34"}])
+    def test_a_missing_or_bad_number_is_a_400(self, token_client, manager, params):
+        response = token_client(manager, ["contacts:read"]).get("/api/v1/contacts/lookup/", params)
+
+        assert response.status_code == 400
+        assert "phone" in _error(response)["fields"]
+
+    def test_it_needs_the_contacts_scope(self, token_client, manager):
+        response = token_client(manager, ["orders:read"]).get("/api/v1/contacts/lookup/", {"phone": "89161234567"})
+
+        assert response.status_code == 403
+
+    def test_it_costs_one_query_after_authentication(self, token_client, manager, account):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        api = token_client(manager, ["contacts:read"])
+        for n in range(3):
+            PhoneFactory(contact=ContactFactory(account=account), number="+79161234567", raw=f"{n}")
+        api.get("/api/v1/contacts/lookup/", {"phone": "89161234567"})  # warm the permission cache
+
+        with CaptureQueriesContext(connection) as queries:
+            response = api.get("/api/v1/contacts/lookup/", {"phone": "89161234567"})
+
+        assert len(response.json()) == 3
+        lookups = [q["sql"] for q in queries if '"crm_phone"' in q["sql"]]
+        assert len(lookups) == 1
+
+
 class TestAccounts:
     def test_manager_creates_an_account_and_its_history_says_so(self, manager_api, manager):
         response = manager_api.post(
