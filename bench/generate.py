@@ -6,6 +6,8 @@ Per account: 2 contacts, 3 phones, 10 interactions, 2 orders, half an open promi
 comes from the migrations; secondary indexes and constraints are dropped for the load and
 rebuilt afterwards, and foreign-key triggers are off while rows stream in (the ids are
 generated consistently). The database is emptied first: never point this at real data.
+If a run stops halfway, drop and recreate the database before the next: the dropped indexes
+are rebuilt only at the end of a successful load.
 """
 
 import argparse

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import (
     Account,
@@ -207,3 +208,85 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
         else None,
         now=now,
     )
+
+
+BEHAVIOUR_HINTS = {
+    1: _("Status matters: consult them before deciding, thank them, ask for their opinion."),
+    2: _("Wants specifics and benefit: figures, comparisons, savings."),
+    3: _("Wants guarantees: confirm dates, warn early, refer to standards."),
+    4: _("Values the relationship: be personal and warm, call back at once."),
+}
+
+
+def caller_card(*, contact: Contact | None, number: str) -> dict:
+    """What the manager's screen shows while the phone rings, in a fixed number of queries.
+
+    Zone and last NPS are empty until the segments and surveys issues land.
+    """
+    if contact is None:
+        return {"display_name": number, "known": False, "number": number}
+    account = contact.account
+    manager = account.manager
+    now = timezone.now()
+    moved = account_last_delivery_move(account=account)
+    orders = list(
+        account.orders.open()
+        .prefetch_related(Prefetch("delivery_date_changes", queryset=DeliveryDateChange.objects.order_by("-id")))
+        .order_by("promised_delivery_date", "id")[:10]
+    )
+    type_label = f" · {_('type')} {account.behaviour_type}" if account.behaviour_type else ""
+    return {
+        "known": True,
+        "number": number,
+        "display_name": f"{contact.addressed_name} · {account.name}{type_label}",
+        "contact": {
+            "id": contact.id,
+            "name": contact.addressed_name,
+            "full_name": contact.full_name,
+            "position": contact.position,
+            "is_decision_maker": contact.is_decision_maker,
+        },
+        "account": {"id": account.id, "name": account.name, "status": account.status},
+        "zone": None,
+        "behaviour_type": account.behaviour_type,
+        "behaviour_hint": str(BEHAVIOUR_HINTS.get(account.behaviour_type, "")),
+        "manager": {
+            "id": manager.id,
+            "name": manager.get_full_name() or manager.username,
+            "extension": manager.phone_extension,
+        }
+        if manager
+        else None,
+        "promises": [
+            {"description": c.description, "due_at": c.due_at.isoformat(), "overdue": c.due_at < now}
+            for c in account.commitments.open().order_by("due_at", "id")[:10]
+        ],
+        "orders": [
+            {
+                "number": o.number,
+                "status": o.status,
+                "promised_delivery_date": o.promised_delivery_date.isoformat() if o.promised_delivery_date else None,
+                "moved": bool(o.delivery_date_changes.all()),
+                "extra_confirmation": o.extra_confirmation,
+            }
+            for o in orders
+        ],
+        "last_delivery_move": {
+            "order": moved.order.number,
+            "from": moved.old_date.isoformat() if moved.old_date else None,
+            "to": moved.new_date.isoformat(),
+            "days": moved.days_moved,
+            "reason": moved.reason,
+        }
+        if moved
+        else None,
+        "service_requests": [
+            {"subject": r.subject, "status": r.status, "first_response_due_at": r.first_response_due_at.isoformat()}
+            for r in account.service_requests.unresolved().order_by("first_response_due_at")[:10]
+        ],
+        "last_interactions": [
+            {"at": i.occurred_at.isoformat(), "channel": i.channel, "direction": i.direction, "subject": i.subject}
+            for i in account.interactions.order_by("-occurred_at", "-id")[:5]
+        ],
+        "last_nps": None,
+    }

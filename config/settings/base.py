@@ -191,6 +191,10 @@ CRM_MAINTENANCE_REMINDER_DAYS = env.int("CRM_MAINTENANCE_REMINDER_DAYS", default
 CRM_DELIVERY_AT_RISK_DAYS = env.int("CRM_DELIVERY_AT_RISK_DAYS", default=3)
 CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
 
+# --- Telephony (issue 7) -----------------------------------------------------------------------
+# A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
+CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
+
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +273,17 @@ UNFOLD = {
                         "title": _("Orders"),
                         "icon": "local_shipping",
                         "link": reverse_lazy("admin:crm_order_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Telephony"),
+                "items": [
+                    {"title": _("Calls"), "icon": "call", "link": reverse_lazy("admin:crm_call_changelist")},
+                    {
+                        "title": _("Connections"),
+                        "icon": "settings_phone",
+                        "link": reverse_lazy("admin:crm_telephonyconnection_changelist"),
                     },
                 ],
             },

@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from crm.api import views
+from crm.telephony import generic
 
 router = DefaultRouter()
 router.register("accounts", views.AccountViewSet, basename="account")
@@ -13,4 +15,9 @@ router.register("tasks", views.TaskViewSet, basename="task")
 router.register("service-requests", views.ServiceRequestViewSet, basename="service-request")
 router.register("users", views.UserViewSet, basename="user")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("telephony/calls/", generic.CallRegisterView.as_view(), name="telephony-calls"),
+    path("telephony/calls/<str:call_id>/events/", generic.CallEventView.as_view(), name="telephony-call-events"),
+    path("telephony/lookup/", generic.LookupView.as_view(), name="telephony-lookup"),
+    *router.urls,
+]

@@ -28,6 +28,7 @@ from crm.models.outreach import (
     ProfessionalHoliday,
     TrackedLink,
 )
+from crm.models.telephony import Call, TelephonyConnection
 from crm.models.tokens import ApiToken
 from crm.models.users import Department, User
 
@@ -36,6 +37,7 @@ __all__ = [
     "AccountEvent",
     "ApiToken",
     "BehaviourType",
+    "Call",
     "Campaign",
     "Commitment",
     "Contact",
@@ -60,6 +62,7 @@ __all__ = [
     "ResponseTarget",
     "ServiceRequest",
     "Task",
+    "TelephonyConnection",
     "TimeStampedModel",
     "TrackedLink",
     "User",

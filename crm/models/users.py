@@ -9,6 +9,14 @@ from crm.models.base import Language
 
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    call_group = models.CharField(
+        _("call group"),
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Extension or queue that rings the department when a client's manager is away."),
+    )
     head = models.ForeignKey(
         "crm.User",
         verbose_name=_("head"),
@@ -49,6 +57,12 @@ class User(AbstractUser):
         related_name="reports",
     )
     phone_extension = models.CharField(_("telephony extension"), max_length=16, blank=True)
+    available_for_calls = models.BooleanField(
+        _("takes calls now"),
+        default=True,
+        db_default=True,
+        help_text=_("Untick when away: your clients' calls then go to your department's group."),
+    )
     sip_uri = models.CharField(_("softphone / SIP identity"), max_length=255, blank=True)
     language = models.CharField(_("preferred language"), max_length=2, choices=Language, default=Language.RUSSIAN)
     signature = models.TextField(

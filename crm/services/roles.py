@@ -30,6 +30,7 @@ _REFERENCE_MODELS = [
     "department",
     "user",
     "outboundmessage",
+    "call",
     "messagetemplate",
     "professionalholiday",
     "campaign",

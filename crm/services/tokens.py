@@ -14,6 +14,7 @@ from crm.models import ApiToken
 
 # Each resource can be granted read or write; "*" grants everything.
 SCOPE_RESOURCES = (
+    "telephony",
     "accounts",
     "contacts",
     "phones",

@@ -1,0 +1,297 @@
+"""Telephony: who is calling, where the call goes, and the call's record as its events arrive."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.db import connection as connection_db
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Contact, Interaction, ResponseTarget, ServiceRequest, Task, User
+from crm.models.telephony import Call, TelephonyConnection
+from crm.phones import phone_try_normalize
+from crm.selectors import caller_card
+from crm.services.activity import interaction_log, task_complete
+
+logger = logging.getLogger(__name__)
+
+MISSED_CALL_RULE = "missed_call"
+
+
+@dataclass
+class Route:
+    """Where the call should ring: a user (the account's manager), a department's group, or the fallback."""
+
+    target: str
+    reason: str
+    user: User | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "reason": self.reason,
+            "user": self.user.id if self.user else None,
+            "user_name": (self.user.get_full_name() or self.user.username) if self.user else "",
+        }
+
+
+@dataclass
+class Lookup:
+    number: str  # E.164, or "" when the number could not be parsed
+    contact: Contact | None
+    route: Route
+    card: dict = field(default_factory=dict)
+
+
+def call_route(*, connection: TelephonyConnection, contact: Contact | None) -> Route:
+    manager = contact.account.manager if contact else None
+    if manager is not None and manager.is_active and manager.available_for_calls:
+        target = manager.sip_uri or manager.phone_extension
+        if target:
+            return Route(target=target, reason="manager", user=manager)
+    if manager is not None and manager.department and manager.department.call_group:
+        return Route(target=manager.department.call_group, reason="department")
+    return Route(target=connection.fallback_target, reason="fallback" if contact else "unknown caller")
+
+
+def caller_lookup(*, connection: TelephonyConnection, number: str, with_card: bool = True) -> Lookup:
+    """Normalise the number, find the person with one indexed query, pick the route, build the card.
+
+    A slow database must not hold a ringing call: past CRM_TELEPHONY_LOOKUP_BUDGET_MS (PostgreSQL
+    cancels the query) the answer is the fallback route with no card.
+    """
+    e164 = phone_try_normalize(number)
+    if e164 is None:
+        logger.info("Unparseable caller number %r: routed to the fallback", number)
+        return Lookup(
+            number="",
+            contact=None,
+            route=call_route(connection=connection, contact=None),
+            card=caller_card(contact=None, number=number) if with_card else {},
+        )
+    try:
+        with transaction.atomic():
+            if connection_db.vendor == "postgresql":
+                with connection_db.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout = %s", [settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS])
+            contact = (
+                Contact.objects.filter(phones__number=e164)
+                .select_related("account__manager__department")
+                .order_by("-is_decision_maker", "id")
+                .first()
+            )
+            route = call_route(connection=connection, contact=contact)
+            card = caller_card(contact=contact, number=e164) if with_card else {}
+    except OperationalError:
+        logger.warning("Caller lookup for %s ran out of its time budget: routed to the fallback", e164)
+        return Lookup(number=e164, contact=None, route=call_route(connection=connection, contact=None))
+    return Lookup(number=e164, contact=contact, route=route, card=card)
+
+
+def _call_interaction_subject(call: Call) -> str:
+    if call.direction == Call.Direction.INBOUND:
+        return _("Inbound call from %(number)s") % {"number": call.client_number or call.from_number}
+    return _("Outbound call to %(number)s") % {"number": call.client_number or call.to_number}
+
+
+@transaction.atomic
+def call_register(
+    *,
+    connection: TelephonyConnection,
+    call_id: str,
+    direction: str,
+    from_number: str,
+    to_number: str = "",
+    started_at: datetime | None = None,
+) -> tuple[Call, Lookup, bool]:
+    """Record a new call and answer where it goes: (call, lookup, created). A repeated call id changes nothing."""
+    if direction not in Call.Direction.values:
+        raise ValidationError({"direction": _("Direction is “inbound” or “outbound”.")})
+    if not call_id:
+        raise ValidationError({"call_id": _("The provider's call id is required.")})
+    client_side = from_number if direction == Call.Direction.INBOUND else to_number
+    lookup = caller_lookup(connection=connection, number=client_side)
+    existing = Call.objects.filter(connection=connection, provider_call_id=call_id).first()
+    if existing is not None:
+        return existing, lookup, False
+    contact = lookup.contact
+    call = Call(
+        connection=connection,
+        provider_call_id=call_id,
+        direction=direction,
+        from_number=from_number[:64],
+        to_number=to_number[:64],
+        client_number=lookup.number,
+        contact=contact,
+        account=contact.account if contact else None,
+        routed_to=lookup.route.user,
+        route_target=lookup.route.target,
+        started_at=started_at or timezone.now(),
+    )
+    try:
+        with transaction.atomic():
+            call.save()
+    except IntegrityError:  # the same event raced in twice: the other one won
+        return Call.objects.get(connection=connection, provider_call_id=call_id), lookup, False
+    if contact is not None:
+        interaction, _created = interaction_log(
+            account=contact.account,
+            contact=contact,
+            user=lookup.route.user,
+            channel=Interaction.Channel.PHONE,
+            direction=direction,
+            occurred_at=call.started_at,
+            subject=_call_interaction_subject(call)[:255],
+            source=f"telephony:{connection.id}",
+            external_id=call_id,
+        )
+        call.interaction = interaction
+        call.save(update_fields=["interaction"])
+    return call, lookup, True
+
+
+EVENT_TYPES = ("ringing", "answered", "ended", "missed")
+IMPLEMENTED_PROVIDERS = (TelephonyConnection.Provider.GENERIC, TelephonyConnection.Provider.ASTERISK)
+
+
+@transaction.atomic
+def call_event(
+    *,
+    connection: TelephonyConnection,
+    call_id: str,
+    type: str,
+    at: datetime | None = None,
+    duration: int | None = None,
+    answered_by: str = "",
+    recording_url: str = "",
+    seq: int | None = None,
+) -> Call:
+    """Apply one event to a call. Replays and late, out-of-order events change nothing."""
+    if type not in EVENT_TYPES:
+        raise ValidationError({"type": _("Event type is one of: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}})
+    if duration is not None and duration < 0:
+        raise ValidationError({"duration": _("Duration cannot be negative.")})
+    call = Call.objects.select_for_update().filter(connection=connection, provider_call_id=call_id).first()
+    if call is None:
+        raise ValidationError({"call_id": _("No call with this id was registered: register the call first.")})
+    if seq is not None:
+        if seq <= call.last_event_seq:
+            return call
+        call.last_event_seq = seq
+    at = at or timezone.now()
+    finished = call.status in (Call.Status.ENDED, Call.Status.MISSED)
+    if type == "answered" and not finished:
+        call.status, call.answered_at = Call.Status.ANSWERED, at
+        call.answered_by = _user_by_extension(answered_by) or call.routed_to
+        _callbacks_close(call, at)
+    elif type == "missed" and not finished:
+        call.status, call.ended_at = Call.Status.MISSED, at
+        _callback_open(call, at)
+    elif type == "ended" and not finished:
+        if call.status == Call.Status.RINGING and call.direction == Call.Direction.INBOUND:
+            call.status = Call.Status.MISSED  # it ended without ever being answered
+            _callback_open(call, at)
+        else:
+            call.status = Call.Status.ENDED
+        call.ended_at = at
+    if duration is not None:
+        call.duration_seconds = duration
+    if recording_url:
+        call.recording_url = recording_url[:500]
+    call.save()
+    if call.interaction_id:
+        Interaction.objects.filter(pk=call.interaction_id).update(
+            duration_seconds=call.duration_seconds,
+            recording_url=call.recording_url,
+            outcome=call.get_status_display(),
+            user=call.answered_by or call.routed_to,
+        )
+    return call
+
+
+def _user_by_extension(extension: str) -> User | None:
+    if not extension:
+        return None
+    return User.objects.filter(is_active=True, phone_extension=extension).first()
+
+
+def _callback_open(call: Call, at: datetime) -> None:
+    """A missed inbound call from a known client: one call-back task, due within the phone response target."""
+    if call.direction != Call.Direction.INBOUND or call.account_id is None:
+        return
+    minutes = (
+        ResponseTarget.objects.filter(channel=ServiceRequest.Channel.PHONE)
+        .values_list("first_response_minutes", flat=True)
+        .first()
+    )
+    Task.objects.bulk_create(
+        [
+            Task(
+                assignee=call.routed_to or call.account.manager,
+                account_id=call.account_id,
+                title=(
+                    _("Call back %(name)s (%(number)s): missed call")
+                    % {"name": call.contact.addressed_name if call.contact else "", "number": call.client_number}
+                )[:255],
+                description=call.client_number,
+                kind=Task.Kind.CALL_BACK,
+                priority=Task.Priority.URGENT,
+                due_at=at + timedelta(minutes=minutes or 3),
+                created_by_rule=MISSED_CALL_RULE,
+                idempotency_key=f"{MISSED_CALL_RULE}:{call.id}",
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _callbacks_close(call: Call, at: datetime) -> None:
+    """The client got through: pending call-backs to the same number are done."""
+    if not call.client_number:
+        return
+    for task in Task.objects.open().filter(created_by_rule=MISSED_CALL_RULE, description=call.client_number):
+        task_complete(task=task, at=at)
+
+
+@transaction.atomic
+def telephony_connection_create(
+    *, provider: str, name: str, secret: str, fallback_target: str, api_key: str = "", public_base_url: str = ""
+) -> TelephonyConnection:
+    if provider not in IMPLEMENTED_PROVIDERS:
+        raise ValidationError(
+            {
+                "provider": _("The %(provider)s protocol is not implemented yet; use generic or asterisk.")
+                % {"provider": provider}
+            }
+        )
+    connection = TelephonyConnection(
+        provider=provider,
+        name=name,
+        secret=secret,
+        api_key=api_key,
+        public_base_url=public_base_url,
+        fallback_target=fallback_target,
+    )
+    connection.full_clean()
+    connection.save()
+    return connection
+
+
+def telephony_webhook_urls(connection: TelephonyConnection) -> dict[str, str]:
+    """What to configure at the provider, built on the connection's public base URL."""
+    from django.urls import reverse
+
+    base = (connection.public_base_url or settings.CRM_PUBLIC_BASE_URL).rstrip("/")
+    if connection.provider == TelephonyConnection.Provider.ASTERISK:
+        return {"Dialplan CURL() lookup": base + reverse("telephony_asterisk_lookup", args=[connection.webhook_key])}
+    if connection.provider == TelephonyConnection.Provider.GENERIC:
+        return {
+            "Register a call (POST)": base + reverse("telephony-calls"),
+            "Call events (POST)": base + reverse("telephony-call-events", args=["<call_id>"]),
+            "Lookup (GET)": base + reverse("telephony-lookup") + "?phone=<number>",
+        }
+    return {}

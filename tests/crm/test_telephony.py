@@ -1,0 +1,303 @@
+"""Telephony: lookup, routing, the caller card, the call log, the generic API and Asterisk."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm.models import Interaction, Task
+from crm.models.telephony import Call, TelephonyConnection
+from crm.services.orders import order_delivery_date_change
+from crm.services.telephony import caller_lookup, telephony_connection_create
+from tests.conftest import NOT_APPLICABLE
+from tests.crm.factories import CommitmentFactory, ContactFactory, OrderFactory, PhoneFactory
+
+pytestmark = pytest.mark.django_db
+
+NUMBER = "+79161234567"
+
+
+@pytest.fixture
+def pbx(db):
+    return telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
+
+
+@pytest.fixture
+def caller(account, manager):
+    manager.phone_extension = "101"
+    manager.save()
+    account.behaviour_type = 3
+    account.save()
+    contact = ContactFactory(account=account, is_decision_maker=True)
+    PhoneFactory(contact=contact, raw="8 916 123-45-67", number=NUMBER)
+    return contact
+
+
+@pytest.fixture
+def telephony_api(token_client, superuser):
+    return token_client(superuser, ["telephony:read", "telephony:write"])
+
+
+def register(api, call_id="c1", number="8 (916) 123-45-67", **extra):
+    return api.post(
+        "/api/v1/telephony/calls/",
+        {"call_id": call_id, "direction": "inbound", "from": number, "to": "+74951112233", **extra},
+        format="json",
+    )
+
+
+def event(api, call_id="c1", **payload):
+    return api.post(f"/api/v1/telephony/calls/{call_id}/events/", payload, format="json")
+
+
+def test_a_known_caller_rings_their_manager_with_the_card_and_lands_in_the_timeline(
+    telephony_api, pbx, caller, account, manager
+):
+    CommitmentFactory(account=account, description="Прислать договор", due_at=timezone.now() + timedelta(days=1))
+    order = OrderFactory(account=account, number="A-77")
+    order_delivery_date_change(order=order, new_date=order.promised_delivery_date + timedelta(days=3), reason="Таможня")
+
+    response = register(telephony_api)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["route"] == {"target": "101", "reason": "manager", "user": manager.pk, "user_name": str(manager)}
+    card = body["card"]
+    assert card["display_name"].startswith("Иван Петрович · ООО «Ромашка»")
+    assert card["behaviour_type"] == 3 and "guarantees" in card["behaviour_hint"]
+    assert [p["description"] for p in card["promises"]] == ["Прислать договор"]
+    assert card["last_delivery_move"]["days"] == 3 and card["last_delivery_move"]["reason"] == "Таможня"
+    assert card["orders"][0]["moved"] is True
+    interaction = Interaction.objects.get(account=account, channel="phone")
+    assert interaction.contact == caller and interaction.user == manager
+
+
+def test_registering_the_same_call_twice_keeps_one_call_and_one_interaction(telephony_api, pbx, caller):
+    first, second = register(telephony_api), register(telephony_api)
+
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["call"] == second.json()["call"]
+    assert Call.objects.count() == 1 and Interaction.objects.count() == 1
+
+
+def test_when_the_manager_is_away_the_department_group_rings_then_the_fallback(pbx, caller, manager):
+    manager.available_for_calls = False
+    manager.save()
+    manager.department.call_group = "600"
+    manager.department.save()
+
+    assert caller_lookup(connection=pbx, number=NUMBER).route.target == "600"
+
+    manager.department.call_group = ""
+    manager.department.save()
+    route = caller_lookup(connection=pbx, number=NUMBER).route
+    assert (route.target, route.reason) == ("0", "fallback")
+
+
+@pytest.mark.parametrize("number", ["+7 999 000-00-00", "not a number", "12"])
+def test_unknown_or_unparseable_callers_go_to_the_fallback_and_are_recorded(telephony_api, pbx, number):
+    response = register(telephony_api, number=number)
+
+    assert response.status_code == 201
+    assert response.json()["route"]["target"] == "0"
+    assert response.json()["card"]["known"] is False
+    call = Call.objects.get()
+    assert call.contact is None and call.from_number == number
+
+
+def test_a_missed_call_from_a_client_opens_one_call_back_task_within_the_phone_target(
+    telephony_api, pbx, caller, manager
+):
+    register(telephony_api)
+    at = timezone.now()
+
+    for _ in range(3):  # the provider retries its webhook
+        assert event(telephony_api, type="missed", at=at.isoformat()).status_code == 200
+
+    [task] = Task.objects.filter(created_by_rule="missed_call")
+    assert task.assignee == manager and task.priority == Task.Priority.URGENT
+    assert abs((task.due_at - (at + timedelta(minutes=3))).total_seconds()) < 1
+    assert Call.objects.get().status == Call.Status.MISSED
+
+
+def test_a_call_that_ends_unanswered_counts_as_missed(telephony_api, pbx, caller):
+    register(telephony_api)
+
+    event(telephony_api, type="ended", duration=0)
+
+    assert Call.objects.get().status == Call.Status.MISSED
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+
+
+def test_getting_through_closes_the_pending_call_back_and_the_timeline_gets_duration_and_recording(
+    telephony_api, pbx, caller, manager
+):
+    register(telephony_api, call_id="first")
+    event(telephony_api, call_id="first", type="missed")
+    register(telephony_api, call_id="second")
+
+    event(telephony_api, call_id="second", type="answered", answered_by="101")
+    event(telephony_api, call_id="second", type="ended", duration=95, recording_url="https://rec.example/2.mp3")
+
+    assert Task.objects.get(created_by_rule="missed_call").status == Task.Status.DONE
+    call = Call.objects.get(provider_call_id="second")
+    assert (call.status, call.answered_by, call.duration_seconds) == (Call.Status.ENDED, manager, 95)
+    interaction = call.interaction
+    assert (interaction.duration_seconds, interaction.recording_url) == (95, "https://rec.example/2.mp3")
+
+
+@pytest.mark.parametrize(
+    ("call_id", "payload", "field"),
+    [
+        ("nope", {"type": "answered"}, "call_id"),
+        ("c1", {"type": "exploded"}, "type"),
+        ("c1", {"type": "ended", "duration": -5}, "duration"),
+        ("c1", {"type": "ended", "recording_url": "not a url"}, "recording_url"),
+    ],
+)
+def test_bad_events_are_a_400_with_the_field_and_change_nothing(telephony_api, pbx, caller, call_id, payload, field):
+    register(telephony_api)
+
+    response = event(telephony_api, call_id=call_id, **payload)
+
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert Call.objects.get().status == Call.Status.RINGING
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"call_id": "x"}, {"call_id": "x", "direction": "sideways", "from": "1"}, {"call_id": "", "from": "1"}],
+)
+def test_incomplete_registrations_are_a_400(telephony_api, pbx, payload):
+    response = telephony_api.post("/api/v1/telephony/calls/", payload, format="json")
+
+    assert response.status_code == 400
+    assert not Call.objects.exists()
+
+
+def test_the_api_needs_a_token_with_the_telephony_scope(api_client, token_client, superuser, pbx):
+    assert register(api_client).status_code == 401
+    assert register(token_client(superuser, ["contacts:read"])).status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_the_lookup_answers_route_and_card_and_needs_a_number(telephony_api, pbx, caller):
+    response = telephony_api.get("/api/v1/telephony/lookup/", {"phone": "9161234567"})
+
+    assert response.status_code == 200
+    assert response.json()["route"]["target"] == "101"
+    assert response.json()["card"]["contact"]["name"] == "Иван Петрович"
+    assert telephony_api.get("/api/v1/telephony/lookup/").status_code == 400
+
+
+def test_the_lookup_runs_the_same_number_of_queries_whatever_the_clients_history(pbx, caller, account):
+    def add_history(n):
+        for days in range(1, n + 1):
+            CommitmentFactory(account=account)
+            order = OrderFactory(account=account)
+            order_delivery_date_change(
+                order=order, new_date=order.promised_delivery_date + timedelta(days=days), reason="x"
+            )
+
+    add_history(1)
+    caller_lookup(connection=pbx, number=NUMBER)  # warm-up
+    with CaptureQueriesContext(connection) as small:
+        caller_lookup(connection=pbx, number=NUMBER)
+    add_history(8)
+
+    with CaptureQueriesContext(connection) as large:
+        caller_lookup(connection=pbx, number=NUMBER)
+
+    assert len(small) == len(large) <= 11  # on PostgreSQL 3 of them set the time budget (savepoint, SET LOCAL)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_database_does_not_hold_the_call_the_lookup_answers_the_fallback(settings, caller):
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: the time budget is PostgreSQL's statement_timeout")
+    settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS = 200
+    pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_a_lock():  # another session keeps the phone table locked: the lookup would wait forever
+        other = connections.create_connection("default")
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE crm_phone IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(10)
+            cursor.execute("ROLLBACK")
+        other.close()
+
+    holder = threading.Thread(target=hold_a_lock)
+    holder.start()
+    locked.wait(5)
+    try:
+        started = timezone.now()
+        lookup = caller_lookup(connection=pbx, number=NUMBER)
+        elapsed = (timezone.now() - started).total_seconds()
+    finally:
+        release.set()
+        holder.join()
+
+    assert (lookup.route.target, lookup.contact) == ("0", None)
+    assert elapsed < 1
+
+
+def test_asterisk_gets_a_flat_answer_with_its_token(client, caller):
+    asterisk = telephony_connection_create(
+        provider="asterisk", name="Asterisk", secret="crm-token-abcdef", fallback_target="600"
+    )
+    url = f"/telephony/asterisk/{asterisk.webhook_key}/lookup/"
+
+    response = client.get(url, {"phone": "89161234567"}, HTTP_X_CRM_TOKEN="crm-token-abcdef")
+
+    assert response.status_code == 200
+    assert response.json() == {"extension": "101", "display_name": "Иван Петрович · ООО «Ромашка»"}
+    assert client.get(url, {"phone": "89161234567"}, HTTP_X_CRM_TOKEN="wrong").status_code == 403
+    assert client.get(url, {"phone": "89161234567"}).status_code == 403
+    assert client.get("/telephony/asterisk/unknown/lookup/", {"phone": "1"}, HTTP_X_CRM_TOKEN="x").status_code == 403
+    assert client.get(url, HTTP_X_CRM_TOKEN="crm-token-abcdef").status_code == 400
+    unknown = client.get(url, {"phone": "+7 999 000 00 00"}, HTTP_X_CRM_TOKEN="crm-token-abcdef")
+    assert unknown.json()["extension"] == "600"
+
+
+def test_the_command_creates_a_connection_prints_its_urls_and_hides_the_secret(capsys):
+    call_command("telephony_connection_create", provider="generic", name="Office PBX", secret="very-secret-token")
+
+    out = capsys.readouterr().out
+    assert "/api/v1/telephony/calls/" in out
+    assert "very-secret-token" not in out and "…oken" in out
+    assert TelephonyConnection.objects.get(name="Office PBX").secret == "very-secret-token"
+
+
+def test_the_command_refuses_protocols_that_are_not_implemented_yet():
+    with pytest.raises(CommandError, match="not implemented"):
+        call_command("telephony_connection_create", provider="mango", name="Mango", secret="salt")
+
+
+def test_the_connection_form_never_shows_the_secret(client, superuser, pbx):
+    client.force_login(superuser)
+
+    page = client.get(f"/admin/crm/telephonyconnection/{pbx.pk}/change/").content.decode()
+
+    assert "s3cret-token-123" not in page
+    assert "/api/v1/telephony/calls/" in page
+
+
+def test_a_lead_is_made_from_an_unknown_caller_in_one_click(client, manager, pbx, telephony_api):
+    register(telephony_api, number="+7 999 000-00-00")
+    client.force_login(manager)
+    call = Call.objects.get()
+    Call.objects.filter(pk=call.pk).update(routed_to=manager)  # managers see calls routed to them
+
+    client.post("/admin/crm/call/", {"action": "lead_from_unknown_caller", "_selected_action": [call.pk]})
+
+    call.refresh_from_db()
+    assert call.contact is not None and call.account.manager == manager
+    assert call.contact.phones.get().number == "+79990000000"
