@@ -30,11 +30,18 @@ from django.urls import include, path  # noqa: E402
 
 from crm.models import Account, ApiToken, Phone, User  # noqa: E402
 from crm.phones import phone_normalize  # noqa: E402
+from crm.models.telephony import TelephonyConnection  # noqa: E402
+from crm.services.telephony import telephony_connection_create  # noqa: E402
 from crm.services.tokens import api_token_issue  # noqa: E402
+
+
+ONLY = sys.argv[1] if len(sys.argv) > 1 else ""  # e.g. `bench/measure.py telephony`: only rows containing it
 
 
 def timed(label, client, urls, **headers):
     """p50/p99 of plain requests; queries are counted on a separate sample (the debug cursor costs time)."""
+    if ONLY and ONLY not in label:
+        return
     for url in urls[:20]:  # warm-up: connections, caches, template loading
         client.get(url, **headers)
     queries = set()
@@ -87,6 +94,30 @@ def main():
     timed("phone lookup, API (token)", api, lookups, HTTP_AUTHORIZATION=f"Bearer {raw}")
     fast = [url.replace("/api/v1/contacts/", "/api/v1/contacts/lookup/") for url in lookups]
     timed("phone lookup, API fast path `contacts/lookup/` (token)", api, fast, HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    # Telephony: the caller lookup with routing and the whole card, and Asterisk's flat answer.
+    User.objects.filter(username__startswith="bench", phone_extension="").update(phone_extension="100")
+    TelephonyConnection.objects.filter(name__startswith="bench-").delete()
+    generic = telephony_connection_create(
+        provider="generic", name="bench-generic", secret="x" * 24, fallback_target="0"
+    )
+    asterisk = telephony_connection_create(
+        provider="asterisk", name="bench-asterisk", secret="y" * 24, fallback_target="0"
+    )
+    _token, telephony_raw = api_token_issue(user=superuser, name="bench", scopes=["telephony:read"])
+    by_phone = [url.split("?", 1)[1] for url in lookups]
+    timed(
+        "telephony lookup with route and card (token)",
+        api,
+        [f"/api/v1/telephony/lookup/?{query}&connection={generic.name}" for query in by_phone],
+        HTTP_AUTHORIZATION=f"Bearer {telephony_raw}",
+    )
+    timed(
+        "Asterisk CURL() lookup (route and display name)",
+        api,
+        [f"/telephony/asterisk/{asterisk.webhook_key}/lookup/?{query}" for query in by_phone],
+        HTTP_X_CRM_TOKEN="y" * 24,
+    )
     timed("floor: bare view, one indexed lookup", api, [url.replace("/api/v1/contacts/", "/bare/") for url in lookups])
 
     admin = Client()

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -229,10 +229,12 @@ def caller_card(*, contact: Contact | None, number: str) -> dict:
     manager = account.manager
     now = timezone.now()
     moved = account_last_delivery_move(account=account)
-    orders = list(
+    # values(), not model instances, and an EXISTS instead of a prefetch: this runs while the phone rings.
+    orders = (
         account.orders.open()
-        .prefetch_related(Prefetch("delivery_date_changes", queryset=DeliveryDateChange.objects.order_by("-id")))
-        .order_by("promised_delivery_date", "id")[:10]
+        .annotate(moved=Exists(DeliveryDateChange.objects.filter(order=OuterRef("pk"))))
+        .order_by("promised_delivery_date", "id")
+        .values("number", "status", "promised_delivery_date", "moved", "extra_confirmation")[:10]
     )
     type_label = f" · {_('type')} {account.behaviour_type}" if account.behaviour_type else ""
     return {
@@ -258,16 +260,17 @@ def caller_card(*, contact: Contact | None, number: str) -> dict:
         if manager
         else None,
         "promises": [
-            {"description": c.description, "due_at": c.due_at.isoformat(), "overdue": c.due_at < now}
-            for c in account.commitments.open().order_by("due_at", "id")[:10]
+            {"description": description, "due_at": due_at.isoformat(), "overdue": due_at < now}
+            for description, due_at in account.commitments.open()
+            .order_by("due_at", "id")
+            .values_list("description", "due_at")[:10]
         ],
         "orders": [
             {
-                "number": o.number,
-                "status": o.status,
-                "promised_delivery_date": o.promised_delivery_date.isoformat() if o.promised_delivery_date else None,
-                "moved": bool(o.delivery_date_changes.all()),
-                "extra_confirmation": o.extra_confirmation,
+                **o,
+                "promised_delivery_date": o["promised_delivery_date"].isoformat()
+                if o["promised_delivery_date"]
+                else None,
             }
             for o in orders
         ],
@@ -281,12 +284,16 @@ def caller_card(*, contact: Contact | None, number: str) -> dict:
         if moved
         else None,
         "service_requests": [
-            {"subject": r.subject, "status": r.status, "first_response_due_at": r.first_response_due_at.isoformat()}
-            for r in account.service_requests.unresolved().order_by("first_response_due_at")[:10]
+            {"subject": subject, "status": status, "first_response_due_at": due.isoformat()}
+            for subject, status, due in account.service_requests.unresolved()
+            .order_by("first_response_due_at")
+            .values_list("subject", "status", "first_response_due_at")[:10]
         ],
         "last_interactions": [
-            {"at": i.occurred_at.isoformat(), "channel": i.channel, "direction": i.direction, "subject": i.subject}
-            for i in account.interactions.order_by("-occurred_at", "-id")[:5]
+            {"at": at.isoformat(), "channel": channel, "direction": direction, "subject": subject}
+            for at, channel, direction, subject in account.interactions.order_by("-occurred_at", "-id").values_list(
+                "occurred_at", "channel", "direction", "subject"
+            )[:5]
         ],
         "last_nps": None,
     }
