@@ -4,7 +4,9 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from crm.api.errors import json_not_found, json_server_error
+from crm.telephony import twilio
 from crm.telephony.asterisk import asterisk_lookup
+from crm.telephony.zadarma import zadarma_webhook
 from crm.views import tracked_link_view, unsubscribe_view
 
 urlpatterns = [
@@ -14,6 +16,15 @@ urlpatterns = [
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("telephony/asterisk/<str:webhook_key>/lookup/", asterisk_lookup, name="telephony_asterisk_lookup"),
+    path("telephony/zadarma/<str:webhook_key>/", zadarma_webhook, name="telephony_zadarma"),
+    path("telephony/twilio/<str:webhook_key>/voice/", twilio.twilio_voice, name="telephony_twilio_voice"),
+    path(
+        "telephony/twilio/<str:webhook_key>/dial-result/",
+        twilio.twilio_dial_result,
+        name="telephony_twilio_dial_result",
+    ),
+    path("telephony/twilio/<str:webhook_key>/status/", twilio.twilio_status, name="telephony_twilio_status"),
+    path("telephony/twilio/<str:webhook_key>/recording/", twilio.twilio_recording, name="telephony_twilio_recording"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -155,7 +155,12 @@ def call_register(
 
 
 EVENT_TYPES = ("ringing", "answered", "ended", "missed")
-IMPLEMENTED_PROVIDERS = (TelephonyConnection.Provider.GENERIC, TelephonyConnection.Provider.ASTERISK)
+IMPLEMENTED_PROVIDERS = (
+    TelephonyConnection.Provider.GENERIC,
+    TelephonyConnection.Provider.ASTERISK,
+    TelephonyConnection.Provider.TWILIO,
+    TelephonyConnection.Provider.ZADARMA,
+)
 
 
 @transaction.atomic
@@ -293,5 +298,17 @@ def telephony_webhook_urls(connection: TelephonyConnection) -> dict[str, str]:
             "Register a call (POST)": base + reverse("telephony-calls"),
             "Call events (POST)": base + reverse("telephony-call-events", args=["<call_id>"]),
             "Lookup (GET)": base + reverse("telephony-lookup") + "?phone=<number>",
+        }
+    if connection.provider == TelephonyConnection.Provider.TWILIO:
+        from crm.telephony.twilio import twilio_callback_url
+
+        return {
+            "Voice webhook, “A call comes in” (POST)": twilio_callback_url(connection, "voice"),
+            "Status callback (POST)": twilio_callback_url(connection, "status"),
+        }
+    if connection.provider == TelephonyConnection.Provider.ZADARMA:
+        return {
+            "Notifications URL (PBX → API → Notifications)": base
+            + reverse("telephony_zadarma", args=[connection.webhook_key])
         }
     return {}

@@ -301,3 +301,180 @@ def test_a_lead_is_made_from_an_unknown_caller_in_one_click(client, manager, pbx
     call.refresh_from_db()
     assert call.contact is not None and call.account.manager == manager
     assert call.contact.phones.get().number == "+79990000000"
+
+
+# Zadarma ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zadarma(db):
+    return telephony_connection_create(provider="zadarma", name="Zadarma", secret="zd-secret", fallback_target="100")
+
+
+def zadarma_post(client, connection, event, signature=None, **fields):
+    from crm.telephony.signatures import zadarma_signature
+    from crm.telephony.zadarma import SIGNED_FIELDS
+
+    data = {"event": event, **fields}
+    signed = "".join(data.get(name, "") for name in SIGNED_FIELDS.get(event, ()))
+    signature = signature if signature is not None else zadarma_signature(secret=connection.secret, signed=signed)
+    return client.post(f"/telephony/zadarma/{connection.webhook_key}/", data, HTTP_SIGNATURE=signature)
+
+
+START = {
+    "pbx_call_id": "in_1",
+    "caller_id": "79161234567",
+    "called_did": "74951112233",
+    "call_start": "2026-11-23 10:00:00",
+}
+
+
+def test_zadarma_url_check_echoes_its_token(client, zadarma):
+    response = client.get(f"/telephony/zadarma/{zadarma.webhook_key}/", {"zd_echo": "abc123"})
+
+    assert response.content == b"abc123"
+
+
+def test_zadarma_notify_start_redirects_to_the_manager_with_the_callers_name(client, zadarma, caller):
+    response = zadarma_post(client, zadarma, "NOTIFY_START", **START)
+
+    assert response.status_code == 200
+    assert response.json() == {"redirect": "101", "caller_name": "Иван Петрович · ООО «Ромашка» · type 3"}
+    call = Call.objects.get()
+    assert (call.contact, call.provider_call_id) == (caller, "in_1")
+    assert timezone.localtime(call.started_at).hour == 10  # Zadarma's times are the PBX's local time
+
+
+def test_zadarma_a_wrong_signature_is_refused_and_nothing_recorded(client, zadarma, caller):
+    response = zadarma_post(client, zadarma, "NOTIFY_START", signature="bm9wZQ==", **START)
+
+    assert response.status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_zadarma_notify_end_not_answered_is_a_missed_call_once_however_often_it_comes(client, zadarma, caller):
+    zadarma_post(client, zadarma, "NOTIFY_START", **START)
+    end = {**START, "duration": "0", "disposition": "no answer", "status_code": "19", "is_recorded": "0"}
+
+    for _ in range(2):
+        assert zadarma_post(client, zadarma, "NOTIFY_END", **end).status_code == 200
+
+    assert Call.objects.get().status == Call.Status.MISSED
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+
+
+def test_zadarma_an_answered_call_ends_with_who_answered_and_how_long(client, zadarma, caller, manager):
+    zadarma_post(client, zadarma, "NOTIFY_START", **START)
+
+    zadarma_post(client, zadarma, "NOTIFY_END", **START, internal="101", duration="125", disposition="answered")
+
+    call = Call.objects.get()
+    assert (call.status, call.answered_by, call.duration_seconds) == (Call.Status.ENDED, manager, 125)
+
+
+def test_zadarma_outbound_calls_are_logged_with_their_own_signature_fields(client, zadarma, caller):
+    out = {"pbx_call_id": "out_1", "internal": "101", "destination": "79161234567", "call_start": "2026-11-23 11:00:00"}
+
+    zadarma_post(client, zadarma, "NOTIFY_OUT_START", **out)
+    zadarma_post(client, zadarma, "NOTIFY_OUT_END", **out, duration="40", disposition="answered")
+
+    call = Call.objects.get()
+    assert (call.direction, call.contact, call.duration_seconds) == ("outbound", caller, 40)
+    assert call.interaction.subject == "Outbound call to +79161234567"
+
+
+def test_zadarma_an_incomplete_event_is_a_400(client, zadarma):
+    response = zadarma_post(client, zadarma, "NOTIFY_START", caller_id="79161234567", call_start="2026-11-23 10:00:00")
+
+    assert response.status_code == 400
+    assert b"pbx_call_id" in response.content
+
+
+# Twilio ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def twilio_connection(db):
+    return telephony_connection_create(
+        provider="twilio",
+        name="Twilio",
+        secret="twilio-auth-token",
+        fallback_target="sip:queue@pbx.example.com",
+        public_base_url="https://crm.example.com",
+    )
+
+
+def twilio_post(client, connection, name, signature=None, **params):
+    from django.urls import reverse
+
+    from crm.telephony.signatures import twilio_signature
+
+    path = reverse(f"telephony_twilio_{name}", args=[connection.webhook_key])
+    url = "https://crm.example.com" + path  # what Twilio called, in front of our proxy
+    if signature is None:
+        signature = twilio_signature(
+            auth_token=connection.secret, url=url, params={key: [value] for key, value in params.items()}
+        )
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+VOICE = {
+    "CallSid": "CA1",
+    "From": "+79161234567",
+    "To": "+74951112233",
+    "CallStatus": "ringing",
+    "Direction": "inbound",
+}
+
+
+def test_twilio_voice_dials_the_managers_sip_address_with_a_dial_result_action(
+    client, twilio_connection, caller, manager
+):
+    manager.sip_uri = "sip:ivanova@pbx.example.com"
+    manager.save()
+
+    response = twilio_post(client, twilio_connection, "voice", **VOICE)
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    body = response.content.decode()
+    assert "<Sip>sip:ivanova@pbx.example.com</Sip>" in body
+    assert f'action="https://crm.example.com/telephony/twilio/{twilio_connection.webhook_key}/dial-result/"' in body
+    assert Call.objects.get().contact == caller
+
+
+def test_twilio_a_forged_or_missing_signature_is_refused(client, twilio_connection, caller):
+    assert twilio_post(client, twilio_connection, "voice", signature="AAAA", **VOICE).status_code == 403
+    assert twilio_post(client, twilio_connection, "voice", signature="", **VOICE).status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_twilio_a_dial_nobody_answered_is_a_missed_call_and_a_call_back_task(client, twilio_connection, caller):
+    twilio_post(client, twilio_connection, "voice", **VOICE)
+
+    response = twilio_post(client, twilio_connection, "dial_result", CallSid="CA1", DialCallStatus="no-answer")
+
+    assert response.status_code == 200
+    assert Call.objects.get().status == Call.Status.MISSED
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+
+
+def test_twilio_an_answered_dial_and_its_recording_land_on_the_call(client, twilio_connection, caller):
+    twilio_post(client, twilio_connection, "voice", **VOICE)
+
+    twilio_post(
+        client, twilio_connection, "dial_result", CallSid="CA1", DialCallStatus="completed", DialCallDuration="61"
+    )
+    twilio_post(client, twilio_connection, "recording", CallSid="CA1", RecordingUrl="https://api.twilio.com/rec/RE1")
+
+    call = Call.objects.get()
+    assert (call.status, call.duration_seconds, call.recording_url) == (
+        Call.Status.ENDED,
+        61,
+        "https://api.twilio.com/rec/RE1",
+    )
+
+
+def test_twilio_an_event_for_an_unknown_call_is_a_400_not_a_500(client, twilio_connection):
+    response = twilio_post(client, twilio_connection, "dial_result", CallSid="CA404", DialCallStatus="completed")
+
+    assert response.status_code == 400
