@@ -194,6 +194,7 @@ CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
 # --- Telephony (issue 7) -----------------------------------------------------------------------
 # A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
 CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
+CRM_MANGO_API_URL = env.str("CRM_MANGO_API_URL", default="https://app.mango-office.ru/vpbx")
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

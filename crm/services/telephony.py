@@ -160,6 +160,7 @@ IMPLEMENTED_PROVIDERS = (
     TelephonyConnection.Provider.ASTERISK,
     TelephonyConnection.Provider.TWILIO,
     TelephonyConnection.Provider.ZADARMA,
+    TelephonyConnection.Provider.MANGO,
 )
 
 
@@ -311,4 +312,7 @@ def telephony_webhook_urls(connection: TelephonyConnection) -> dict[str, str]:
             "Notifications URL (PBX → API → Notifications)": base
             + reverse("telephony_zadarma", args=[connection.webhook_key])
         }
+    if connection.provider == TelephonyConnection.Provider.MANGO:
+        events = base + reverse("telephony_mango", args=[connection.webhook_key, "call"]).removesuffix("/events/call")
+        return {"API address for events (Mango appends /events/...)": events}
     return {}

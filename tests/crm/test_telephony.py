@@ -478,3 +478,107 @@ def test_twilio_an_event_for_an_unknown_call_is_a_400_not_a_500(client, twilio_c
     response = twilio_post(client, twilio_connection, "dial_result", CallSid="CA404", DialCallStatus="completed")
 
     assert response.status_code == 400
+
+
+# Mango Office ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mango(db, settings, http_service):
+    settings.CRM_MANGO_API_URL = http_service.url
+    connection = telephony_connection_create(
+        provider="mango", name="Mango", secret="mango-salt", api_key="vpbx-key", fallback_target="100"
+    )
+    connection.api_service = http_service
+    return connection
+
+
+def mango_post(client, connection, event, payload, *, sign=None, api_key="vpbx-key"):
+    import json
+
+    from crm.telephony.mango import mango_sign
+
+    body = json.dumps(payload)
+    sign = sign if sign is not None else mango_sign(api_key=api_key, payload=body, salt="mango-salt")
+    return client.post(
+        f"/telephony/mango/{connection.webhook_key}/events/{event}",
+        {"vpbx_api_key": api_key, "sign": sign, "json": body},
+    )
+
+
+APPEARED = {
+    "entry_id": "ENTRY1",
+    "call_id": "LEG1",
+    "timestamp": 1795000000,
+    "seq": 1,
+    "call_state": "Appeared",
+    "location": "ivr",
+    "from": {"number": "79161234567"},
+    "to": {"number": "74951112233"},
+}
+
+
+def test_mango_an_incoming_call_is_routed_by_a_signed_route_command(client, mango, caller):
+    import json
+
+    from crm.telephony.mango import mango_sign
+
+    response = mango_post(client, mango, "call", APPEARED)
+
+    assert response.status_code == 200
+    [(method, path, _headers, body)] = mango.api_service.requests
+    assert path == "/commands/route"
+    from urllib.parse import parse_qs
+
+    form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+    command = json.loads(form["json"])
+    assert command == {"command_id": "route-LEG1", "call_id": "LEG1", "to_number": "101"}
+    assert form["vpbx_api_key"] == "vpbx-key"
+    assert form["sign"] == mango_sign(api_key="vpbx-key", payload=form["json"], salt="mango-salt")
+    assert Call.objects.get().contact == caller
+
+
+def test_mango_a_bad_sign_or_key_is_refused_and_nothing_recorded(client, mango, caller):
+    assert mango_post(client, mango, "call", APPEARED, sign="0" * 64).status_code == 403
+    assert mango_post(client, mango, "call", APPEARED, api_key="other-key").status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_mango_out_of_order_events_and_the_summary_settle_the_call(client, mango, caller, manager):
+    mango_post(client, mango, "call", APPEARED)
+    connected = {**APPEARED, "seq": 3, "call_state": "Connected", "location": "abonent", "to": {"extension": "101"}}
+    stale = {**APPEARED, "seq": 2, "call_state": "Appeared", "location": "abonent"}
+
+    mango_post(client, mango, "call", connected)
+    mango_post(client, mango, "call", stale)  # arrives late: changes nothing
+    summary = {"entry_id": "ENTRY1", "entry_result": 1, "talk_time": 1795000010, "end_time": 1795000070}
+    assert mango_post(client, mango, "summary", summary).status_code == 200
+
+    call = Call.objects.get()
+    assert (call.status, call.answered_by, call.duration_seconds) == (Call.Status.ENDED, manager, 60)
+    assert len(mango.api_service.requests) == 1  # routed once
+
+
+def test_mango_an_unanswered_summary_is_a_missed_call_with_a_call_back(client, mango, caller):
+    mango_post(client, mango, "call", APPEARED)
+
+    mango_post(client, mango, "summary", {"entry_id": "ENTRY1", "entry_result": 0, "talk_time": 0, "end_time": 0})
+
+    assert Call.objects.get().status == Call.Status.MISSED
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+
+
+@pytest.mark.parametrize("payload", ["not json", "[1, 2]"])
+def test_mango_malformed_json_is_a_400(client, mango, payload):
+    from crm.telephony.mango import mango_sign
+
+    sign = mango_sign(api_key="vpbx-key", payload=payload, salt="mango-salt")
+    response = client.post(
+        f"/telephony/mango/{mango.webhook_key}/events/call", {"vpbx_api_key": "vpbx-key", "sign": sign, "json": payload}
+    )
+
+    assert response.status_code == 400
+
+
+def test_mango_an_event_missing_fields_is_a_400(client, mango):
+    assert mango_post(client, mango, "call", {"entry_id": "E"}).status_code == 400

@@ -6,9 +6,9 @@ carries "error_code", "description" and, under flood control, "parameters": {"re
 
 from django.conf import settings
 
+from crm.http import http_post, http_raise_for_status, http_session
 from crm.models import OutboundMessage
 from crm.outreach.channels.base import Channel, PermanentError, TransientError
-from crm.outreach.channels.http import http_post, http_raise_for_status, http_session
 
 MAX_TEXT_LENGTH = 4096  # the Bot API refuses longer texts
 

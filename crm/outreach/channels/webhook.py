@@ -11,9 +11,9 @@ import time
 
 from django.conf import settings
 
+from crm.http import http_post, http_raise_for_status, http_session
 from crm.models import OutboundMessage
 from crm.outreach.channels.base import Channel, PermanentError
-from crm.outreach.channels.http import http_post, http_raise_for_status, http_session
 
 
 def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
