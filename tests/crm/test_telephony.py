@@ -526,7 +526,7 @@ def test_mango_an_incoming_call_is_routed_by_a_signed_route_command(client, mang
     response = mango_post(client, mango, "call", APPEARED)
 
     assert response.status_code == 200
-    [(method, path, _headers, body)] = mango.api_service.requests
+    [(_method, path, _headers, body)] = mango.api_service.requests
     assert path == "/commands/route"
     from urllib.parse import parse_qs
 
