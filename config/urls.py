@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from crm.api.errors import json_not_found, json_server_error
 from crm.telephony import twilio
 from crm.telephony.asterisk import asterisk_lookup
+from crm.telephony.itoolabs import itoolabs_crm_api
 from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
 from crm.views import tracked_link_view, unsubscribe_view
@@ -18,6 +19,7 @@ urlpatterns = [
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("telephony/asterisk/<str:webhook_key>/lookup/", asterisk_lookup, name="telephony_asterisk_lookup"),
     path("telephony/zadarma/<str:webhook_key>/", zadarma_webhook, name="telephony_zadarma"),
+    path("telephony/itoolabs/<str:webhook_key>/", itoolabs_crm_api, name="telephony_itoolabs"),
     path("telephony/mango/<str:webhook_key>/events/<str:event>", mango_event, name="telephony_mango"),
     path("telephony/twilio/<str:webhook_key>/voice/", twilio.twilio_voice, name="telephony_twilio_voice"),
     path(

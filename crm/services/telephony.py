@@ -155,13 +155,6 @@ def call_register(
 
 
 EVENT_TYPES = ("ringing", "answered", "ended", "missed")
-IMPLEMENTED_PROVIDERS = (
-    TelephonyConnection.Provider.GENERIC,
-    TelephonyConnection.Provider.ASTERISK,
-    TelephonyConnection.Provider.TWILIO,
-    TelephonyConnection.Provider.ZADARMA,
-    TelephonyConnection.Provider.MANGO,
-)
 
 
 @transaction.atomic
@@ -267,13 +260,6 @@ def _callbacks_close(call: Call, at: datetime) -> None:
 def telephony_connection_create(
     *, provider: str, name: str, secret: str, fallback_target: str, api_key: str = "", public_base_url: str = ""
 ) -> TelephonyConnection:
-    if provider not in IMPLEMENTED_PROVIDERS:
-        raise ValidationError(
-            {
-                "provider": _("The %(provider)s protocol is not implemented yet; use generic or asterisk.")
-                % {"provider": provider}
-            }
-        )
     connection = TelephonyConnection(
         provider=provider,
         name=name,
@@ -311,6 +297,11 @@ def telephony_webhook_urls(connection: TelephonyConnection) -> dict[str, str]:
         return {
             "Notifications URL (PBX → API → Notifications)": base
             + reverse("telephony_zadarma", args=[connection.webhook_key])
+        }
+    if connection.provider == TelephonyConnection.Provider.ITOOLABS:
+        return {
+            "CRM API address (with crm_token = the secret)": base
+            + reverse("telephony_itoolabs", args=[connection.webhook_key])
         }
     if connection.provider == TelephonyConnection.Provider.MANGO:
         events = base + reverse("telephony_mango", args=[connection.webhook_key, "call"]).removesuffix("/events/call")

@@ -276,9 +276,11 @@ def test_the_command_creates_a_connection_prints_its_urls_and_hides_the_secret(c
     assert TelephonyConnection.objects.get(name="Office PBX").secret == "very-secret-token"
 
 
-def test_the_command_refuses_protocols_that_are_not_implemented_yet():
-    with pytest.raises(CommandError, match="not implemented"):
-        call_command("telephony_connection_create", provider="mango", name="Mango", secret="salt")
+def test_the_command_refuses_an_unknown_provider_and_a_duplicate_name(pbx):
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("telephony_connection_create", provider="sipuni", name="X", secret="s")
+    with pytest.raises(CommandError, match="name"):
+        call_command("telephony_connection_create", provider="generic", name="PBX", secret="s")
 
 
 def test_the_connection_form_never_shows_the_secret(client, superuser, pbx):
@@ -582,3 +584,75 @@ def test_mango_malformed_json_is_a_400(client, mango, payload):
 
 def test_mango_an_event_missing_fields_is_a_400(client, mango):
     assert mango_post(client, mango, "call", {"entry_id": "E"}).status_code == 400
+
+
+# MegaFon VATS / ITooLabs CRM API ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def vats(db):
+    return telephony_connection_create(provider="itoolabs", name="VATS", secret="crm-token-1", fallback_target="0")
+
+
+def vats_post(client, connection, token="crm-token-1", **data):  # noqa: S107  (a test token)
+    return client.post(f"/telephony/itoolabs/{connection.webhook_key}/", {"crm_token": token, **data})
+
+
+def test_vats_contact_answers_the_name_and_the_responsible_manager(client, vats, caller):
+    response = vats_post(client, vats, cmd="contact", phone="79161234567", callid="v1")
+
+    assert response.json() == {"contact_name": "Иван Петрович · ООО «Ромашка»", "responsible": "101"}
+
+
+def test_vats_a_wrong_token_is_refused_and_nothing_recorded(client, vats, caller):
+    response = vats_post(client, vats, token="nope", cmd="event", type="INCOMING", phone="79161234567", callid="v1")
+
+    assert response.status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_vats_events_then_history_log_one_answered_call_with_its_recording(client, vats, caller, manager):
+    vats_post(client, vats, cmd="event", type="INCOMING", phone="79161234567", diversion="74951112233", callid="v1")
+    vats_post(client, vats, cmd="event", type="ACCEPTED", phone="79161234567", ext="101", callid="v1")
+    vats_post(client, vats, cmd="event", type="COMPLETED", phone="79161234567", callid="v1")
+
+    response = vats_post(
+        client,
+        vats,
+        cmd="history",
+        type="in",
+        status="Success",
+        phone="79161234567",
+        ext="101",
+        callid="v1",
+        start="20261123T070000Z",
+        duration="42",
+        link="https://vats.example/rec/v1.mp3",
+    )
+
+    assert response.status_code == 200
+    call = Call.objects.get()
+    assert (call.status, call.answered_by, call.duration_seconds) == (Call.Status.ENDED, manager, 42)
+    assert call.interaction.recording_url == "https://vats.example/rec/v1.mp3"
+
+
+def test_vats_history_of_an_unanswered_inbound_call_is_a_missed_call(client, vats, caller):
+    vats_post(
+        client,
+        vats,
+        cmd="history",
+        type="in",
+        status="missed",
+        phone="79161234567",
+        callid="v2",
+        start="20261123T070000Z",
+        duration="0",
+    )
+
+    assert Call.objects.get().status == Call.Status.MISSED
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+
+
+@pytest.mark.parametrize("data", [{"cmd": "event", "type": "INCOMING"}, {"cmd": "reboot"}, {"cmd": "contact"}])
+def test_vats_incomplete_or_unknown_commands_are_a_400(client, vats, data):
+    assert vats_post(client, vats, **data).status_code == 400
