@@ -7,6 +7,7 @@ DATABASE_URL, REDIS_URL and EMAIL_URL switch to real services with no code chang
 from pathlib import Path
 
 import environ
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -195,6 +196,8 @@ CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
 # A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
 CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
 CRM_MANGO_API_URL = env.str("CRM_MANGO_API_URL", default="https://app.mango-office.ru/vpbx")
+# How long after it starts a ringing call pops up on its manager's screen.
+CRM_SCREEN_POP_SECONDS = env.int("CRM_SCREEN_POP_SECONDS", default=60)
 
 # --- REST API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -240,6 +243,9 @@ UNFOLD = {
     "SITE_HEADER": _("Customer CRM"),
     "SITE_SYMBOL": "handshake",
     "SHOW_LANGUAGES": False,
+    # The caller card pops up on every admin page while the phone rings (crm/static/crm/screen-pop.js).
+    "SCRIPTS": [lambda request: static("crm/screen-pop.js")],
+    "STYLES": [lambda request: static("crm/crm.css")],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

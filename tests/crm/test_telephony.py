@@ -12,7 +12,7 @@ from django.utils import timezone
 from crm.models import Interaction, Task
 from crm.models.telephony import Call, TelephonyConnection
 from crm.services.orders import order_delivery_date_change
-from crm.services.telephony import caller_lookup, telephony_connection_create
+from crm.services.telephony import call_event, call_register, caller_lookup, telephony_connection_create
 from tests.conftest import NOT_APPLICABLE
 from tests.crm.factories import CommitmentFactory, ContactFactory, OrderFactory, PhoneFactory
 
@@ -656,3 +656,19 @@ def test_vats_history_of_an_unanswered_inbound_call_is_a_missed_call(client, vat
 @pytest.mark.parametrize("data", [{"cmd": "event", "type": "INCOMING"}, {"cmd": "reboot"}, {"cmd": "contact"}])
 def test_vats_incomplete_or_unknown_commands_are_a_400(client, vats, data):
     assert vats_post(client, vats, **data).status_code == 400
+
+
+def test_the_screen_pop_shows_a_ringing_call_only_to_the_user_it_routes_to(client, pbx, caller, manager, other_manager):
+    call, _lookup, _created = call_register(connection=pbx, call_id="pop", direction="inbound", from_number=NUMBER)
+
+    client.force_login(manager)
+    mine = client.get("/admin/screen-pop/").json()
+    client.force_login(other_manager)
+    theirs = client.get("/admin/screen-pop/").json()
+
+    assert mine["call"]["id"] == call.pk and mine["card"]["display_name"].startswith("Иван Петрович")
+    assert mine["card"]["account_url"] == f"/admin/crm/account/{caller.account_id}/change/"
+    assert theirs == {"call": None}
+    call_event(connection=pbx, call_id="pop", type="answered")
+    client.force_login(manager)
+    assert client.get("/admin/screen-pop/").json() == {"call": None}

@@ -91,3 +91,34 @@ def test_a_manager_logs_an_interaction_from_the_card_and_another_manager_cannot_
     other_page.goto(f"{live_server.url}/admin/crm/account/{account.pk}/change/")
     assert other_page.locator("[data-testid=client-card]").count() == 0
     assert "ООО «Ромашка»" not in other_page.content()
+
+
+def test_the_caller_card_pops_up_on_the_managers_screen_while_the_phone_rings(live_server, browser):
+    from crm.services.telephony import call_register, telephony_connection_create
+
+    manager = _manager("anna")
+    _manager("boris")  # another manager, watching their own screen
+    manager.phone_extension = "101"
+    manager.save()
+    account = AccountFactory(manager=manager, name="ООО «Ромашка»", behaviour_type=3)
+    PhoneFactory(contact=ContactFactory(account=account), number="+79161234567")
+    pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
+    screenshots = Path(settings.VAR_DIR) / "e2e"
+    screenshots.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _log_in(page, live_server, "anna")
+    bystander = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _log_in(bystander, live_server, "boris")
+
+    call_register(connection=pbx, call_id="c-e2e", direction="inbound", from_number="8 916 123-45-67")
+
+    pop = page.wait_for_selector("[data-testid=screen-pop]", timeout=10_000)
+    assert "Иван Петрович · ООО «Ромашка»" in pop.inner_text()
+    assert "guarantees" in pop.inner_text()
+    page.screenshot(path=str(screenshots / "screen-pop.png"))
+    bystander.wait_for_timeout(4000)  # more than one polling interval
+    assert bystander.query_selector("[data-testid=screen-pop]") is None
+
+    page.get_by_role("link", name="Open the client card").click()
+    page.wait_for_selector("[data-testid=client-card]")
+    assert f"/admin/crm/account/{account.pk}/change/" in page.url
