@@ -236,7 +236,8 @@ def _callback_open(call: Call, at: datetime) -> None:
                     _("Call back %(name)s (%(number)s): missed call")
                     % {"name": call.contact.addressed_name if call.contact else "", "number": call.client_number}
                 )[:255],
-                description=call.client_number,
+                description=_("Missed call from %(number)s at %(time)s.")
+                % {"number": call.client_number, "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
                 kind=Task.Kind.CALL_BACK,
                 priority=Task.Priority.URGENT,
                 due_at=at + timedelta(minutes=minutes or 3),
@@ -249,10 +250,14 @@ def _callback_open(call: Call, at: datetime) -> None:
 
 
 def _callbacks_close(call: Call, at: datetime) -> None:
-    """The client got through: pending call-backs to the same number are done."""
+    """The client got through: pending call-backs for earlier missed calls from the same number are done."""
     if not call.client_number:
         return
-    for task in Task.objects.open().filter(created_by_rule=MISSED_CALL_RULE, description=call.client_number):
+    missed = Call.objects.filter(client_number=call.client_number, status=Call.Status.MISSED).values_list(
+        "id", flat=True
+    )
+    keys = [f"{MISSED_CALL_RULE}:{call_id}" for call_id in missed]
+    for task in Task.objects.open().filter(idempotency_key__in=keys):
         task_complete(task=task, at=at)
 
 
