@@ -16,9 +16,10 @@ class CRMAdminSite(UnfoldAdminSite):
     def extra_urls(self):
         from django.urls import path
 
-        from crm.admin.views import my_day_view, screen_pop_view
+        from crm.admin.views import click_to_call_view, my_day_view, screen_pop_view
 
         return [
             path("my-day/", self.admin_view(my_day_view), name="crm_my_day"),
             path("screen-pop/", self.admin_view(screen_pop_view), name="crm_screen_pop"),
+            path("click-to-call/<int:phone_id>/", self.admin_view(click_to_call_view), name="crm_click_to_call"),
         ]

@@ -28,6 +28,7 @@ urlpatterns = [
         name="telephony_twilio_dial_result",
     ),
     path("telephony/twilio/<str:webhook_key>/status/", twilio.twilio_status, name="telephony_twilio_status"),
+    path("telephony/twilio/<str:webhook_key>/connect/", twilio.twilio_connect, name="telephony_twilio_connect"),
     path("telephony/twilio/<str:webhook_key>/recording/", twilio.twilio_recording, name="telephony_twilio_recording"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

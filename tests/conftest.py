@@ -165,7 +165,7 @@ def http_service():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            service.requests.append(("POST", self.path, dict(self.headers), body))
+            service.requests.append((self.command, self.path, dict(self.headers), body))
             status, answer, headers = service.answers.pop(0) if service.answers else (200, {"ok": True}, {})
             payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             self.send_response(status)
@@ -175,6 +175,8 @@ def http_service():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+
+        do_GET = do_POST
 
         def log_message(self, *args):
             pass

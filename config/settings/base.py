@@ -196,6 +196,8 @@ CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
 # A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
 CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
 CRM_MANGO_API_URL = env.str("CRM_MANGO_API_URL", default="https://app.mango-office.ru/vpbx")
+CRM_TWILIO_API_URL = env.str("CRM_TWILIO_API_URL", default="https://api.twilio.com")
+CRM_ZADARMA_API_URL = env.str("CRM_ZADARMA_API_URL", default="https://api.zadarma.com")
 # How long after it starts a ringing call pops up on its manager's screen.
 CRM_SCREEN_POP_SECONDS = env.int("CRM_SCREEN_POP_SECONDS", default=60)
 

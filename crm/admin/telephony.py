@@ -26,7 +26,16 @@ class TelephonyConnectionForm(forms.ModelForm):
 
     class Meta:
         model = TelephonyConnection
-        fields = ["provider", "name", "secret", "api_key", "fallback_target", "public_base_url", "is_active"]
+        fields = [
+            "provider",
+            "name",
+            "secret",
+            "api_key",
+            "fallback_target",
+            "outbound_caller_id",
+            "public_base_url",
+            "is_active",
+        ]
 
     def clean_secret(self):
         secret = self.cleaned_data["secret"]

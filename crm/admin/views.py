@@ -1,11 +1,16 @@
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from crm.models import Phone
 from crm.selectors import caller_card, my_day, screen_pop_call
+from crm.services.telephony import call_place
 
 
 def my_day_view(request):
@@ -38,3 +43,18 @@ def screen_pop_view(request):
     return JsonResponse(
         {"call": {"id": call.id, "from": call.client_number or call.from_number}, "card": card, "labels": labels}
     )
+
+
+@require_POST
+def click_to_call_view(request, phone_id: int):
+    """From the client card: the provider rings the manager's phone, then connects the client."""
+    phone = get_object_or_404(Phone.objects.for_user(request.user).select_related("contact"), pk=phone_id)
+    try:
+        call_place(user=request.user, phone=phone)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Your phone rings now; pick it up to be connected to %(number)s.") % {"number": phone.display}
+        )
+    return redirect("admin:crm_account_change", phone.contact.account_id)

@@ -50,6 +50,12 @@ class TelephonyConnection(TimeStampedModel):
         blank=True,
         help_text=_("The address the provider calls us at, when behind a proxy: signatures are computed over it."),
     )
+    outbound_caller_id = models.CharField(
+        _("our number for calls placed from the CRM"),
+        max_length=32,
+        blank=True,
+        help_text=_("Twilio: the number clients see when a manager clicks to call."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -11,7 +11,7 @@ from django.db import connection as connection_db
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Contact, Interaction, ResponseTarget, ServiceRequest, Task, User
+from crm.models import Contact, Interaction, Phone, ResponseTarget, ServiceRequest, Task, User
 from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
 from crm.selectors import caller_card
@@ -312,3 +312,42 @@ def telephony_webhook_urls(connection: TelephonyConnection) -> dict[str, str]:
         events = base + reverse("telephony_mango", args=[connection.webhook_key, "call"]).removesuffix("/events/call")
         return {"API address for events (Mango appends /events/...)": events}
     return {}
+
+
+def call_place(*, user: User, phone: Phone) -> TelephonyConnection:
+    """Click to call: the provider rings the user, then the client. Raises ValidationError saying why not."""
+    from urllib.parse import urlencode
+
+    from crm.telephony.click_to_call import ClickToCallError, twilio_place_call, zadarma_place_call
+
+    connection = (
+        TelephonyConnection.objects.filter(
+            is_active=True, provider__in=[TelephonyConnection.Provider.TWILIO, TelephonyConnection.Provider.ZADARMA]
+        )
+        .order_by("id")
+        .first()
+    )
+    if connection is None:
+        raise ValidationError(_("No telephony connection can place calls: connect Twilio or Zadarma first."))
+    agent = user.sip_uri or user.phone_extension
+    if not agent:
+        raise ValidationError(_("Set your extension or SIP address on your user first: the call rings you first."))
+    try:
+        if connection.provider == TelephonyConnection.Provider.TWILIO:
+            from crm.telephony.twilio import twilio_callback_url
+
+            connect_url = twilio_callback_url(connection, "connect") + "?" + urlencode({"to": phone.number})
+            sid = twilio_place_call(connection, agent=agent, client_number=phone.number, connect_url=connect_url)
+            call_register(
+                connection=connection,
+                call_id=sid,
+                direction=Call.Direction.OUTBOUND,
+                from_number=agent,
+                to_number=phone.number,
+            )
+        else:
+            # Zadarma reports the call it places with NOTIFY_OUT_START, which logs it like any call.
+            zadarma_place_call(connection, extension=user.phone_extension or agent, client_number=phone.number)
+    except ClickToCallError as error:
+        raise ValidationError(_("The call was not placed: %(error)s") % {"error": error}) from error
+    return connection

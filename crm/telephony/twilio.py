@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.models.telephony import Call, TelephonyConnection
+from crm.phones import phone_try_normalize
 from crm.services.telephony import call_event, call_register
 from crm.telephony.signatures import twilio_signature_valid
 from crm.telephony.webhooks import connection_for, public_url
@@ -125,3 +126,13 @@ def twilio_recording(request, connection, data):
         # "ringing" changes no status: the event only carries the recording link to the call and its timeline.
         call_event(connection=connection, call_id=data["CallSid"], type="ringing", recording_url=data["RecordingUrl"])
     return _twiml()
+
+
+@twilio_webhook
+def twilio_connect(request, connection, data):
+    """Click to call: the manager answered; now dial the client, showing our number."""
+    client = phone_try_normalize(request.GET.get("to", ""))
+    if client is None:
+        return _twiml("<Say>The number cannot be dialled.</Say><Hangup/>")
+    caller_id = quoteattr(connection.outbound_caller_id)
+    return _twiml(f"<Dial callerId={caller_id}><Number>{escape(client)}</Number></Dial>")

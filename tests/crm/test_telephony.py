@@ -672,3 +672,116 @@ def test_the_screen_pop_shows_a_ringing_call_only_to_the_user_it_routes_to(clien
     call_event(connection=pbx, call_id="pop", type="answered")
     client.force_login(manager)
     assert client.get("/admin/screen-pop/").json() == {"call": None}
+
+
+# Click to call ---------------------------------------------------------------------------------------
+
+
+def test_zadarma_api_signature_matches_an_independent_computation():
+    from crm.telephony.click_to_call import zadarma_api_signature
+
+    # Zadarma's Client.php: base64(hash_hmac('sha1', method . query . md5(query), secret)), params sorted, hex digest.
+    # Computed with: Q='format=json&from=101&to=79161234567'; M=$(printf '%s' "$Q" | md5sum | cut -d' ' -f1);
+    # printf '%s' "/v1/request/callback/$Q$M" | openssl dgst -sha1 -hmac zd-secret -r | cut -d' ' -f1 \
+    #   | tr -d '\n' | base64
+    params = {"to": "79161234567", "from": "101", "format": "json"}
+
+    signature = zadarma_api_signature(secret="zd-secret", method="/v1/request/callback/", params=params)
+
+    assert signature == "Y2UwMjU1NThjZTQ2MThjZmFhM2ZhMTg2ODE3NGE5M2ZlM2QxNjU3MQ=="
+
+
+@pytest.fixture
+def phone(caller):
+    return caller.phones.get()
+
+
+def click(client, user, phone):
+    client.force_login(user)
+    return client.post(f"/admin/click-to-call/{phone.pk}/", follow=True)
+
+
+def test_click_to_call_through_twilio_rings_the_manager_then_logs_the_call(
+    client, settings, http_service, caller, manager, phone
+):
+    import base64
+    from urllib.parse import parse_qs
+
+    settings.CRM_TWILIO_API_URL = http_service.url
+    connection = telephony_connection_create(
+        provider="twilio",
+        name="Twilio",
+        secret="auth-token",
+        api_key="AC123",
+        fallback_target="0",
+        public_base_url="https://crm.example.com",
+    )
+    connection.outbound_caller_id = "+74951112233"
+    connection.save()
+    manager.sip_uri = "sip:anna@pbx.example.com"
+    manager.save()
+    http_service.answer(201, {"sid": "CAclick1", "status": "queued"})
+
+    response = click(client, manager, phone)
+
+    [(_method, path, headers, body)] = http_service.requests
+    assert path == "/2010-04-01/Accounts/AC123/Calls.json"
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"AC123:auth-token").decode()
+    form = {key: values[0] for key, values in parse_qs(body.decode()).items()}
+    assert (form["To"], form["From"]) == ("sip:anna@pbx.example.com", "+74951112233")
+    assert (
+        form["Url"] == f"https://crm.example.com/telephony/twilio/{connection.webhook_key}/connect/?to=%2B79161234567"
+    )
+    call = Call.objects.get(provider_call_id="CAclick1")
+    assert (call.direction, call.contact) == ("outbound", caller)
+    assert "Your phone rings now" in response.content.decode()
+
+
+def test_twilio_connect_dials_the_client_with_our_number(client, caller):
+    from crm.telephony.signatures import twilio_signature
+
+    connection = telephony_connection_create(
+        provider="twilio",
+        name="Twilio",
+        secret="auth-token",
+        api_key="AC123",
+        fallback_target="0",
+        public_base_url="https://crm.example.com",
+    )
+    connection.outbound_caller_id = "+74951112233"
+    connection.save()
+    path = f"/telephony/twilio/{connection.webhook_key}/connect/?to=%2B79161234567"
+    params = {"CallSid": ["CAclick1"]}
+    signature = twilio_signature(auth_token="auth-token", url="https://crm.example.com" + path, params=params)
+
+    response = client.post(path, {"CallSid": "CAclick1"}, HTTP_X_TWILIO_SIGNATURE=signature)
+
+    assert response.status_code == 200
+    assert '<Dial callerId="+74951112233"><Number>+79161234567</Number></Dial>' in response.content.decode()
+
+
+def test_click_to_call_through_zadarma_sends_a_signed_callback_request(
+    client, settings, http_service, caller, manager, phone
+):
+    settings.CRM_ZADARMA_API_URL = http_service.url
+    telephony_connection_create(
+        provider="zadarma", name="Zadarma", secret="zd-secret", api_key="zd-key", fallback_target="0"
+    )
+    http_service.answer(200, {"status": "success", "from": 101, "to": 79161234567, "time": 1795000000})
+
+    response = click(client, manager, phone)
+
+    [(method, path, headers, _body)] = http_service.requests
+    assert (method, path) == ("GET", "/v1/request/callback/?format=json&from=101&to=79161234567")
+    assert headers["Authorization"] == "zd-key:Y2UwMjU1NThjZTQ2MThjZmFhM2ZhMTg2ODE3NGE5M2ZlM2QxNjU3MQ=="
+    assert "Your phone rings now" in response.content.decode()
+
+
+def test_click_to_call_needs_a_connection_and_cannot_reach_another_managers_client(
+    client, caller, manager, other_manager, phone
+):
+    response = click(client, manager, phone)
+    assert "No telephony connection can place calls" in response.content.decode()
+
+    client.force_login(other_manager)
+    assert client.post(f"/admin/click-to-call/{phone.pk}/").status_code == 404
