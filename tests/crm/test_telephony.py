@@ -785,3 +785,22 @@ def test_click_to_call_needs_a_connection_and_cannot_reach_another_managers_clie
 
     client.force_login(other_manager)
     assert client.post(f"/admin/click-to-call/{phone.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("provider", ["generic", "asterisk", "twilio", "zadarma", "mango", "itoolabs"])
+def test_a_simulated_call_through_each_protocol_rings_the_manager_and_lands_in_the_timeline(
+    provider, caller, manager, capsys
+):
+    call_command("telephony_simulate", provider=provider, phone="8 916 123-45-67")
+
+    out = capsys.readouterr().out
+    call = Call.objects.get()
+    assert (call.routed_to, call.contact, call.status) == (manager, caller, Call.Status.ENDED)
+    assert call.interaction.account == caller.account
+    assert "rang: 101" in out
+
+
+def test_a_simulated_missed_call_opens_a_call_back(caller):
+    call_command("telephony_simulate", provider="zadarma", phone="+79161234567", missed=True)
+
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
