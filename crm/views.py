@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm.models import Contact, ContactConsent
 from crm.outreach.unsubscribe import unsubscribe_token_read
 from crm.services.outreach import contact_unsubscribe
-from crm.services.outreach_jobs import tracked_link_open
+from crm.services.proposals import tracked_link_open
 
 Purpose = ContactConsent.Purpose
 

@@ -16,7 +16,8 @@ from crm.admin.mixins import RowLevelAccessMixin
 from crm.models import Campaign, MessageKind, MessageTemplate, OutboundMessage, ProfessionalHoliday, TrackedLink
 from crm.outreach.rendering import variables_help
 from crm.services.outreach import enqueue_after_commit, outbound_message_retry
-from crm.services.outreach_jobs import campaign_activate, campaign_audience, proposal_send, tracked_link_url
+from crm.services.outreach_jobs import campaign_activate, campaign_audience
+from crm.services.proposals import proposal_send, tracked_link_url
 
 
 @admin.register(OutboundMessage)

@@ -9,10 +9,9 @@ from functools import wraps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from crm.models import (
     Account,
@@ -24,11 +23,10 @@ from crm.models import (
     Order,
     OrderLine,
     Task,
-    User,
 )
-from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday, TrackedLink
-from crm.services.activity import commitments_overdue_remind, interaction_log
-from crm.services.outreach import MessagePlan, _Templates, enqueue_after_commit, message_plan, messages_plan
+from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday
+from crm.services.activity import commitments_overdue_remind
+from crm.services.outreach import MessagePlan, _Templates, enqueue_after_commit, messages_plan
 
 BATCH_SIZE = 1000
 
@@ -437,110 +435,3 @@ def campaigns_plan(*, now: datetime | None = None) -> int:
                 for contact in batch
             )
     return planned
-
-
-# 7. Proposal opened → call now ---------------------------------------------------------------------
-
-
-@transaction.atomic
-def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user: User | None = None) -> TrackedLink:
-    """Send a proposal or document through the CRM with a tracked link, and log it on the timeline."""
-    import secrets
-
-    link = TrackedLink(
-        token=secrets.token_urlsafe(16),
-        account=contact.account,
-        contact=contact,
-        title=title,
-        target_url=target_url,
-        created_by=acting_user,
-    )
-    link.full_clean()
-    link.save()
-    url = tracked_link_url(link)
-    message_plan(
-        MessagePlan(
-            key=f"proposal:{link.id}",
-            kind=MessageKind.PROPOSAL,
-            contact=contact,
-            context={"link": {"title": title, "url": url}},
-            data={"link_id": link.id},
-        )
-    )
-    interaction_log(
-        account=contact.account,
-        contact=contact,
-        user=acting_user,
-        channel="email",
-        direction="outbound",
-        subject=(_("Proposal sent: %(title)s") % {"title": title})[:255],
-        source="tracked_link",
-        external_id=f"sent:{link.id}",
-    )
-    return link
-
-
-def tracked_link_url(link: TrackedLink) -> str:
-    from django.urls import reverse
-
-    return settings.CRM_PUBLIC_BASE_URL.rstrip("/") + reverse("crm_tracked_link", args=[link.token])
-
-
-@transaction.atomic
-def tracked_link_open(*, token: str, now: datetime | None = None) -> TrackedLink | None:
-    """Record an opening; the first one is logged, and a type 4 client's manager is asked to call now."""
-    now = now or timezone.now()
-    updated = TrackedLink.objects.filter(token=token).update(open_count=F("open_count") + 1, last_opened_at=now)
-    if not updated:
-        return None
-    first = TrackedLink.objects.filter(token=token, first_opened_at__isnull=True).update(first_opened_at=now)
-    link = TrackedLink.objects.select_related("account__manager", "contact").get(token=token)
-    if not first:
-        return link
-    account = link.account
-    interaction_log(
-        account=account,
-        contact=link.contact,
-        channel="portal",
-        direction="inbound",
-        occurred_at=now,
-        subject=(_("Opened: %(title)s") % {"title": link.title})[:255],
-        source="tracked_link",
-        external_id=f"opened:{link.id}",
-    )
-    if account.behaviour_type == BehaviourType.EMOTIONAL_UNCONFIDENT and account.manager_id:
-        with override(account.manager.language):
-            title = _("Call %(name)s now: they opened “%(title)s”") % {
-                "name": link.contact.addressed_name,
-                "title": link.title,
-            }
-        Task.objects.bulk_create(
-            [
-                Task(
-                    assignee=account.manager,
-                    account=account,
-                    title=title[:255],
-                    kind=Task.Kind.CALL_BACK,
-                    priority=Task.Priority.URGENT,
-                    due_at=now + timedelta(minutes=15),
-                    created_by_rule="proposal_opened",
-                    idempotency_key=f"proposal-opened:{link.id}",
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        message_plan(
-            MessagePlan(
-                key=f"proposal-opened:{link.id}",
-                kind=MessageKind.PROPOSAL_OPENED,
-                recipient_user=account.manager,
-                account=account,
-                context={
-                    "link": {"title": link.title, "url": link.target_url},
-                    "account": {"name": account.name},
-                    "contact": {"name": link.contact.addressed_name},
-                    "admin_url": settings.CRM_PUBLIC_BASE_URL.rstrip("/") + f"/admin/crm/account/{account.id}/change/",
-                },
-            )
-        )
-    return link

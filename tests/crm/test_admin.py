@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, MessageKind
 from crm.services.orders import order_delivery_date_change
 from crm.services.outreach import MessagePlan, message_plan
-from crm.services.outreach_jobs import proposal_send
+from crm.services.proposals import proposal_send
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,

@@ -26,9 +26,8 @@ from crm.services.outreach_jobs import (
     maintenance_due_plan,
     orders_on_track_plan,
     promises_remind,
-    proposal_send,
-    tracked_link_open,
 )
+from crm.services.proposals import proposal_send, tracked_link_open
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,

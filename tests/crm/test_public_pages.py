@@ -6,7 +6,7 @@ from django.core import signing
 from crm.models import ContactConsent, MessageKind, OutboundMessage
 from crm.outreach.unsubscribe import unsubscribe_token_make, unsubscribe_url
 from crm.services.outreach import MessagePlan, message_plan
-from crm.services.outreach_jobs import proposal_send
+from crm.services.proposals import proposal_send
 from tests.crm.factories import ContactFactory
 
 Purpose = ContactConsent.Purpose
