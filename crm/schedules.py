@@ -4,6 +4,9 @@ A schedule that already exists is left alone, so what someone changed in the adm
 deploys and restarts.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # name: (task, every N seconds, description)
@@ -25,7 +28,14 @@ def schedules_install(**kwargs) -> int:
     for name, (task, seconds, description) in DEFAULT_SCHEDULE.items():
         interval, _created = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
         _task, was_created = PeriodicTask.objects.get_or_create(
-            name=name, defaults={"task": task, "interval": interval, "description": str(description)}
+            name=name,
+            defaults={
+                "task": task,
+                "interval": interval,
+                "description": str(description),
+                # As if it last ran an interval ago: beat's first tick runs every job once, not after an hour.
+                "last_run_at": timezone.now() - timedelta(seconds=seconds),
+            },
         )
         created += was_created
     return created
