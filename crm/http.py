@@ -2,7 +2,18 @@
 
 import requests
 
-from crm.outreach.channels.base import PermanentError, TransientError
+
+class TransientError(Exception):
+    """Worth trying again later: a timeout, a busy server, a rate limit."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Trying again will not help: an unknown address, a refused payload, a blocked bot."""
+
 
 TIMEOUT = (3.05, 10)  # connect, read: seconds
 

@@ -78,7 +78,7 @@ def _manager(user: User | None) -> dict:
     }
 
 
-class _Templates:
+class TemplateIndex:
     """Every template, loaded once per planning run: the behaviour type's, else the general one, else English."""
 
     def __init__(self):
@@ -95,7 +95,7 @@ def _recipient_language(plan: MessagePlan) -> str:
     return (plan.contact or plan.recipient_user).language
 
 
-def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> OutboundMessage:
+def _message_build(plan: MessagePlan, templates: TemplateIndex, footer: str) -> OutboundMessage:
     """Build the outbox row, rendered in the language active now (the recipient's: see messages_plan)."""
     if plan.contact is not None:
         contact = plan.contact
@@ -147,7 +147,12 @@ def _message_build(plan: MessagePlan, templates: _Templates, footer: str) -> Out
     return message
 
 
-def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None = None, send_now: bool = True) -> int:
+def messages_plan(
+    plans: Iterable[MessagePlan],
+    *,
+    templates: TemplateIndex | None = None,
+    send_now: bool = True,
+) -> int:
     """Put messages in the outbox; a key already there is skipped. Returns how many were new.
 
     A constant number of queries for the batch: one to find known keys, one insert. With
@@ -161,7 +166,7 @@ def messages_plan(plans: Iterable[MessagePlan], *, templates: _Templates | None 
             "idempotency_key", flat=True
         )
     )
-    templates = templates or _Templates()
+    templates = templates or TemplateIndex()
     fresh: dict[str, dict[str, MessagePlan]] = {}  # language -> key -> plan
     for plan in plans:
         if plan.key not in known:

@@ -26,7 +26,7 @@ from crm.models import (
 )
 from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday
 from crm.services.activity import commitments_overdue_remind
-from crm.services.outreach import MessagePlan, _Templates, enqueue_after_commit, messages_plan
+from crm.services.outreach import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 
 BATCH_SIZE = 1000
 
@@ -102,7 +102,7 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
     due = Equipment.objects.filter(next_maintenance_at__range=(today, horizon)).select_related(
         "account__manager", "responsible_contact"
     )
-    templates, planned = _Templates(), 0
+    templates, planned = TemplateIndex(), 0
     for batch in _batches(due):
         plans, tasks = [], []
         main = _main_contacts(item.account for item in batch if item.responsible_contact_id is None)
@@ -151,7 +151,7 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
 def deliveries_plan(*, now: datetime | None = None) -> int:
     """Warn the client of a moved or at-risk delivery before they call; give the manager a task."""
     now = now or timezone.now()
-    templates, planned = _Templates(), 0
+    templates, planned = TemplateIndex(), 0
     moves = (
         DeliveryDateChange.objects.filter(created_at__gte=now - timedelta(days=3), old_date__isnull=False)
         .exclude(order__status__in=[Order.Status.DELIVERED, Order.Status.CANCELLED])
@@ -258,7 +258,7 @@ def orders_on_track_plan(*, now: datetime | None = None) -> int:
         )
         .select_related("account__manager")
     )
-    templates, planned = _Templates(), 0
+    templates, planned = TemplateIndex(), 0
     for batch in _batches(orders):
         plans = []
         main = _main_contacts(order.account for order in batch)
@@ -289,7 +289,7 @@ def greetings_plan(*, today: date | None = None) -> int:
     birthday = Q(birthday__month=today.month, birthday__day=today.day)
     if today.month == 2 and today.day == 28 and not _is_leap(today.year):
         birthday |= Q(birthday__month=2, birthday__day=29)
-    templates, planned = _Templates(), 0
+    templates, planned = TemplateIndex(), 0
     people = Contact.objects.filter(birthday).select_related("account__manager")
     for batch in _batches(people):
         planned += _plan(
@@ -342,7 +342,7 @@ def promises_remind(*, now: datetime | None = None) -> int:
     """Remind owners of promises due soon; alert the owner and their head when one is overdue."""
     now = now or timezone.now()
     commitments_overdue_remind(now=now)
-    templates, planned = _Templates(), 0
+    templates, planned = TemplateIndex(), 0
     soon = (
         Commitment.objects.open()
         .filter(owner__isnull=False, due_at__range=(now, now + timedelta(hours=settings.CRM_PROMISE_REMIND_HOURS)))

@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from crm.http import http_post, http_raise_for_status, http_session
+from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
 from crm.models.telephony import TelephonyConnection
-from crm.outreach.channels.base import PermanentError, TransientError
 
 
 class ClickToCallError(Exception):

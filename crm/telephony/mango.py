@@ -17,9 +17,8 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.http import http_post, http_raise_for_status, http_session
+from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
 from crm.models.telephony import Call, TelephonyConnection
-from crm.outreach.channels.base import PermanentError, TransientError
 from crm.services.telephony import call_event, call_register
 from crm.telephony.webhooks import connection_for
 

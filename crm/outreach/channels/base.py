@@ -1,16 +1,7 @@
+from crm.http import PermanentError, TransientError
 from crm.models import OutboundMessage
 
-
-class TransientError(Exception):
-    """Worth trying again later: a timeout, a busy server, a rate limit."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """Trying again will not help: an unknown address, a blocked bot, a refused payload."""
+__all__ = ["Channel", "PermanentError", "TransientError"]
 
 
 class Channel:
