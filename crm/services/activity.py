@@ -89,8 +89,12 @@ def commitments_overdue_remind(*, now: datetime | None = None, batch_size: int =
         )
         for row in overdue
     ]
-    created = Task.objects.bulk_create(tasks, ignore_conflicts=True)
-    return len(created)
+    return rule_tasks_open(tasks)
+
+
+def rule_tasks_open(tasks: list[Task]) -> int:
+    """Save the tasks a system rule opens. A task whose idempotency key exists is skipped: reruns add none."""
+    return len(Task.objects.bulk_create(tasks, ignore_conflicts=True))
 
 
 @transaction.atomic

@@ -25,7 +25,7 @@ from crm.models import (
     Task,
 )
 from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday
-from crm.services.activity import commitments_overdue_remind
+from crm.services.activity import commitments_overdue_remind, rule_tasks_open
 from crm.services.outreach import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 
 BATCH_SIZE = 1000
@@ -83,10 +83,6 @@ def _main_contacts(accounts: Iterable[Account]) -> dict[int, Contact]:
     return {account_id: contacts[contact_id] for account_id, contact_id in main_ids.items() if contact_id}
 
 
-def _tasks_create(tasks: list[Task]) -> int:
-    return len(Task.objects.bulk_create(tasks, ignore_conflicts=True))
-
-
 def _order_context(order: Order, **extra) -> dict:
     return {"order": {"number": order.number, "promised_date": order.promised_delivery_date, **extra}}
 
@@ -140,7 +136,7 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
                 )
             )
         planned += _plan(plans, templates)
-        _tasks_create(tasks)
+        rule_tasks_open(tasks)
     return planned
 
 
@@ -195,7 +191,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
                 )
             )
         planned += _plan(plans, templates)
-        _tasks_create(tasks)
+        rule_tasks_open(tasks)
 
     today = timezone.localdate(now)
     at_risk = Order.objects.filter(
@@ -234,7 +230,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
                 )
             )
         planned += _plan(plans, templates)
-        _tasks_create(tasks)
+        rule_tasks_open(tasks)
     return planned
 
 

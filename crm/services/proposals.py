@@ -16,7 +16,7 @@ from django.utils.translation import override
 
 from crm.models import BehaviourType, Contact, Task, User
 from crm.models.outreach import MessageKind, TrackedLink
-from crm.services.activity import interaction_log
+from crm.services.activity import interaction_log, rule_tasks_open
 from crm.services.outreach import MessagePlan, message_plan
 
 
@@ -88,7 +88,7 @@ def tracked_link_open(*, token: str, now: datetime | None = None) -> TrackedLink
                 "name": link.contact.addressed_name,
                 "title": link.title,
             }
-        Task.objects.bulk_create(
+        rule_tasks_open(
             [
                 Task(
                     assignee=account.manager,
@@ -100,8 +100,7 @@ def tracked_link_open(*, token: str, now: datetime | None = None) -> TrackedLink
                     created_by_rule="proposal_opened",
                     idempotency_key=f"proposal-opened:{link.id}",
                 )
-            ],
-            ignore_conflicts=True,
+            ]
         )
         message_plan(
             MessagePlan(

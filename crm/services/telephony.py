@@ -15,7 +15,7 @@ from crm.models import Contact, Interaction, Phone, ResponseTarget, ServiceReque
 from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
 from crm.selectors import caller_card
-from crm.services.activity import interaction_log, task_complete
+from crm.services.activity import interaction_log, rule_tasks_open, task_complete
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +107,18 @@ def call_register(
     from_number: str,
     to_number: str = "",
     started_at: datetime | None = None,
+    with_card: bool = False,
 ) -> tuple[Call, Lookup, bool]:
-    """Record a new call and answer where it goes: (call, lookup, created). A repeated call id changes nothing."""
+    """Record a new call and answer where it goes: (call, lookup, created). A repeated call id changes nothing.
+
+    The caller card costs most of a lookup: only protocols that show it ask for it.
+    """
     if direction not in Call.Direction.values:
         raise ValidationError({"direction": _("Direction is “inbound” or “outbound”.")})
     if not call_id:
         raise ValidationError({"call_id": _("The provider's call id is required.")})
     client_side = from_number if direction == Call.Direction.INBOUND else to_number
-    lookup = caller_lookup(connection=connection, number=client_side)
+    lookup = caller_lookup(connection=connection, number=client_side, with_card=with_card)
     existing = Call.objects.filter(connection=connection, provider_call_id=call_id).first()
     if existing is not None:
         return existing, lookup, False
@@ -227,7 +231,7 @@ def _callback_open(call: Call, at: datetime) -> None:
         .values_list("first_response_minutes", flat=True)
         .first()
     )
-    Task.objects.bulk_create(
+    rule_tasks_open(
         [
             Task(
                 assignee=call.routed_to or call.account.manager,
@@ -244,8 +248,7 @@ def _callback_open(call: Call, at: datetime) -> None:
                 created_by_rule=MISSED_CALL_RULE,
                 idempotency_key=f"{MISSED_CALL_RULE}:{call.id}",
             )
-        ],
-        ignore_conflicts=True,
+        ]
     )
 
 

@@ -74,6 +74,7 @@ class CallRegisterView(TelephonyView):
                 from_number=values["from"],
                 to_number=values["to"],
                 started_at=values.get("started_at"),
+                with_card=True,
             )
         except DjangoValidationError as error:
             raise _service_errors(error) from None

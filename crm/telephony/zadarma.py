@@ -72,6 +72,7 @@ def _handle(connection, event, data):
             from_number=data["caller_id"],
             to_number=data.get("called_did", ""),
             started_at=started,
+            with_card=True,  # for the caller name on the phone's screen
         )
         answer = {"redirect": lookup.route.target}
         if lookup.contact is not None:

@@ -1,25 +1,30 @@
+from abc import ABC, abstractmethod
+
 from crm.http import PermanentError, TransientError
 from crm.models import OutboundMessage
 
 __all__ = ["Channel", "PermanentError", "TransientError"]
 
 
-class Channel:
+class Channel(ABC):
     """Sends one message at a time over a connection kept open for a batch.
 
     `send` returns the provider's id for the message (or "") and raises TransientError or
     PermanentError; anything else it raises is treated as transient.
     """
 
+    @abstractmethod
     def open(self) -> None:
-        pass
+        """Connect, or check the channel is set up; raises TransientError or PermanentError."""
 
+    @abstractmethod
     def close(self) -> None:
-        pass
+        """Let go of the connection."""
 
+    @abstractmethod
     def address(self, message: OutboundMessage) -> str:
         """Where this message would go; "" when the recipient has no address on this channel."""
-        raise NotImplementedError
 
+    @abstractmethod
     def send(self, message: OutboundMessage, *, unsubscribe_url: str) -> str:
-        raise NotImplementedError
+        """Send it; return the provider's id for it."""
