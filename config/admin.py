@@ -17,9 +17,12 @@ class CRMAdminSite(UnfoldAdminSite):
         from django.urls import path
 
         from crm.admin.views import click_to_call_view, my_day_view, screen_pop_view
+        from surveys.admin_views import dashboard_view, review_view
 
         return [
             path("my-day/", self.admin_view(my_day_view), name="crm_my_day"),
             path("screen-pop/", self.admin_view(screen_pop_view), name="crm_screen_pop"),
             path("click-to-call/<int:phone_id>/", self.admin_view(click_to_call_view), name="crm_click_to_call"),
+            path("feedback/dashboard/", self.admin_view(dashboard_view), name="surveys_dashboard"),
+            path("feedback/review/", self.admin_view(review_view), name="surveys_review"),
         ]

@@ -10,13 +10,16 @@ from crm.telephony.itoolabs import itoolabs_crm_api
 from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
 from crm.views import tracked_link_view, unsubscribe_view
+from surveys.views import survey_page
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
+    path("api/v1/", include("surveys.api.urls")),
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
+    path("s/<str:token>/", survey_page, name="survey_page"),
     path("telephony/asterisk/<str:webhook_key>/lookup/", asterisk_lookup, name="telephony_asterisk_lookup"),
     path("telephony/zadarma/<str:webhook_key>/", zadarma_webhook, name="telephony_zadarma"),
     path("telephony/itoolabs/<str:webhook_key>/", itoolabs_crm_api, name="telephony_itoolabs"),

@@ -18,6 +18,15 @@ DEFAULT_SCHEDULE = {
     "Long orders on track": ("crm.outreach_orders_on_track", 3600, _("The weekly confirmation for long orders.")),
     "Greetings": ("crm.outreach_greetings", 3600, _("Birthdays and professional holidays.")),
     "Training and tips campaigns": ("crm.outreach_campaigns", 600, _("Plans active campaigns for their audience.")),
+    "Surveys: monthly rounds": ("surveys.cadence_plan", 3600, _("Each active account's round of cadence surveys.")),
+    "Surveys: after events": (
+        "surveys.triggered_plan",
+        900,
+        _("Invitations after interactions, resolved requests and deliveries."),
+    ),
+    "Surveys: reminders": ("surveys.reminders_plan", 3600, _("Reminds those who have not answered.")),
+    "Surveys: unsent drafts": ("surveys.drafts_finalise", 3600, _("Counts answers saved and never sent.")),
+    "Feedback cases: escalate": ("surveys.cases_escalate", 600, _("Overdue cases go to the owner's head.")),
 }
 
 

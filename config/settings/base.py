@@ -180,8 +180,9 @@ CRM_OUTREACH_WEBHOOK_SECRET = env.str("CRM_OUTREACH_WEBHOOK_SECRET", default="")
 CRM_OUTREACH_SENDING_HOURS = tuple(env.list("CRM_OUTREACH_SENDING_HOURS", cast=int, default=[9, 20]))
 # ...and not on Saturdays and Sundays.
 CRM_OUTREACH_QUIET_WEEKENDS = env.bool("CRM_OUTREACH_QUIET_WEEKENDS", default=True)
-# At most N messages of a purpose to one person in D days: {purpose: (N, D)}. Service notices are not capped.
-CRM_OUTREACH_FREQUENCY_CAPS = {"marketing": (1, 7), "greetings": (2, 7), "surveys": (2, 30)}
+# At most N messages of a purpose to one person in D days: {purpose: (N, D)}. Service notices are not capped;
+# surveys have their own waiting time (CRM_SURVEY_PERSON_WAIT_DAYS), so their reminders are not cut short.
+CRM_OUTREACH_FREQUENCY_CAPS = {"marketing": (1, 7), "greetings": (2, 7)}
 CRM_UNSUBSCRIBE_LINK_MAX_AGE_DAYS = env.int("CRM_UNSUBSCRIBE_LINK_MAX_AGE_DAYS", default=365)
 CRM_OUTBOX_BATCH_SIZE = env.int("CRM_OUTBOX_BATCH_SIZE", default=200)
 CRM_OUTBOX_MAX_ATTEMPTS = env.int("CRM_OUTBOX_MAX_ATTEMPTS", default=6)
@@ -191,6 +192,27 @@ CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES = env.int("CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES", d
 CRM_MAINTENANCE_REMINDER_DAYS = env.int("CRM_MAINTENANCE_REMINDER_DAYS", default=30)
 CRM_DELIVERY_AT_RISK_DAYS = env.int("CRM_DELIVERY_AT_RISK_DAYS", default=3)
 CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
+
+# --- Surveys (issue 4) ----------------------------------------------------------------------------
+# Nobody gets a new survey within this many days of the last one sent to them (reminders do not count).
+CRM_SURVEY_PERSON_WAIT_DAYS = env.int("CRM_SURVEY_PERSON_WAIT_DAYS", default=30)
+# A new client is not asked before their account is this many days old.
+CRM_SURVEY_NEW_CLIENT_DELAY_DAYS = env.int("CRM_SURVEY_NEW_CLIENT_DELAY_DAYS", default=14)
+# With the "rotate" audience, one person is asked at most once in this many days.
+CRM_SURVEY_ROTATION_DAYS = env.int("CRM_SURVEY_ROTATION_DAYS", default=90)
+# Answers saved but never sent count as the response this many hours after the last save.
+CRM_SURVEY_DRAFT_FINALISE_HOURS = env.int("CRM_SURVEY_DRAFT_FINALISE_HOURS", default=24)
+# Triggers look back this far for events (interactions, resolved requests, deliveries) not yet surveyed.
+CRM_SURVEY_TRIGGER_LOOKBACK_DAYS = env.int("CRM_SURVEY_TRIGGER_LOOKBACK_DAYS", default=3)
+# Zones of the relationship average (DOMAIN §4): green from the first, yellow from the second, red below.
+CRM_ZONE_GREEN_FROM = env.float("CRM_ZONE_GREEN_FROM", default=9.0)
+CRM_ZONE_YELLOW_FROM = env.float("CRM_ZONE_YELLOW_FROM", default=7.0)
+# The share of revenue that is margin, for ROI by lead source: (revenue × margin − cost) / cost.
+CRM_GROSS_MARGIN_PERCENT = env.float("CRM_GROSS_MARGIN_PERCENT", default=30.0)
+# Churn: an active client with no order for this many days counts as lost (the expected buying cycle).
+CRM_CHURN_CYCLE_DAYS = env.int("CRM_CHURN_CYCLE_DAYS", default=180)
+# Who owns "talk to the head of the company" cases: a username. Empty: the first active superuser.
+CRM_COMPANY_HEAD_USERNAME = env.str("CRM_COMPANY_HEAD_USERNAME", default="")
 
 # --- Telephony (issue 7) -----------------------------------------------------------------------
 # A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
@@ -282,6 +304,44 @@ UNFOLD = {
                         "title": _("Orders"),
                         "icon": "local_shipping",
                         "link": reverse_lazy("admin:crm_order_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Feedback"),
+                "items": [
+                    {"title": _("Dashboard"), "icon": "monitoring", "link": reverse_lazy("admin:surveys_dashboard")},
+                    {"title": _("Monthly review"), "icon": "fact_check", "link": reverse_lazy("admin:surveys_review")},
+                    {
+                        "title": _("Cases"),
+                        "icon": "support_agent",
+                        "link": reverse_lazy("admin:surveys_case_changelist"),
+                    },
+                    {
+                        "title": _("Feedback items"),
+                        "icon": "lightbulb",
+                        "link": reverse_lazy("admin:surveys_feedbackitem_changelist"),
+                    },
+                    {
+                        "title": _("Responses"),
+                        "icon": "rate_review",
+                        "link": reverse_lazy("admin:surveys_response_changelist"),
+                    },
+                    {
+                        "title": _("Invitations"),
+                        "icon": "forward_to_inbox",
+                        "link": reverse_lazy("admin:surveys_invitation_changelist"),
+                    },
+                    {"title": _("Surveys"), "icon": "quiz", "link": reverse_lazy("admin:surveys_survey_changelist")},
+                    {
+                        "title": _("Feedback rules"),
+                        "icon": "rule",
+                        "link": reverse_lazy("admin:surveys_feedbackrule_changelist"),
+                    },
+                    {
+                        "title": _("Lead source costs"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:crm_leadsourcecost_changelist"),
                     },
                 ],
             },

@@ -22,11 +22,13 @@ from crm.models import (
     Industry,
     Interaction,
     LeadSource,
+    LeadSourceCost,
     Phone,
 )
 from crm.phones import phone_normalize, phone_try_normalize
 from crm.selectors import account_client_card
 from crm.services.accounts import account_create, account_update
+from surveys.admin_views import send_survey
 
 
 class WhoseAccountsFilter(admin.SimpleListFilter):
@@ -100,6 +102,7 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     show_full_result_count = False
     list_per_page = 50
     change_form_before_template = "crm/admin/client_card.html"
+    actions = [send_survey]
     fieldsets = [
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
         (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type"]}),
@@ -239,6 +242,14 @@ class IndustryAdmin(ModelAdmin):
 @admin.register(LeadSource)
 class LeadSourceAdmin(ModelAdmin):
     search_fields = ["name"]
+
+
+@admin.register(LeadSourceCost)
+class LeadSourceCostAdmin(ModelAdmin):
+    list_display = ["lead_source", "period_start", "period_end", "amount"]
+    list_select_related = ["lead_source"]
+    list_filter = [("lead_source", RelatedDropdownFilter)]
+    autocomplete_fields = ["lead_source"]
 
 
 @admin.register(AccountEvent)

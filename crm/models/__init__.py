@@ -6,6 +6,7 @@ from crm.models.accounts import (
     ContactConsent,
     Industry,
     LeadSource,
+    LeadSourceCost,
     Phone,
     validate_inn,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Interaction",
     "Language",
     "LeadSource",
+    "LeadSourceCost",
     "MessageChannel",
     "MessageKind",
     "MessageTemplate",

@@ -68,6 +68,31 @@ class LeadSource(models.Model):
         return self.name
 
 
+class LeadSourceCost(models.Model):
+    """What a lead source cost over a period: the denominator of its ROI."""
+
+    lead_source = models.ForeignKey(
+        LeadSource, verbose_name=_("lead source"), on_delete=models.CASCADE, related_name="costs"
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"), help_text=_("Inclusive."))
+    amount = models.DecimalField(_("cost"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("lead source cost")
+        verbose_name_plural = _("lead source costs")
+        ordering = ["lead_source", "-period_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="lead_cost_period_order"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="lead_cost_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead_source}: {self.period_start}–{self.period_end}"
+
+
 class AccountQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(account_access_q(user))

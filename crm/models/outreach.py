@@ -30,10 +30,15 @@ class MessageKind(models.TextChoices):
     HOLIDAY = "holiday", _("Professional holiday greeting")
     CAMPAIGN = "campaign", _("Training and tips campaign")
     PROPOSAL = "proposal", _("Proposal or document")
+    SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
+    SURVEY_REMINDER = "survey_reminder", _("Survey reminder")
+    FEEDBACK_DONE = "feedback_done", _("You asked, we did")
     # To our own people.
     PROMISE_DUE = "promise_due", _("Promise due soon")
     PROMISE_OVERDUE = "promise_overdue", _("Promise overdue")
     PROPOSAL_OPENED = "proposal_opened", _("Proposal opened: call now")
+    CASE_OPENED = "case_opened", _("Feedback case opened")
+    CASE_OVERDUE = "case_overdue", _("Feedback case overdue")
 
 
 class MessageChannel(models.TextChoices):

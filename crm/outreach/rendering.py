@@ -46,6 +46,23 @@ _ORDER = {
     "days_moved": 3,
 }
 
+_SURVEY = {
+    "title": "Как мы работаем?",
+    "url": "https://crm.example/s/x/",
+    "question": "Насколько вероятно, что вы порекомендуете нас коллеге?",
+    "low_label": "Точно нет",
+    "high_label": "Обязательно",
+    "scores": [{"score": n, "url": f"https://crm.example/s/x/?recommend={n}"} for n in range(11)],
+    "expires_at": datetime(2026, 7, 1, 12, tzinfo=UTC),
+}
+_CASE = {
+    "summary": "NPS 3: …",
+    "reason": "NPS detractor",
+    "due_at": datetime(2026, 7, 1, 12, tzinfo=UTC),
+    "urgent": True,
+    "url": "https://crm.example/admin/surveys/case/1/change/",
+}
+
 # The variables each kind offers; a template using anything else is refused when saved.
 SAMPLE_CONTEXTS: dict[str, dict] = {
     MessageKind.MAINTENANCE_DUE: {
@@ -68,6 +85,11 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "promise": {"description": "…", "due_at": datetime(2026, 7, 1, 12, tzinfo=UTC)},
     },
     MessageKind.PROPOSAL_OPENED: {**_STAFF, "link": {"title": "КП", "url": "https://crm.example/l/x/"}},
+    MessageKind.SURVEY_INVITATION: {**_CLIENT, "survey": _SURVEY},
+    MessageKind.SURVEY_REMINDER: {**_CLIENT, "survey": _SURVEY},
+    MessageKind.FEEDBACK_DONE: {**_CLIENT, "feedback": {"text": "…", "done_note": "…", "date": date(2026, 6, 1)}},
+    MessageKind.CASE_OPENED: {**_STAFF, "case": _CASE},
+    MessageKind.CASE_OVERDUE: {**_STAFF, "case": _CASE, "owner": {"name": "Анна Смирнова"}},
 }
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from crm.models import Commitment, ContactConsent, Equipment, Order, OutboundMessage
 from crm.models.outreach import Campaign, MessageChannel, MessageKind
 from crm.outreach.channels import CHANNELS
+from crm.outreach.hooks import kind_hooks
 
 CONSENT_CHANNEL = {
     MessageChannel.EMAIL: ContactConsent.Channel.EMAIL,
@@ -73,9 +74,10 @@ def _reason_gone(messages, *, now):
         by_kind.setdefault(message.kind, []).append(message)
     decisions = {}
     for kind, group in by_kind.items():
-        if kind not in _STILL_HOLDS:
+        still_holds = _STILL_HOLDS.get(kind) or kind_hooks(kind).still_holds
+        if still_holds is None:
             continue
-        load, reason_for = _STILL_HOLDS[kind]
+        load, reason_for = still_holds
         loaded = load(group)
         for message in group:
             reason = reason_for(message, loaded)

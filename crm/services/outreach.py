@@ -18,6 +18,7 @@ from crm.models.base import Language
 from crm.models.outreach import MessageChannel, MessageKind, MessageTemplate
 from crm.outreach import rendering
 from crm.outreach.channels import PermanentError, TransientError, channel_for
+from crm.outreach.hooks import kind_hooks
 from crm.outreach.rules import CONSENT_CHANNEL, outbox_rules_check
 from crm.outreach.unsubscribe import unsubscribe_url
 from crm.services.accounts import contact_consent_set
@@ -29,6 +30,8 @@ KIND_PURPOSE = {
     MessageKind.BIRTHDAY: Purpose.GREETINGS,
     MessageKind.HOLIDAY: Purpose.GREETINGS,
     MessageKind.CAMPAIGN: Purpose.MARKETING,
+    MessageKind.SURVEY_INVITATION: Purpose.SURVEYS,
+    MessageKind.SURVEY_REMINDER: Purpose.SURVEYS,
 }
 
 
@@ -315,21 +318,27 @@ def _send_one(channel, message: OutboundMessage, now: datetime) -> str:
     link = ""
     if message.contact_id:
         link = unsubscribe_url(contact_id=message.contact_id, purpose=message.purpose, channel=message.channel)
+    hooks = kind_hooks(message.kind)
     try:
+        if hooks.before_send:
+            hooks.before_send(message)
         provider_id = channel.send(message, unsubscribe_url=link)
     except (TransientError, PermanentError) as error:
         return _outcome_of_error(message, error, now)
     except Exception as error:  # a bug or an unexpected answer: keep the message and retry it later
         logger.exception("Sending outbound message %s failed unexpectedly", message.id)
         return _outcome_of_error(message, TransientError(f"{type(error).__name__}: {error}"), now)
+    message.sent_at = timezone.now()
     _record(
         message,
         status=OutboundMessage.Status.SENT,
-        sent_at=timezone.now(),
+        sent_at=message.sent_at,
         attempts=message.attempts + 1,
         provider_message_id=provider_id[:200],
         status_reason="",
     )
+    if hooks.after_sent:
+        hooks.after_sent(message)
     return "sent"
 
 

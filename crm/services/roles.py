@@ -18,6 +18,9 @@ _WORK_MODELS = [
     "orderline",
     "equipment",
     "trackedlink",
+    # surveys: the closed loop is everyday work
+    "case",
+    "feedbackitem",
 ]
 _REFERENCE_MODELS = [
     "industry",
@@ -34,6 +37,14 @@ _REFERENCE_MODELS = [
     "messagetemplate",
     "professionalholiday",
     "campaign",
+    "leadsourcecost",
+    # surveys
+    "survey",
+    "question",
+    "invitation",
+    "response",
+    "answer",
+    "feedbackrule",
 ]
 
 
@@ -42,19 +53,23 @@ def _codenames(*, heads: bool) -> set[str]:
     codenames |= {f"view_{model}" for model in _REFERENCE_MODELS}
     # Phones and consents are edited inline on a contact, which needs delete to remove a row.
     codenames |= {"delete_phone", "delete_contactconsent", "delete_orderline"}
+    codenames |= {"add_invitation", "add_response"}  # send a survey; record answers collected elsewhere
     if heads:
         codenames |= {"delete_task", "delete_commitment", "delete_interaction"}
         # Heads run outreach: the words of messages, the greetings calendar and campaigns.
         codenames |= {
             f"{action}_{model}"
-            for model in ("messagetemplate", "professionalholiday", "campaign")
+            for model in ("messagetemplate", "professionalholiday", "campaign", "leadsourcecost", "survey", "question")
             for action in ("add", "change")
         }
+        codenames.add("change_feedbackrule")
     return codenames
 
 
 def roles_ensure_groups() -> None:
     for name, heads in ((ACCOUNT_MANAGERS, False), (HEADS, True)):
         group, _created = Group.objects.get_or_create(name=name)
-        permissions = Permission.objects.filter(content_type__app_label="crm", codename__in=_codenames(heads=heads))
+        permissions = Permission.objects.filter(
+            content_type__app_label__in=["crm", "surveys"], codename__in=_codenames(heads=heads)
+        )
         group.permissions.set(permissions)

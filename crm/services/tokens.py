@@ -24,6 +24,8 @@ SCOPE_RESOURCES = (
     "tasks",
     "service_requests",
     "users",
+    "surveys",
+    "metrics",
 )
 VALID_SCOPES = {"*"} | {f"{resource}:{mode}" for resource in SCOPE_RESOURCES for mode in ("read", "write")}
 _LAST_USED_PRECISION = timedelta(minutes=1)

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from crm.demo.seed import DEMO_MANAGER_PASSWORD, demo_seed
+from surveys.demo import surveys_demo_seed
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
             raise CommandError("--accounts must be zero or more.")
         with tqdm(total=accounts, unit="account", desc="Demo data", disable=options["verbosity"] == 0) as bar:
             result = demo_seed(accounts=accounts, seed=seed, progress=bar.update)
+        result.counts |= surveys_demo_seed(seed=seed)
         counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,167 @@
+"""Reads for the surveys dashboard and the monthly review."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Avg, Count, F, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from crm.access import account_access_q
+from crm.models import Industry, User
+from surveys import metrics
+from surveys.models import Answer, Case, FeedbackItem, Invitation, Survey
+
+
+def zone_of(mean: float | None) -> str:
+    """DOMAIN §4: green from CRM_ZONE_GREEN_FROM, yellow from CRM_ZONE_YELLOW_FROM, red below, grey unknown."""
+    if mean is None:
+        return "grey"
+    if mean >= settings.CRM_ZONE_GREEN_FROM:
+        return "green"
+    if mean >= settings.CRM_ZONE_YELLOW_FROM:
+        return "yellow"
+    return "red"
+
+
+def _metric_point(metric: str, rows: list[dict]) -> float | None:
+    """One metric's value from grouped (score, scale_max, count) rows."""
+    n = sum(row["n"] for row in rows)
+    if not n:
+        return None
+    if metric == "nps":
+        promoters = sum(row["n"] for row in rows if row["score"] >= 9)
+        detractors = sum(row["n"] for row in rows if row["score"] <= 6)
+        return round(100 * (promoters - detractors) / n, 1)
+    if metric == "csat":
+        return round(100 * sum(row["n"] for row in rows if row["score"] >= row["scale_max"] - 1) / n, 1)
+    return round(sum(row["score"] * row["n"] for row in rows) / n, 2)
+
+
+@dataclass
+class Series:
+    labels: list[str]
+    values: dict[str, list]  # metric -> value per label (None where there is no answer)
+    counts: dict[str, list]
+
+
+def metric_series(filters: metrics.MetricFilters, *, group_by: str) -> Series:
+    """NPS, CSAT (broad) and CES grouped by month, manager or industry, with n per point."""
+    key = {"month": TruncMonth("submitted_at"), "manager": F("manager_id"), "industry": F("industry_id")}[group_by]
+    grouped: dict = {}
+    for metric in ("nps", "csat", "ces"):
+        for row in (
+            metrics._answers(metric, filters)
+            .values(group=key)
+            .annotate(n=Count("id"))
+            .values("group", "score", "scale_max", "n")
+            .order_by()
+        ):
+            grouped.setdefault(row["group"], {}).setdefault(metric, []).append(row)
+    groups = sorted((g for g in grouped if g is not None), key=str)
+    if group_by == "month":
+        labels = [g.strftime("%Y-%m") for g in groups]
+    else:
+        model = User if group_by == "manager" else Industry
+        names = {obj.id: str(obj) for obj in model.objects.filter(id__in=groups)}
+        labels = [names.get(g, "—") for g in groups]
+    values = {m: [_metric_point(m, grouped[g].get(m, [])) for g in groups] for m in ("nps", "csat", "ces")}
+    counts = {m: [sum(r["n"] for r in grouped[g].get(m, [])) for g in groups] for m in ("nps", "csat", "ces")}
+    return Series(labels, values, counts)
+
+
+def response_funnel(*, user, start: datetime, end: datetime, survey: Survey | None = None) -> dict:
+    invitations = Invitation.objects.filter(created_at__gte=start, created_at__lt=end, dropped_reason="").filter(
+        account_access_q(user, prefix="account__")
+    )
+    if survey is not None:
+        invitations = invitations.filter(survey=survey)
+    return invitations.aggregate(
+        invited=Count("id"),
+        sent=Count("id", filter=Q(sent_at__isnull=False)),
+        opened=Count("id", filter=Q(opened_at__isnull=False)),
+        reminded=Count("id", filter=Q(reminders_sent__gt=0)),
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+    )
+
+
+def feedback_done_within_quarter(*, user, start: datetime, end: datetime) -> dict:
+    """Of the wishes raised in the period (fix_three and reasons, not compliments) at least a quarter ago,
+    how many were done within 91 days. The source's practice is about 60 %."""
+    now = timezone.now()
+    items = (
+        FeedbackItem.objects.filter(created_at__gte=start, created_at__lt=min(end, now - timedelta(days=91)))
+        .exclude(question_code="like_three")
+        .filter(account_access_q(user, prefix="account__"))
+    )
+    n = items.count()
+    done = sum(
+        1
+        for created, done_at in items.filter(done_at__isnull=False).values_list("created_at", "done_at")
+        if done_at - created <= timedelta(days=91)
+    )
+    return {"value": round(100 * done / n, 1) if n else None, "n": n, "done": done}
+
+
+def relationship_zones(*, user, start: datetime, end: datetime) -> dict[int, dict]:
+    """account id -> {"mean", "n", "zone"} from relationship-survey scores in [start, end)."""
+    rows = (
+        Answer.objects.filter(
+            survey__kind=Survey.Kind.RELATIONSHIP,
+            score__isnull=False,
+            submitted_at__gte=start,
+            submitted_at__lt=end,
+        )
+        .filter(account_access_q(user, prefix="account__"))
+        .values("account_id")
+        .annotate(mean=Avg("score"), n=Count("id"))
+    )
+    return {row["account_id"]: {"mean": row["mean"], "n": row["n"], "zone": zone_of(row["mean"])} for row in rows}
+
+
+def monthly_review(*, user, month_start: datetime) -> dict:
+    """What came in this month per zone and per manager, what was done, and what is overdue."""
+    month_end = (month_start + timedelta(days=32)).replace(day=1)
+    now = timezone.now()
+    zones = relationship_zones(user=user, start=month_start, end=month_end)
+    items = FeedbackItem.objects.filter(account_access_q(user, prefix="account__")).select_related(
+        "account__manager", "contact"
+    )
+    came_in = list(items.filter(created_at__gte=month_start, created_at__lt=month_end).order_by("-urgency", "id"))
+    done = list(items.filter(done_at__gte=month_start, done_at__lt=month_end).order_by("id"))
+    overdue_cases = list(
+        Case.objects.open()
+        .filter(due_at__lt=now)
+        .filter(account_access_q(user, prefix="account__"))
+        .select_related("account", "owner")
+        .order_by("due_at")
+    )
+    stale_items = list(
+        items.filter(
+            status__in=[FeedbackItem.Status.NEW, FeedbackItem.Status.PLANNED, FeedbackItem.Status.IN_PROGRESS],
+            created_at__lt=now - timedelta(days=91),
+        ).order_by("created_at")[:200]
+    )
+    by_zone = {zone: {"accounts": 0, "came_in": [], "done": 0} for zone in ("red", "yellow", "green", "grey")}
+    for item in came_in:
+        by_zone[zones.get(item.account_id, {}).get("zone", "grey")]["came_in"].append(item)
+    for item in done:
+        by_zone[zones.get(item.account_id, {}).get("zone", "grey")]["done"] += 1
+    for info in zones.values():
+        by_zone[info["zone"]]["accounts"] += 1
+    by_manager: dict = {}
+    for item in came_in:
+        row = by_manager.setdefault(item.account.manager, {"came_in": 0, "done": 0, "open_cases": 0})
+        row["came_in"] += 1
+    for item in done:
+        by_manager.setdefault(item.account.manager, {"came_in": 0, "done": 0, "open_cases": 0})["done"] += 1
+    for case in overdue_cases:
+        by_manager.setdefault(case.owner, {"came_in": 0, "done": 0, "open_cases": 0})["open_cases"] += 1
+    return {
+        "month_start": month_start,
+        "by_zone": by_zone,
+        "by_manager": sorted(by_manager.items(), key=lambda pair: str(pair[0] or "")),
+        "overdue_cases": overdue_cases,
+        "stale_items": stale_items,
+    }
