@@ -94,6 +94,9 @@ class ClientCard:
     equipment: list[Equipment]
     last_delivery_move: DeliveryDateChange | None
     messages: list[OutboundMessage]
+    open_cases: list
+    feedback_items: list
+    last_nps: dict | None
     now: datetime
 
 
@@ -130,7 +133,24 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
                 : settings.CRM_CLIENT_CARD_MESSAGES
             ]
         ),
+        open_cases=list(account.cases.open().select_related("owner").order_by("due_at")),
+        feedback_items=list(
+            account.feedback_items.exclude(status__in=["done", "rejected"]).order_by("-urgency", "-created_at")[:10]
+        ),
+        last_nps=account_last_nps(account_id=account.id),
         now=timezone.now(),
+    )
+
+
+def account_last_nps(*, account_id: int) -> dict | None:
+    """The account's latest recommendation score (any survey's NPS question), from the answers' index."""
+    from surveys.models import Answer
+
+    return (
+        Answer.objects.filter(account_id=account_id, metric="nps", score__isnull=False)
+        .order_by("-submitted_at")
+        .values("score", "scale_max", "submitted_at")
+        .first()
     )
 
 
@@ -221,7 +241,7 @@ BEHAVIOUR_HINTS = {
 def caller_card(*, contact: Contact | None, number: str) -> dict:
     """What the manager's screen shows while the phone rings, in a fixed number of queries.
 
-    Zone and last NPS are empty until the segments and surveys issues land.
+    The zone is empty until the segments issue lands.
     """
     if contact is None:
         return {"display_name": number, "known": False, "number": number}
@@ -295,7 +315,13 @@ def caller_card(*, contact: Contact | None, number: str) -> dict:
                 "occurred_at", "channel", "direction", "subject"
             )[:5]
         ],
-        "last_nps": None,
+        "last_nps": {
+            "score": last_nps["score"],
+            "of": last_nps["scale_max"],
+            "at": last_nps["submitted_at"].isoformat(),
+        }
+        if (last_nps := account_last_nps(account_id=account.id))
+        else None,
     }
 
 

@@ -239,17 +239,19 @@ def cadence_round(survey: Survey, now: datetime) -> str:
     return f"{datetime.fromordinal(period):%Y-%m-%d}+{survey.cadence_days}d"
 
 
-def surveys_cadence_plan(*, now: datetime | None = None) -> InviteReport:
-    """Each active client account gets the round of every cadence survey (the monthly relationship survey)."""
+def surveys_cadence_plan(*, now: datetime | None = None, accounts=None) -> InviteReport:
+    """Each active client account (of `accounts`, default all) gets the round of every cadence survey,
+    the monthly relationship survey among them."""
     now = now or timezone.now()
     report = InviteReport()
     templates = TemplateIndex()
+    accounts = Account.objects.all() if accounts is None else accounts
     for survey in Survey.objects.filter(is_active=True, trigger=Survey.Trigger.CADENCE):
         round = cadence_round(survey, now)
         # Accounts that already have this round are skipped in the query, so a rerun is cheap.
         done = Invitation.objects.filter(survey=survey, round=round).values("account_id")
         account_ids = list(
-            Account.objects.filter(status=Account.Status.ACTIVE)
+            accounts.filter(status=Account.Status.ACTIVE)
             .exclude(id__in=done)
             .order_by("id")
             .values_list("id", flat=True)

@@ -180,3 +180,19 @@ def test_list_pages_make_a_constant_number_of_queries(client, superuser, surveys
     after = {url: queries(url) for url in urls}
 
     assert after == before
+
+
+def test_the_client_card_and_the_caller_card_show_the_last_score_and_open_cases(client, manager, surveys, person):
+    from crm.selectors import caller_card
+
+    answered(surveys, person, "nps", {"recommend": 9}, days_ago=20)
+    answered(surveys, person, "nps", {"recommend": 2, "reason": "Долго везли"}, days_ago=0)
+    client.force_login(manager)
+
+    html = client.get(f"/admin/crm/account/{person.account_id}/change/").content.decode()
+    card = caller_card(contact=person, number="+79161234567")
+
+    feedback = html.split('data-testid="feedback"')[1].split("</section>")[0]
+    assert "2 of 10" in feedback
+    assert "Долго везли" in feedback and person.full_name in feedback  # the wish, and the case about it
+    assert (card["last_nps"]["score"], card["last_nps"]["of"]) == (2, 10)
