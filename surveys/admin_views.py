@@ -4,6 +4,7 @@ import json
 from datetime import date, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -97,7 +98,7 @@ def dashboard_view(request):
         "funnel": funnel,
         "funnel_chart": _chart(funnel_labels, [{"label": _("invitations"), "data": funnel_values}]),
         "done_within_quarter": selectors.feedback_done_within_quarter(user=request.user, start=start, end=end),
-        "min_sample": metrics.settings.CRM_METRICS_MIN_SAMPLE,
+        "min_sample": settings.CRM_METRICS_MIN_SAMPLE,
     }
     return TemplateResponse(request, "surveys/admin/dashboard.html", context)
 
