@@ -42,13 +42,13 @@ def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S+00")
 
 
-def drop_secondary_indexes(cursor) -> list[str]:
-    """Drop constraints and indexes other than primary keys; return the SQL that rebuilds them."""
+def drop_secondary_indexes(cursor, tables=TABLES, kinds=("u", "c")) -> list[str]:
+    """Drop constraints of `kinds` and indexes other than primary keys; return the SQL that rebuilds them."""
     rebuild = []
     cursor.execute(
         """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-           WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('u', 'c')""",
-        [TABLES],
+           WHERE conrelid::regclass::text = ANY(%s) AND contype = ANY(%s)""",
+        [list(tables), list(kinds)],
     )
     for table, name, definition in cursor.fetchall():
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
@@ -56,7 +56,7 @@ def drop_secondary_indexes(cursor) -> list[str]:
     cursor.execute(
         """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
            WHERE i.indrelid::regclass::text = ANY(%s) AND NOT i.indisprimary""",
-        [TABLES],
+        [list(tables)],
     )
     for name, definition in cursor.fetchall():
         cursor.execute(f"DROP INDEX {name}")

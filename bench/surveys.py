@@ -39,6 +39,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from bench.generate import drop_secondary_indexes  # noqa: E402
 from crm.models import Account, Contact, Industry, User  # noqa: E402
 from surveys import links, metrics  # noqa: E402
 from surveys.models import Survey  # noqa: E402
@@ -52,27 +53,6 @@ CHUNK = 200_000  # responses per COPY batch
 
 def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S+00")
-
-
-def _drop_indexes(cursor) -> list[str]:
-    rebuild = []
-    cursor.execute(
-        """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
-           WHERE conrelid::regclass::text = ANY(%s) AND contype IN ('u', 'c', 'f')""",
-        [TABLES],
-    )
-    for table, name, definition in cursor.fetchall():
-        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        rebuild.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    cursor.execute(
-        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
-           WHERE i.indrelid::regclass::text = ANY(%s) AND NOT i.indisprimary""",
-        [TABLES],
-    )
-    for name, definition in cursor.fetchall():
-        cursor.execute(f"DROP INDEX {name}")
-        rebuild.append(definition)
-    return rebuild
 
 
 def load(seed: int) -> None:
@@ -103,7 +83,7 @@ def load(seed: int) -> None:
     response_id = answer_id = 0
     with raw.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '1GB'")
-        rebuild = _drop_indexes(cursor)
+        rebuild = drop_secondary_indexes(cursor, TABLES, kinds=("u", "c", "f"))
         raw.commit()
         with tqdm(total=ANSWERS, unit="answer", unit_scale=True, desc="COPY") as bar:
             while answer_id < ANSWERS:

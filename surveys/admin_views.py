@@ -91,6 +91,7 @@ def dashboard_view(request):
         "form": form,
         "headline": headline,
         "charts": charts,
+        "grouped_charts": [(_("by manager"), charts["manager"]), (_("by industry"), charts["industry"])],
         "distribution_chart": _chart(
             list(distribution),
             [{"label": _("answers"), "data": list(distribution.values()), "backgroundColor": "#16a34a"}],

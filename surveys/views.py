@@ -104,12 +104,12 @@ def survey_page(request, token: str):
                 request, _("You have already answered"), _("Thank you: we have your answers and are working on them.")
             )
         now = timezone.now()
-        try:
-            invitation_check(invitation, now=now)
-        except SurveyLinkError as error:
-            return _link_error(request, error)
         questions = list(invitation.survey.questions.all())
         if request.method == "GET":
+            try:
+                invitation_check(invitation, now=now)
+            except SurveyLinkError as error:
+                return _link_error(request, error)
             Invitation.objects.filter(id=invitation.id, opened_at__isnull=True).update(opened_at=now)
             values = _draft_values(invitation)
             # A score clicked in the message (?recommend=9) is preselected; the page's script saves it
@@ -125,6 +125,7 @@ def survey_page(request, token: str):
             values |= {code: str(value.score) for code, value in clicked.items() if value.score is not None}
             return _page(request, invitation, questions, values)
 
+        # The service checks the link again (expired, closed, opted out) under its lock.
         complete = request.POST.get("action") != "save"
         answers = _form_answers(questions, request.POST, complete=complete)
         try:
