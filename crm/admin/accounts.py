@@ -107,6 +107,7 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
         (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type"]}),
         (_("Messages"), {"fields": ["time_zone", "weekly_order_updates"]}),
+        (_("Surveys"), {"fields": ["survey_cadence_days", "survey_day"]}),
     ]
 
     class Media:

@@ -75,6 +75,8 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "manager",
             "status",
             "referred_by",
+            "survey_cadence_days",
+            "survey_day",
             "created_at",
             "updated_at",
         ]
@@ -250,7 +252,19 @@ class AccountInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["name", "legal_name", "inn", "industry", "size", "lead_source", "manager", "status", "referred_by"]
+        fields = [
+            "name",
+            "legal_name",
+            "inn",
+            "industry",
+            "size",
+            "lead_source",
+            "manager",
+            "status",
+            "referred_by",
+            "survey_cadence_days",
+            "survey_day",
+        ]
 
 
 class ContactInputSerializer(serializers.ModelSerializer):

@@ -152,6 +152,8 @@ def _outreach_settings(rng: random.Random) -> dict:
             ["Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Novosibirsk"], [70, 10, 10, 10]
         )[0],
         "weekly_order_updates": rng.random() < 0.1,
+        # Some clients prepay mid-month: their monthly relationship survey follows that day.
+        "survey_day": rng.choice([5, 10, 15, 20]) if rng.random() < 0.15 else None,
     }
 
 

@@ -2,6 +2,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -158,6 +159,20 @@ class Account(TimeStampedModel):
         db_default=False,
         help_text=_("Confirm every week that a long order is on track (always done for behaviour type 3)."),
     )
+    survey_cadence_days = models.PositiveSmallIntegerField(
+        _("relationship survey every, days"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(7), MaxValueValidator(366)],
+        help_text=_("How often this client's people get the relationship survey. Empty: the survey's own (monthly)."),
+    )
+    survey_day = models.PositiveSmallIntegerField(
+        _("monthly survey day"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("For a monthly survey: the day of the month its round starts, e.g. the client's prepayment day."),
+    )
 
     objects = AccountQuerySet.as_manager()
 
@@ -173,6 +188,14 @@ class Account(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(referred_by=models.F("id")), name="account_not_self_referred"),
+            models.CheckConstraint(
+                condition=models.Q(survey_cadence_days__isnull=True) | models.Q(survey_cadence_days__range=(7, 366)),
+                name="account_survey_cadence_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(survey_day__isnull=True) | models.Q(survey_day__range=(1, 28)),
+                name="account_survey_day_range",
+            ),
         ]
 
     def __str__(self):

@@ -53,6 +53,7 @@ _SURVEY = {
     "low_label": "Точно нет",
     "high_label": "Обязательно",
     "scores": [{"score": n, "url": f"https://crm.example/s/x/?recommend={n}"} for n in range(11)],
+    "score_links": "".join(f"{n}: https://crm.example/s/x/?recommend={n}\n" for n in range(11)),
     "expires_at": datetime(2026, 7, 1, 12, tzinfo=UTC),
 }
 _CASE = {

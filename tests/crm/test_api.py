@@ -136,6 +136,16 @@ class TestAccounts:
         assert response.status_code == 400
         assert "name" in _error(response)["fields"]
 
+    def test_a_survey_schedule_is_set_through_the_api_and_a_day_out_of_range_is_refused(self, manager_api, account):
+        bad = manager_api.patch(f"/api/v1/accounts/{account.pk}/", {"survey_day": 31}, format="json")
+        good = manager_api.patch(
+            f"/api/v1/accounts/{account.pk}/", {"survey_day": 15, "survey_cadence_days": 60}, format="json"
+        )
+
+        assert bad.status_code == 400 and "survey_day" in _error(bad)["fields"]
+        assert good.status_code == 200
+        assert (good.json()["survey_day"], good.json()["survey_cadence_days"]) == (15, 60)
+
     def test_changing_the_manager_is_recorded_with_who_did_it(self, manager_api, account, head):
         response = manager_api.patch(f"/api/v1/accounts/{account.pk}/", {"manager": head.pk}, format="json")
 

@@ -1,8 +1,9 @@
 """Who is asked and when: invitations through the outbox, throttling, triggers, rounds and reminders."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm.models import ContactConsent, MessageKind, Order, OutboundMessage
@@ -42,12 +43,13 @@ def test_the_invitation_email_carries_the_signed_link_and_one_click_scores_and_t
 
     assert report.invited == 1
     [email] = smtp_server.messages
-    body = email.get_content()
+    body = email.get_content().replace("\r\n", "\n")  # SMTP's line ends
     token = links.invitation_token(survey_id=surveys["nps"].id, contact_id=person.id, round="r1")
     url = links.invitation_url(token)
     assert email["Subject"].strip() == "Порекомендуете ли вы нас?"  # the person's language
     assert "Иван Петрович" in body
-    assert f"{url}?recommend=0" in body and f"{url}?recommend=10" in body
+    assert f"0: {url}?recommend=0\n1: {url}?recommend=1\n" in body  # one line a score
+    assert f"10: {url}?recommend=10\n" in body
     # Only the hash is stored: neither the invitation nor the outbox holds the token.
     message = invitations_of(person).get()
     invitation = Invitation.objects.get()
@@ -114,12 +116,66 @@ def test_the_monthly_round_asks_each_active_accounts_decision_makers_once(survey
     first = surveys_cadence_plan()
     second = surveys_cadence_plan()
 
-    round = cadence_round(surveys["relationship"], timezone.now())
+    round = cadence_round(30, timezone.now())
     assert first.invited == 2 and second.invited == 0
     assert set(Invitation.objects.filter(round=round).values_list("contact_id", flat=True)) == {
         person.id,
         second_boss.id,
     }
+
+
+def test_an_account_without_a_decision_maker_is_asked_through_its_main_person(surveys, manager):
+    account = AccountFactory(manager=manager, created_at=timezone.now() - timedelta(days=99))
+    main, other = (ContactFactory(account=account, is_decision_maker=False) for _ in range(2))
+
+    report = surveys_cadence_plan()
+
+    assert report.invited == 1
+    assert list(Invitation.objects.values_list("contact_id", flat=True)) == [main.id]
+    assert not Invitation.objects.filter(contact=other).exists()
+
+
+def asked_rounds(contact):
+    return list(
+        Invitation.objects.filter(contact=contact, dropped_reason="").order_by("id").values_list("round", flat=True)
+    )
+
+
+def test_the_monthly_round_follows_last_months_even_when_february_is_short(surveys, person, settings):
+    settings.CRM_SURVEY_PERSON_WAIT_DAYS = 30
+    february, march = datetime(2027, 2, 1, 9, tzinfo=UTC), datetime(2027, 3, 1, 9, tzinfo=UTC)  # 28 days apart
+
+    surveys_cadence_plan(now=february)
+    march_report = surveys_cadence_plan(now=march)
+
+    assert march_report.invited == 1 and march_report.dropped == {}
+    assert asked_rounds(person) == ["2027-02", "2027-03"]
+
+
+def test_an_account_on_its_own_survey_day_and_cadence(surveys, person, client_account, manager):
+    client_account.survey_day = 15  # the client prepays on the 15th
+    client_account.save()
+    quarterly = ContactFactory(
+        account=AccountFactory(manager=manager, created_at=client_account.created_at, survey_cadence_days=90),
+        is_decision_maker=True,
+    )
+
+    for day in (datetime(2027, 1, 14, 9, tzinfo=UTC), datetime(2027, 1, 15, 9, tzinfo=UTC)):
+        surveys_cadence_plan(now=day)
+    surveys_cadence_plan(now=datetime(2027, 2, 14, 9, tzinfo=UTC))
+
+    # Dec 15 - Jan 14, then Jan 15 - Feb 14: two rounds, however often the job runs.
+    assert asked_rounds(person) == ["2026-12", "2027-01"]
+    assert len(asked_rounds(quarterly)) == 1  # one 90-day round, not one a month
+
+
+def test_a_survey_schedule_out_of_range_is_refused(client_account):
+    client_account.survey_day, client_account.survey_cadence_days = 31, 3
+
+    with pytest.raises(ValidationError) as refused:
+        client_account.full_clean()
+
+    assert set(refused.value.message_dict) == {"survey_day", "survey_cadence_days"}
 
 
 def test_rotation_asks_one_person_per_account_and_nobody_twice_a_quarter(surveys, client_account, settings):
@@ -133,7 +189,7 @@ def test_rotation_asks_one_person_per_account_and_nobody_twice_a_quarter(surveys
         now = timezone.now() - timedelta(days=30 * months_ago)
         surveys_cadence_plan(now=now)
         asked.append(
-            Invitation.objects.filter(round=cadence_round(relationship, now))
+            Invitation.objects.filter(round=cadence_round(relationship.cadence_days, now))
             .values_list("contact_id", flat=True)
             .first()
         )
