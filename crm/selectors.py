@@ -5,9 +5,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from crm.models import (
     Account,
@@ -228,101 +227,6 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
         else None,
         now=now,
     )
-
-
-BEHAVIOUR_HINTS = {
-    1: _("Status matters: consult them before deciding, thank them, ask for their opinion."),
-    2: _("Wants specifics and benefit: figures, comparisons, savings."),
-    3: _("Wants guarantees: confirm dates, warn early, refer to standards."),
-    4: _("Values the relationship: be personal and warm, call back at once."),
-}
-
-
-def caller_card(*, contact: Contact | None, number: str) -> dict:
-    """What the manager's screen shows while the phone rings, in a fixed number of queries.
-
-    The zone is empty until the segments issue lands.
-    """
-    if contact is None:
-        return {"display_name": number, "known": False, "number": number}
-    account = contact.account
-    manager = account.manager
-    now = timezone.now()
-    moved = account_last_delivery_move(account=account)
-    # values(), not model instances, and an EXISTS instead of a prefetch: this runs while the phone rings.
-    orders = (
-        account.orders.open()
-        .annotate(moved=Exists(DeliveryDateChange.objects.filter(order=OuterRef("pk"))))
-        .order_by("promised_delivery_date", "id")
-        .values("number", "status", "promised_delivery_date", "moved", "extra_confirmation")[:10]
-    )
-    type_label = f" · {_('type')} {account.behaviour_type}" if account.behaviour_type else ""
-    return {
-        "known": True,
-        "number": number,
-        "display_name": f"{contact.addressed_name} · {account.name}{type_label}",
-        "contact": {
-            "id": contact.id,
-            "name": contact.addressed_name,
-            "full_name": contact.full_name,
-            "position": contact.position,
-            "is_decision_maker": contact.is_decision_maker,
-        },
-        "account": {"id": account.id, "name": account.name, "status": account.status},
-        "zone": None,
-        "behaviour_type": account.behaviour_type,
-        "behaviour_hint": str(BEHAVIOUR_HINTS.get(account.behaviour_type, "")),
-        "manager": {
-            "id": manager.id,
-            "name": manager.get_full_name() or manager.username,
-            "extension": manager.phone_extension,
-        }
-        if manager
-        else None,
-        "promises": [
-            {"description": description, "due_at": due_at.isoformat(), "overdue": due_at < now}
-            for description, due_at in account.commitments.open()
-            .order_by("due_at", "id")
-            .values_list("description", "due_at")[:10]
-        ],
-        "orders": [
-            {
-                **o,
-                "promised_delivery_date": o["promised_delivery_date"].isoformat()
-                if o["promised_delivery_date"]
-                else None,
-            }
-            for o in orders
-        ],
-        "last_delivery_move": {
-            "order": moved.order.number,
-            "from": moved.old_date.isoformat() if moved.old_date else None,
-            "to": moved.new_date.isoformat(),
-            "days": moved.days_moved,
-            "reason": moved.reason,
-        }
-        if moved
-        else None,
-        "service_requests": [
-            {"subject": subject, "status": status, "first_response_due_at": due.isoformat()}
-            for subject, status, due in account.service_requests.unresolved()
-            .order_by("first_response_due_at")
-            .values_list("subject", "status", "first_response_due_at")[:10]
-        ],
-        "last_interactions": [
-            {"at": at.isoformat(), "channel": channel, "direction": direction, "subject": subject}
-            for at, channel, direction, subject in account.interactions.order_by("-occurred_at", "-id").values_list(
-                "occurred_at", "channel", "direction", "subject"
-            )[:5]
-        ],
-        "last_nps": {
-            "score": last_nps["score"],
-            "of": last_nps["scale_max"],
-            "at": last_nps["submitted_at"].isoformat(),
-        }
-        if (last_nps := account_last_nps(account_id=account.id))
-        else None,
-    }
 
 
 def screen_pop_call(*, user, now: datetime | None = None):

@@ -94,6 +94,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Django turns psycopg's prepared statements off (prepare_threshold None). The ORM's client-side
+    # binding cursors never prepare anyway; this lets crm/prepared.py's cursors, which ask for it,
+    # keep the plans of the telephony lookup's statements. Set DB_PREPARED_STATEMENTS=false behind a
+    # connection pooler that cannot keep them (PgBouncer before 1.21, or without max_prepared_statements).
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"
 

@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Phone
-from crm.selectors import caller_card, my_day, screen_pop_call
+from crm.selectors import my_day, screen_pop_call
 from crm.services.telephony import call_place
+from crm.telephony.card import caller_card
 
 
 def my_day_view(request):

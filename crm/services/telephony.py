@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,11 +12,12 @@ from django.db import connection as connection_db
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Contact, Interaction, Phone, ResponseTarget, ServiceRequest, Task, User
+from crm.models import Account, Contact, Department, Interaction, Phone, ResponseTarget, ServiceRequest, Task, User
 from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
-from crm.selectors import caller_card
+from crm.prepared import model_columns, model_from_row, prepared_cursor
 from crm.services.activity import interaction_log, rule_tasks_open, task_complete
+from crm.telephony.card import CARD_LISTS, CardRows, caller_card, card_rows, card_rows_from
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,47 @@ def call_route(*, connection: TelephonyConnection, contact: Contact | None) -> R
     return Route(target=connection.fallback_target, reason="fallback" if contact else "unknown caller")
 
 
+@cache
+def _caller_sql(with_card: bool) -> str:
+    """One statement: the person behind the number with their account, its manager and department (every
+    column, for whole model instances), and the card's lists when asked. Built once the models are loaded."""
+    card = ", " + CARD_LISTS.format(account="a.id") if with_card else ""
+    return (
+        f"SELECT {model_columns(Contact, 'c')}, {model_columns(Account, 'a')}, {model_columns(User, 'u')}, "  # noqa: S608 (columns from the models, not input)
+        f"{model_columns(Department, 'd')}{card} "
+        "FROM crm_phone p JOIN crm_contact c ON c.id = p.contact_id JOIN crm_account a ON a.id = c.account_id "
+        "LEFT JOIN crm_user u ON u.id = a.manager_id LEFT JOIN crm_department d ON d.id = u.department_id "
+        "WHERE p.number = %s ORDER BY c.is_decision_maker DESC, c.id LIMIT 1"
+    )
+
+
+def _caller_find(e164: str, with_card: bool) -> tuple[Contact | None, CardRows | None]:
+    """The contact for the number (decision makers first), with the card's rows when asked: on PostgreSQL
+    one prepared statement, under the time budget of the caller's transaction."""
+    if connection_db.vendor != "postgresql":
+        contact = (
+            Contact.objects.filter(phones__number=e164)
+            .select_related("account__manager__department")
+            .order_by("-is_decision_maker", "id")
+            .first()
+        )
+        return contact, card_rows(contact.account) if contact and with_card else None
+    with prepared_cursor(binary=True) as cursor:  # no jsonb among these models
+        cursor.execute(_caller_sql(with_card), [e164])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    contact, end = model_from_row(Contact, row)
+    account, end = model_from_row(Account, row, end)
+    manager, end = model_from_row(User, row, end)
+    department, end = model_from_row(Department, row, end)
+    if manager is not None:
+        manager.department = department
+    account.manager = manager
+    contact.account = account
+    return contact, card_rows_from(row[end:]) if with_card else None
+
+
 def caller_lookup(*, connection: TelephonyConnection, number: str, with_card: bool = True) -> Lookup:
     """Normalise the number, find the person with one indexed query, pick the route, build the card.
 
@@ -78,17 +121,12 @@ def caller_lookup(*, connection: TelephonyConnection, number: str, with_card: bo
             if connection_db.vendor == "postgresql":
                 with connection_db.cursor() as cursor:
                     cursor.execute("SET LOCAL statement_timeout = %s", [settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS])
-            contact = (
-                Contact.objects.filter(phones__number=e164)
-                .select_related("account__manager__department")
-                .order_by("-is_decision_maker", "id")
-                .first()
-            )
-            route = call_route(connection=connection, contact=contact)
-            card = caller_card(contact=contact, number=e164) if with_card else {}
+            contact, rows = _caller_find(e164, with_card)
     except OperationalError:
         logger.warning("Caller lookup for %s ran out of its time budget: routed to the fallback", e164)
         return Lookup(number=e164, contact=None, route=call_route(connection=connection, contact=None))
+    route = call_route(connection=connection, contact=contact)
+    card = caller_card(contact=contact, number=e164, rows=rows) if with_card else {}
     return Lookup(number=e164, contact=contact, route=route, card=card)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import ApiToken
+from crm.prepared import first_match
 
 # Each resource can be granted read or write; "*" grants everything.
 SCOPE_RESOURCES = (
@@ -64,10 +65,8 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     if len(parts) != 3 or parts[0] != "crm":
         return None
     _crm, prefix, secret = parts
-    try:
-        # get() on the unique prefix: no ORDER BY to compile on every API request.
-        token = ApiToken.objects.select_related("user").get(prefix=prefix)
-    except ApiToken.DoesNotExist:
+    token = first_match(ApiToken, related="user", prefix=prefix)  # every API request: a prepared statement
+    if token is None:
         return None
     if not hmac.compare_digest(token.token_hash, _hash(secret)):
         return None

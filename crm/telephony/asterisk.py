@@ -10,14 +10,15 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from crm.models.telephony import TelephonyConnection
+from crm.prepared import first_match
 from crm.services.telephony import caller_lookup
 
 
 @require_GET
 def asterisk_lookup(request, webhook_key: str):
-    connection = TelephonyConnection.objects.filter(
-        webhook_key=webhook_key, provider=TelephonyConnection.Provider.ASTERISK, is_active=True
-    ).first()
+    connection = first_match(
+        TelephonyConnection, webhook_key=webhook_key, provider=TelephonyConnection.Provider.ASTERISK, is_active=True
+    )
     token = request.headers.get("X-CRM-Token", "")
     # Compare even when the connection is unknown, so the answer takes the same time either way.
     expected = connection.secret if connection else "-" * 32

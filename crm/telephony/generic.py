@@ -5,11 +5,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.permissions import HasResourceScope
 from crm.models.telephony import Call, TelephonyConnection
+from crm.prepared import first_match
 from crm.services.telephony import EVENT_TYPES, call_event, call_register, caller_lookup
 
 CallRegisterSerializer = type(
@@ -37,8 +40,10 @@ class CallEventSerializer(serializers.Serializer):
 
 
 def _connection(name: str | None) -> TelephonyConnection:
-    connections = TelephonyConnection.objects.filter(provider=TelephonyConnection.Provider.GENERIC, is_active=True)
-    connection = connections.filter(name=name).first() if name else connections.order_by("id").first()
+    named = {"name": name} if name else {}
+    connection = first_match(
+        TelephonyConnection, provider=TelephonyConnection.Provider.GENERIC, is_active=True, **named
+    )
     if connection is None:
         raise NotFound(
             _("No active generic telephony connection%(named)s: create one with telephony_connection_create.")
@@ -51,8 +56,20 @@ def _service_errors(error: DjangoValidationError) -> ValidationError:
     return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
 
 
+class JSONOnly(BaseContentNegotiation):
+    """PBXs take JSON and nothing else: skip parsing Accept on a path that answers every ringing call."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class TelephonyView(APIView):
     permission_classes = [HasResourceScope]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
     scope_resource, permission_model = "telephony", Call
 
 

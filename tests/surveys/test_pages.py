@@ -183,7 +183,7 @@ def test_list_pages_make_a_constant_number_of_queries(client, superuser, surveys
 
 
 def test_the_client_card_and_the_caller_card_show_the_last_score_and_open_cases(client, manager, surveys, person):
-    from crm.selectors import caller_card
+    from crm.telephony.card import caller_card
 
     answered(surveys, person, "nps", {"recommend": 9}, days_ago=20)
     answered(surveys, person, "nps", {"recommend": 2, "reason": "Долго везли"}, days_ago=0)
