@@ -1,6 +1,8 @@
 """The one HTTP client for calls to outside services: a session, timeouts, and error classes."""
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 
 class TransientError(Exception):
@@ -18,9 +20,21 @@ class PermanentError(Exception):
 TIMEOUT = (3.05, 10)  # connect, read: seconds
 
 
-def http_session() -> requests.Session:
+# Reads that change nothing are tried again on a dropped connection or a busy server, twice, backing
+# off. Only when asked: some providers' GETs act (Zadarma places a call on one), and the outbox keeps
+# its own rules for retrying sends.
+_READ_RETRIES = Retry(
+    total=2, backoff_factor=0.3, status_forcelist=(502, 503, 504), allowed_methods=["GET"], raise_on_status=False
+)
+
+
+def http_session(*, retry_reads: bool = False) -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = "customer-crm/1"
+    if retry_reads:
+        adapter = HTTPAdapter(max_retries=_READ_RETRIES)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     return session
 
 
@@ -28,6 +42,14 @@ def http_post(session: requests.Session, url: str, **kwargs) -> requests.Respons
     """POST with timeouts; a network failure is transient. The caller reads the answer."""
     try:
         return session.post(url, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as error:
+        raise TransientError(f"{type(error).__name__}: {error}") from error
+
+
+def http_get(session: requests.Session, url: str, **kwargs) -> requests.Response:
+    """GET with timeouts (and retries, from a session that asked for them); a network failure is transient."""
+    try:
+        return session.get(url, timeout=TIMEOUT, **kwargs)
     except requests.RequestException as error:
         raise TransientError(f"{type(error).__name__}: {error}") from error
 

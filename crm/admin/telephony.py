@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils.html import format_html_join
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
@@ -10,6 +12,7 @@ from crm.models import Account
 from crm.models.telephony import Call, TelephonyConnection
 from crm.services.accounts import account_create, contact_create
 from crm.services.telephony import telephony_webhook_urls
+from crm.telephony.recordings import RecordingError, call_recording_link
 
 
 class TelephonyConnectionForm(forms.ModelForm):
@@ -79,7 +82,34 @@ class CallAdmin(RowLevelAccessMixin, ModelAdmin):
     search_fields = ["client_number", "from_number", "account__name"]
     show_full_result_count = False
     actions = ["lead_from_unknown_caller"]
-    readonly_fields = [f.name for f in Call._meta.fields]
+    readonly_fields = [*(f.name for f in Call._meta.fields), "listen"]
+
+    def get_urls(self):
+        listen = path(
+            "<path:object_id>/recording/", self.admin_site.admin_view(self.recording_view), name="crm_call_recording"
+        )
+        return [listen, *super().get_urls()]
+
+    def recording_view(self, request, object_id):
+        """Listen: the provider's fresh link to the recording, for users who may see the call."""
+        call = self.get_queryset(request).select_related("connection").filter(pk=object_id).first()
+        if call is None or not self.has_view_permission(request, call):
+            raise Http404(_("No such call, or not one of yours."))
+        try:
+            return HttpResponseRedirect(call_recording_link(call))
+        except RecordingError as error:
+            self.message_user(
+                request, _("The recording cannot be played: %(reason)s") % {"reason": error}, messages.ERROR
+            )
+            return HttpResponseRedirect(reverse("admin:crm_call_change", args=[call.pk]))
+
+    @admin.display(description=_("recording"))
+    def listen(self, obj):
+        if not (obj.recording_ref or obj.recording_url):
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank">{}</a>', reverse("admin:crm_call_recording", args=[obj.pk]), _("Listen")
+        )
 
     def has_add_permission(self, request):
         return False

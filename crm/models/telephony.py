@@ -126,6 +126,12 @@ class Call(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(_("duration, seconds"), null=True, blank=True)
     recording_url = models.URLField(_("recording link"), max_length=500, blank=True)
+    recording_ref = models.CharField(
+        _("provider's recording id"),
+        max_length=255,
+        blank=True,
+        help_text=_("Zadarma and Mango announce a recording by id; its link is asked for when someone listens."),
+    )
     last_event_seq = models.BigIntegerField(default=0, help_text="Providers that number their events (Mango).")
     interaction = models.OneToOneField(
         Interaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="call"

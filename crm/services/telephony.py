@@ -254,6 +254,32 @@ def call_event(
     return call
 
 
+def call_recording_url(call: Call) -> str:
+    """Our address for listening to a call whose recording the provider keeps by id (the admin asks the
+    provider for a fresh link there, for users who may see the call)."""
+    from django.urls import reverse
+
+    return settings.CRM_PUBLIC_BASE_URL.rstrip("/") + reverse("admin:crm_call_recording", args=[call.pk])
+
+
+@transaction.atomic
+def call_recording_attach(*, connection: TelephonyConnection, call_id: str, recording_ref: str) -> Call | None:
+    """The provider says the call was recorded, under this id. A repeat changes nothing; a recording
+    of a call never registered is logged and dropped (there is nothing to attach it to)."""
+    if not recording_ref:
+        raise ValidationError({"recording": _("The recording's id is missing.")})
+    call = Call.objects.select_for_update().filter(connection=connection, provider_call_id=call_id).first()
+    if call is None:
+        logger.info("Recording %s of unknown call %s on %s: dropped", recording_ref, call_id, connection)
+        return None
+    if call.recording_ref != recording_ref[:255]:
+        call.recording_ref, call.recording_url = recording_ref[:255], call_recording_url(call)
+        call.save(update_fields=["recording_ref", "recording_url"])
+        if call.interaction_id:
+            Interaction.objects.filter(pk=call.interaction_id).update(recording_url=call.recording_url)
+    return call
+
+
 def _user_by_extension(extension: str) -> User | None:
     if not extension:
         return None

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
+from crm.http import PermanentError, TransientError, http_get, http_post, http_raise_for_status, http_session
 from crm.models.telephony import TelephonyConnection
 
 
@@ -60,18 +60,16 @@ def zadarma_place_call(connection: TelephonyConnection, *, extension: str, clien
     signature = zadarma_api_signature(secret=connection.secret, method=method, params=params)
     session = http_session()
     try:
-        response = session.get(
+        response = http_get(
+            session,
             f"{settings.CRM_ZADARMA_API_URL.rstrip('/')}{method}",
             params=sorted(params.items()),
             headers={"Authorization": f"{connection.api_key}:{signature}"},
-            timeout=(3.05, 10),
         )
         http_raise_for_status(response, what="Zadarma")
         answer = response.json()
     except (TransientError, PermanentError, ValueError) as error:
         raise ClickToCallError(str(error)) from error
-    except Exception as error:  # requests' network errors
-        raise ClickToCallError(f"Zadarma is unreachable: {error}") from error
     finally:
         session.close()
     if answer.get("status") != "success":

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
 from crm.models.telephony import Call, TelephonyConnection
-from crm.services.telephony import call_event, call_register
+from crm.services.telephony import call_event, call_recording_attach, call_register
 from crm.telephony.webhooks import connection_for
 
 logger = logging.getLogger(__name__)
@@ -118,5 +118,9 @@ def _summary(connection, data):
 
 
 def _recording(connection, data):
-    # The file itself is fetched with Mango's queries/recording/post, which is not done yet.
-    logger.info("Mango recording %s for call %s", data.get("recording_id"), data.get("call_id"))
+    # Announced as it starts and again as it completes; the file stays at Mango, and its link is asked
+    # for (queries/recording/post) when someone listens (recordings.py).
+    if data.get("recording_state", "Completed") == "Completed":
+        call_recording_attach(
+            connection=connection, call_id=str(data["entry_id"]), recording_ref=str(data.get("recording_id") or "")
+        )

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm.models.telephony import Call, TelephonyConnection
-from crm.services.telephony import call_event, call_register
+from crm.services.telephony import call_event, call_recording_attach, call_register
 from crm.telephony.signatures import zadarma_signature
 from crm.telephony.webhooks import connection_for, provider_time
 
@@ -104,6 +104,6 @@ def _handle(connection, event, data):
             call_event(connection=connection, call_id=call_id, type="answered", answered_by=data.get("internal", ""))
         call_event(connection=connection, call_id=call_id, type="ended" if answered else "missed", duration=duration)
         return HttpResponse("")
-    # NOTIFY_RECORD: the file is fetched through Zadarma's API (pbx/record/request), which is not done yet.
-    logger.info("Zadarma recording %s for call %s", data["call_id_with_rec"], call_id)
+    # NOTIFY_RECORD: the file stays at Zadarma; its link is asked for when someone listens (recordings.py).
+    call_recording_attach(connection=connection, call_id=call_id, recording_ref=data["call_id_with_rec"])
     return HttpResponse("")

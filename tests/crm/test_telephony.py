@@ -14,7 +14,7 @@ from crm.models.telephony import Call, TelephonyConnection
 from crm.services.orders import order_delivery_date_change
 from crm.services.telephony import call_event, call_register, caller_lookup, telephony_connection_create
 from tests.conftest import NOT_APPLICABLE
-from tests.crm.factories import CommitmentFactory, ContactFactory, OrderFactory, PhoneFactory
+from tests.crm.factories import CommitmentFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +24,6 @@ NUMBER = "+79161234567"
 @pytest.fixture
 def pbx(db):
     return telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
-
-
-@pytest.fixture
-def caller(account, manager):
-    manager.phone_extension = "101"
-    manager.save()
-    account.behaviour_type = 3
-    account.save()
-    contact = ContactFactory(account=account, is_decision_maker=True)
-    PhoneFactory(contact=contact, raw="8 916 123-45-67", number=NUMBER)
-    return contact
 
 
 @pytest.fixture
@@ -483,16 +472,6 @@ def test_twilio_an_event_for_an_unknown_call_is_a_400_not_a_500(client, twilio_c
 
 
 # Mango Office ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mango(db, settings, http_service):
-    settings.CRM_MANGO_API_URL = http_service.url
-    connection = telephony_connection_create(
-        provider="mango", name="Mango", secret="mango-salt", api_key="vpbx-key", fallback_target="100"
-    )
-    connection.api_service = http_service
-    return connection
 
 
 def mango_post(client, connection, event, payload, *, sign=None, api_key="vpbx-key"):
