@@ -27,6 +27,11 @@ DEFAULT_SCHEDULE = {
     "Surveys: reminders": ("surveys.reminders_plan", 3600, _("Reminds those who have not answered.")),
     "Surveys: unsent drafts": ("surveys.drafts_finalise", 3600, _("Counts answers saved and never sent.")),
     "Feedback cases: escalate": ("surveys.cases_escalate", 600, _("Overdue cases go to the owner's head.")),
+    "Zones: reclassify": (
+        "segments.zones_classify",
+        86400,
+        _("Every account's zone, as answers leave the window (answers update it at once)."),
+    ),
 }
 
 

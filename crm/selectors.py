@@ -96,11 +96,14 @@ class ClientCard:
     open_cases: list
     feedback_items: list
     last_nps: dict | None
+    zone: object  # segments.selectors.ZoneReading
     now: datetime
 
 
 def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
     """Everything a manager needs when the client calls, in a fixed number of queries."""
+    from segments.selectors import account_zone_reading
+
     contacts = list(
         account.contacts.prefetch_related(
             Prefetch("phones", queryset=Phone.objects.order_by("-is_primary", "id"))
@@ -137,6 +140,7 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
             account.feedback_items.exclude(status__in=["done", "rejected"]).order_by("-urgency", "-created_at")[:10]
         ),
         last_nps=account_last_nps(account_id=account.id),
+        zone=account_zone_reading(account=account),
         now=timezone.now(),
     )
 

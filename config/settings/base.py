@@ -213,6 +213,8 @@ CRM_SURVEY_TRIGGER_LOOKBACK_DAYS = env.int("CRM_SURVEY_TRIGGER_LOOKBACK_DAYS", d
 # Zones of the relationship average (DOMAIN §4): green from the first, yellow from the second, red below.
 CRM_ZONE_GREEN_FROM = env.float("CRM_ZONE_GREEN_FROM", default=9.0)
 CRM_ZONE_YELLOW_FROM = env.float("CRM_ZONE_YELLOW_FROM", default=7.0)
+# An account's zone is read from its relationship-survey answers of this many days (segments).
+CRM_ZONE_WINDOW_DAYS = env.int("CRM_ZONE_WINDOW_DAYS", default=45)
 # The share of revenue that is margin, for ROI by lead source: (revenue × margin − cost) / cost.
 CRM_GROSS_MARGIN_PERCENT = env.float("CRM_GROSS_MARGIN_PERCENT", default=30.0)
 # Churn: an active client with no order for this many days counts as lost (the expected buying cycle).
@@ -255,6 +257,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "crm.models.accounts.Account.Status",
+        "ZoneEnum": "crm.models.accounts.Zone",
         "OrderStatusEnum": "crm.models.orders.Order.Status",
         "CommitmentStatusEnum": "crm.models.activity.Commitment.Status",
         "CommitmentKindEnum": "crm.models.activity.Commitment.Kind",

@@ -86,11 +86,12 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     resource_classes = [AccountResource]
     import_form_class = ImportForm
     export_form_class = ExportForm
-    list_display = ["name", "manager", "industry", "status_badge", "open_promises", "last_contact"]
+    list_display = ["name", "manager", "industry", "status_badge", "zone_badge", "open_promises", "last_contact"]
     list_select_related = ["manager", "industry"]
     list_filter = [
         WhoseAccountsFilter,
         "status",
+        "zone",
         ("industry", RelatedDropdownFilter),
         ("lead_source", RelatedDropdownFilter),
         ("manager", RelatedDropdownFilter),
@@ -140,6 +141,10 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="crm-badge crm-badge--{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("zone"), ordering="zone")
+    def zone_badge(self, obj):
+        return format_html('<span class="crm-badge crm-zone--{}">{}</span>', obj.zone, obj.get_zone_display())
 
     @admin.display(description=_("open promises"))
     def open_promises(self, obj):

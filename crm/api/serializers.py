@@ -75,6 +75,8 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "manager",
             "status",
             "referred_by",
+            "zone",
+            "zone_changed_at",
             "survey_cadence_days",
             "survey_day",
             "created_at",

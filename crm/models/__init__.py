@@ -8,6 +8,7 @@ from crm.models.accounts import (
     LeadSource,
     LeadSourceCost,
     Phone,
+    Zone,
     validate_inn,
 )
 from crm.models.activity import (
@@ -68,5 +69,6 @@ __all__ = [
     "TimeStampedModel",
     "TrackedLink",
     "User",
+    "Zone",
     "validate_inn",
 ]

@@ -94,12 +94,24 @@ class LeadSourceCost(models.Model):
         return f"{self.lead_source}: {self.period_start}–{self.period_end}"
 
 
+class Zone(models.TextChoices):
+    """DOMAIN §4: how the client feels, from the monthly relationship survey."""
+
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+    GREY = "grey", _("Grey (no answers)")
+
+
 class AccountQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(account_access_q(user))
 
     def for_manager(self, user):
         return self.filter(manager=user)
+
+    def in_zone(self, zone: str):
+        return self.filter(zone=zone)
 
 
 class Account(TimeStampedModel):
@@ -159,6 +171,11 @@ class Account(TimeStampedModel):
         db_default=False,
         help_text=_("Confirm every week that a long order is on track (always done for behaviour type 3)."),
     )
+    # Kept by segments.services (with a ZoneChange row for every change): a convenience for lists and filters.
+    zone = models.CharField(
+        _("zone"), max_length=8, choices=Zone, default=Zone.GREY, db_default=Zone.GREY, editable=False
+    )
+    zone_changed_at = models.DateTimeField(_("zone since"), null=True, blank=True, editable=False)
     survey_cadence_days = models.PositiveSmallIntegerField(
         _("relationship survey every, days"),
         null=True,
@@ -185,6 +202,7 @@ class Account(TimeStampedModel):
             models.Index(fields=["name", "id"], name="account_name_idx"),
             models.Index(fields=["manager", "name", "id"], name="account_manager_name_idx"),
             models.Index(fields=["inn"], name="account_inn_idx"),
+            models.Index(fields=["zone", "manager"], name="account_zone_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(referred_by=models.F("id")), name="account_not_self_referred"),

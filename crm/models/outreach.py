@@ -39,6 +39,7 @@ class MessageKind(models.TextChoices):
     PROPOSAL_OPENED = "proposal_opened", _("Proposal opened: call now")
     CASE_OPENED = "case_opened", _("Feedback case opened")
     CASE_OVERDUE = "case_overdue", _("Feedback case overdue")
+    ZONE_RED = "zone_red", _("Account fell into the red zone")
 
 
 class MessageChannel(models.TextChoices):

@@ -45,6 +45,8 @@ _REFERENCE_MODELS = [
     "response",
     "answer",
     "feedbackrule",
+    # segments
+    "zonechange",
 ]
 
 
@@ -70,6 +72,6 @@ def roles_ensure_groups() -> None:
     for name, heads in ((ACCOUNT_MANAGERS, False), (HEADS, True)):
         group, _created = Group.objects.get_or_create(name=name)
         permissions = Permission.objects.filter(
-            content_type__app_label__in=["crm", "surveys"], codename__in=_codenames(heads=heads)
+            content_type__app_label__in=["crm", "surveys", "segments"], codename__in=_codenames(heads=heads)
         )
         group.permissions.set(permissions)

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Account, Commitment, Contact, DeliveryDateChange, Order, ServiceRequest
+from crm.models import Account, Commitment, Contact, DeliveryDateChange, Order, ServiceRequest, Zone
 from crm.prepared import prepared_cursor
 from crm.selectors import account_last_delivery_move, account_last_nps
 
@@ -150,7 +150,6 @@ def caller_card(*, contact: Contact | None, number: str, rows: CardRows | None =
     """The card for `contact` (with its account and manager loaded), from `rows` when the caller lookup
     read them already, else in one more query (a few on SQLite).
 
-    The zone is empty until the segments issue lands.
     """
     if contact is None:
         return {"display_name": number, "known": False, "number": number}
@@ -158,12 +157,13 @@ def caller_card(*, contact: Contact | None, number: str, rows: CardRows | None =
     manager = account.manager
     now = timezone.now()
     rows = rows or card_rows(account)
+    zone_label = f" · {account.get_zone_display().lower()}" if account.zone != Zone.GREY else ""
     type_label = f" · {_('type')} {account.behaviour_type}" if account.behaviour_type else ""
     move = rows.last_move
     return {
         "known": True,
         "number": number,
-        "display_name": f"{contact.addressed_name} · {account.name}{type_label}",
+        "display_name": f"{contact.addressed_name} · {account.name}{zone_label}{type_label}",
         "contact": {
             "id": contact.id,
             "name": contact.addressed_name,
@@ -172,7 +172,7 @@ def caller_card(*, contact: Contact | None, number: str, rows: CardRows | None =
             "is_decision_maker": contact.is_decision_maker,
         },
         "account": {"id": account.id, "name": account.name, "status": account.status},
-        "zone": None,
+        "zone": account.zone,
         "behaviour_type": account.behaviour_type,
         "behaviour_hint": str(BEHAVIOUR_HINTS.get(account.behaviour_type, "")),
         "manager": {

@@ -1,0 +1,61 @@
+"""Reads for the zone labels: the reading behind an account's zone, for the client card."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Avg, Count, Min, Q
+from django.utils import timezone
+
+from crm.models import Account, Contact
+from segments.models import ZoneChange
+
+DETRACTOR_FROM = 6  # an answer of 6 or less on the 1..10 scale: shown even when the mean is fine
+
+
+@dataclass(frozen=True)
+class ZoneReading:
+    zone: str
+    since: datetime | None
+    mean: Decimal | None
+    answers: int
+    lowest: int | None
+    lowest_by: Contact | None
+    low_answers: int
+    window_days: int
+    last_change: ZoneChange | None
+
+
+def account_zone_reading(*, account: Account, now: datetime | None = None) -> ZoneReading:
+    """The answers in the window behind the account's zone: mean and n, the lowest score and who gave it,
+    and how many answers were 6 or less. Three indexed queries whatever the history."""
+    from surveys.models import Answer, Survey
+
+    now = now or timezone.now()
+    answers = Answer.objects.filter(
+        account_id=account.id,
+        survey__kind=Survey.Kind.RELATIONSHIP,
+        score__isnull=False,
+        submitted_at__gt=now - timedelta(days=settings.CRM_ZONE_WINDOW_DAYS),
+        submitted_at__lte=now,
+    )
+    stats = answers.aggregate(
+        mean=Avg("score"), n=Count("id"), lowest=Min("score"), low=Count("id", filter=Q(score__lte=DETRACTOR_FROM))
+    )
+    lowest = (
+        answers.filter(score=stats["lowest"]).select_related("response__contact").order_by("-submitted_at").first()
+        if stats["n"]
+        else None
+    )
+    return ZoneReading(
+        zone=account.zone,
+        since=account.zone_changed_at,
+        mean=Decimal(stats["mean"]).quantize(Decimal("0.1")) if stats["mean"] is not None else None,
+        answers=stats["n"],
+        lowest=stats["lowest"],
+        lowest_by=lowest.response.contact if lowest else None,
+        low_answers=stats["low"],
+        window_days=settings.CRM_ZONE_WINDOW_DAYS,
+        last_change=ZoneChange.objects.filter(account=account).order_by("-created_at", "-id").first(),
+    )
