@@ -32,6 +32,7 @@ DEFAULT_SCHEDULE = {
         86400,
         _("Every account's zone, as answers leave the window (answers update it at once)."),
     ),
+    "Zones: daily digest": ("segments.zone_digest", 86400, _("Each manager's zone changes of the day before.")),
 }
 
 

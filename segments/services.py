@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -199,3 +199,44 @@ def _red_case_open(*, account: Account, change: ZoneChange, now: datetime) -> No
         "mean": change.mean,
     }
     case_open(response=response, rule=rule, summary=summary, now=now)
+
+
+def zone_digest_plan(*, day: date | None = None) -> int:
+    """Each manager's zone changes of `day` (yesterday, in TIME_ZONE, by default) in one message.
+    Safe to run twice: one message per manager and day."""
+    day = day or timezone.localdate() - timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    changes = (
+        ZoneChange.objects.filter(created_at__gte=start, created_at__lt=start + timedelta(days=1))
+        .exclude(account__manager=None)
+        .select_related("account__manager")
+        .order_by("account__manager_id", "-created_at")
+    )
+    by_manager: dict[int, list[ZoneChange]] = {}
+    for change in changes:
+        by_manager.setdefault(change.account.manager_id, []).append(change)
+    base = settings.CRM_PUBLIC_BASE_URL.rstrip("/")
+    plans = []
+    for manager_changes in by_manager.values():
+        manager = manager_changes[0].account.manager
+        with override(manager.language):
+            rows = [
+                {
+                    "account": change.account.name,
+                    "from": Zone(change.from_zone).label.lower(),
+                    "to": Zone(change.to_zone).label.lower(),
+                    "mean": change.mean,
+                    "answers": change.answers,
+                    "url": base + reverse("admin:crm_account_change", args=[change.account_id]),
+                }
+                for change in manager_changes
+            ]
+        plans.append(
+            MessagePlan(
+                key=f"zone-digest:{manager.id}:{day.isoformat()}",
+                kind=MessageKind.ZONE_DIGEST,
+                recipient_user=manager,
+                context={"day": day, "changes": rows},
+            )
+        )
+    return messages_plan(plans)

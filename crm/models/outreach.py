@@ -40,6 +40,7 @@ class MessageKind(models.TextChoices):
     CASE_OPENED = "case_opened", _("Feedback case opened")
     CASE_OVERDUE = "case_overdue", _("Feedback case overdue")
     ZONE_RED = "zone_red", _("Account fell into the red zone")
+    ZONE_DIGEST = "zone_digest", _("The day's zone changes")
 
 
 class MessageChannel(models.TextChoices):

@@ -91,6 +91,20 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
     MessageKind.FEEDBACK_DONE: {**_CLIENT, "feedback": {"text": "…", "done_note": "…", "date": date(2026, 6, 1)}},
     MessageKind.CASE_OPENED: {**_STAFF, "case": _CASE},
     MessageKind.CASE_OVERDUE: {**_STAFF, "case": _CASE, "owner": {"name": "Анна Смирнова"}},
+    MessageKind.ZONE_DIGEST: {
+        **_STAFF,
+        "day": date(2026, 7, 1),
+        "changes": [
+            {
+                "account": "Ромашка",
+                "from": "жёлтая",
+                "to": "красная",
+                "mean": "6.4",
+                "answers": 8,
+                "url": "https://crm.example/",
+            }
+        ],
+    },
     MessageKind.ZONE_RED: {
         **_STAFF,
         "zone": {"from": "зелёная", "mean": "5.9", "answers": 8, "url": "https://crm.example/admin/crm/account/1/"},

@@ -162,3 +162,24 @@ def test_a_manager_sees_the_zone_history_of_their_own_accounts_only(client, mana
 
     assert page.status_code == 200
     assert "Mine" in page.content.decode() and "Theirs" not in page.content.decode()
+
+
+def test_the_daily_digest_lists_each_managers_changes_of_the_day_once(manager, other_manager, head):
+    from segments.services import zone_digest_plan
+
+    _mine, person = client_with(manager, "Ромашка")
+    _theirs, stranger = client_with(other_manager, "Вектор")
+    answer(person, [9, 9, 9, 9])
+    answer(stranger, [5, 5, 5, 5])
+    today = timezone.localdate()
+
+    planned = zone_digest_plan(day=today)
+    again = zone_digest_plan(day=today)
+    nothing = zone_digest_plan(day=today - timedelta(days=1))
+
+    digests = OutboundMessage.objects.filter(kind=MessageKind.ZONE_DIGEST).order_by("recipient_user__username")
+    assert (planned, again, nothing) == (2, 0, 0)
+    assert [d.recipient_user.username for d in digests] == ["manager", "other"]
+    mine = digests[0]
+    assert "Ромашка" in mine.body and "Вектор" not in mine.body
+    assert "→" in mine.body and "9.00" in mine.body
