@@ -27,6 +27,24 @@ def zadarma_api_signature(*, secret: str, method: str, params: dict) -> str:
     return base64.b64encode(hmac.new(secret.encode(), signed.encode(), hashlib.sha1).hexdigest().encode()).decode()
 
 
+def zadarma_api_get(connection: TelephonyConnection, method: str, params: dict, *, retry_reads: bool = False) -> dict:
+    """A signed GET to Zadarma's API and its JSON answer. Raises TransientError, PermanentError or ValueError.
+    `retry_reads` only for requests that change nothing there (a call placed twice rings twice)."""
+    signature = zadarma_api_signature(secret=connection.secret, method=method, params=params)
+    session = http_session(retry_reads=retry_reads)
+    try:
+        response = http_get(
+            session,
+            f"{settings.CRM_ZADARMA_API_URL.rstrip('/')}{method}",
+            params=sorted(params.items()),
+            headers={"Authorization": f"{connection.api_key}:{signature}"},
+        )
+        http_raise_for_status(response, what="Zadarma")
+        return response.json()
+    finally:
+        session.close()
+
+
 def twilio_place_call(connection: TelephonyConnection, *, agent: str, client_number: str, connect_url: str) -> str:
     """Returns Twilio's CallSid."""
     if not (connection.api_key and connection.outbound_caller_id):
@@ -55,22 +73,10 @@ def twilio_place_call(connection: TelephonyConnection, *, agent: str, client_num
 def zadarma_place_call(connection: TelephonyConnection, *, extension: str, client_number: str) -> None:
     if not connection.api_key:
         raise ClickToCallError("Set the connection's API key first.")
-    method = "/v1/request/callback/"
     params = {"from": extension, "to": client_number.lstrip("+"), "format": "json"}
-    signature = zadarma_api_signature(secret=connection.secret, method=method, params=params)
-    session = http_session()
     try:
-        response = http_get(
-            session,
-            f"{settings.CRM_ZADARMA_API_URL.rstrip('/')}{method}",
-            params=sorted(params.items()),
-            headers={"Authorization": f"{connection.api_key}:{signature}"},
-        )
-        http_raise_for_status(response, what="Zadarma")
-        answer = response.json()
+        answer = zadarma_api_get(connection, "/v1/request/callback/", params)
     except (TransientError, PermanentError, ValueError) as error:
         raise ClickToCallError(str(error)) from error
-    finally:
-        session.close()
     if answer.get("status") != "success":
         raise ClickToCallError(f"Zadarma: {answer.get('message', 'refused')}")
