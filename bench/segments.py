@@ -1,9 +1,12 @@
-"""Zones at scale (issue 5), on the 1M-account database with the 10M answers of bench/surveys.py load.
+"""Zones and base levels at scale (issue 5), on the 1M-account database with the 10M answers of
+bench/surveys.py load.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/segments.py
 
-Resets every zone to grey, classifies all accounts twice (the second run finds nothing to change),
-then times the incremental refresh that follows a relationship-survey answer.
+bench/generate.py makes orders without lines; the first run adds 300 products in 30 categories
+and one to three lines to each of the 2M orders (COPY), so assortment breadth has data. Then it
+resets every zone and level, classifies all accounts twice (the second run finds nothing to
+change), and times the incremental refresh that follows an answer, and an order.
 """
 
 import os
@@ -30,38 +33,91 @@ from django.db import connection  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from crm.models import Account  # noqa: E402
-from segments.services import account_zone_refresh, zones_classify  # noqa: E402
+from segments.services.levels import account_level_refresh, levels_classify  # noqa: E402
+from segments.services.zones import account_zone_refresh, zones_classify  # noqa: E402
+
+CATEGORIES, PRODUCTS_PER_CATEGORY = 30, 10
+
+
+def order_lines_load() -> None:
+    """Products and order lines for the generated orders, once: an account buys mostly from a few categories."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM crm_orderline)")
+        if cursor.fetchone()[0]:
+            return
+        print("Adding products and order lines ...", flush=True)
+        cursor.execute(
+            "INSERT INTO crm_productcategory (name) SELECT 'Bench category ' || n FROM generate_series(1, %s) n",
+            [CATEGORIES],
+        )
+        cursor.execute(
+            "INSERT INTO crm_product (name, sku, category_id) "
+            "SELECT 'Bench product ' || c.id || '-' || n, 'BENCH-' || c.id || '-' || n, c.id "
+            "FROM crm_productcategory c, generate_series(1, %s) n WHERE c.name LIKE 'Bench category %%'",
+            [PRODUCTS_PER_CATEGORY],
+        )
+        cursor.execute("SELECT array_agg(id ORDER BY id) FROM crm_product WHERE sku LIKE 'BENCH-%%'")
+        products = cursor.fetchone()[0]
+        cursor.execute("SELECT id, account_id FROM crm_order ORDER BY id")
+        orders = cursor.fetchall()
+    rng = random.Random(5)
+    raw = connection.connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy("COPY crm_orderline (order_id, product_id, quantity, unit_price) FROM STDIN") as out,
+    ):
+        for order_id, account_id in tqdm(orders, desc="COPY lines", unit="order", unit_scale=True):
+            favourites = account_id % CATEGORIES  # each account leans on three categories
+            for _ in range(rng.randint(1, 3)):
+                category = (favourites + rng.choice((0, 0, 1, 2, rng.randrange(CATEGORIES)))) % CATEGORIES
+                product = products[category * PRODUCTS_PER_CATEGORY + rng.randrange(PRODUCTS_PER_CATEGORY)]
+                out.write_row((order_id, product, 1, 1000))
+    raw.commit()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_orderline")
+        cursor.execute("ANALYZE crm_product")
 
 
 def main():
     if connection.vendor != "postgresql":
         sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database.")
     now = datetime.fromisoformat("2026-11-01T00:00:00+00:00")  # where bench/surveys.py load ends its answers
+    order_lines_load()
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE segments_zonechange")
-        cursor.execute("UPDATE crm_account SET zone = 'grey', zone_changed_at = NULL WHERE zone <> 'grey'")
+        cursor.execute("TRUNCATE segments_zonechange, segments_levelchange, segments_levelbaseline")
+        cursor.execute(
+            "UPDATE crm_account SET zone = 'grey', zone_changed_at = NULL, level = 'lead', level_changed_at = NULL "
+            "WHERE zone <> 'grey' OR level <> 'lead'"
+        )
         cursor.execute("VACUUM ANALYZE crm_account")
     last = Account.objects.order_by("-id").values_list("id", flat=True).first()
     print("| run | accounts | changes | seconds |\n|---|---|---|---|")
-    for run in ("first (all grey)", "second (nothing to change)"):
-        with tqdm(total=last, unit="account", unit_scale=True, desc="Zones", leave=False) as bar:
-            started = time.perf_counter()
-            report = zones_classify(now=now, progress=bar.update)
-            elapsed = time.perf_counter() - started
-        changes = f"{sum(report.changed.values()):,} {dict(report.changed)}"
-        print(f"| {run} | {report.accounts:,} | {changes} | {elapsed:.1f} |", flush=True)
+    for what, classify in (("zones", zones_classify), ("levels", levels_classify)):
+        for run in ("first (from scratch)", "second (nothing to change)"):
+            with tqdm(total=last, unit="account", unit_scale=True, desc=what, leave=False) as bar:
+                started = time.perf_counter()
+                report = classify(now=now, progress=bar.update)
+                elapsed = time.perf_counter() - started
+            changes = f"{sum(report.changed.values()):,} {dict(report.changed)}"
+            print(f"| {what}, {run} | {report.accounts:,} | {changes} | {elapsed:.1f} |", flush=True)
+        if what == "levels":
+            print(f"\n{report}\n")
     rng = random.Random(1)
-    times = []
-    for _ in range(500):
-        account_id = rng.randrange(1, last + 1)
-        started = time.perf_counter()
-        account_zone_refresh(account_id=account_id, now=now + timedelta(days=rng.randrange(0, 30)))
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    print(
-        f"\nIncremental refresh of one account (500 random accounts): p50 {statistics.median(times):.1f} ms, "
-        f"p99 {times[int(len(times) * 0.99) - 1]:.1f} ms"
-    )
+    for label, refresh in (
+        ("zone, after an answer", account_zone_refresh),
+        ("level, after an order", account_level_refresh),
+    ):
+        times = []
+        for _ in range(500):
+            account_id = rng.randrange(1, last + 1)
+            started = time.perf_counter()
+            refresh(account_id=account_id, now=now + timedelta(days=rng.randrange(0, 30)))
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        print(
+            f"Incremental {label} (500 random accounts): p50 {statistics.median(times):.1f} ms, "
+            f"p99 {times[int(len(times) * 0.99) - 1]:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

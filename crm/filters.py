@@ -29,7 +29,7 @@ class AccountFilter(FilterSet):
 
     class Meta:
         model = Account
-        fields = ["manager", "industry", "status", "lead_source", "size", "inn", "referred_by", "zone"]
+        fields = ["manager", "industry", "status", "lead_source", "size", "inn", "referred_by", "zone", "level"]
 
     def filter_phone(self, queryset, name, value):
         phones = Phone.objects.filter(number=phone_e164_or_400(value, param=name))

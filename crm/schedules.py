@@ -27,10 +27,10 @@ DEFAULT_SCHEDULE = {
     "Surveys: reminders": ("surveys.reminders_plan", 3600, _("Reminds those who have not answered.")),
     "Surveys: unsent drafts": ("surveys.drafts_finalise", 3600, _("Counts answers saved and never sent.")),
     "Feedback cases: escalate": ("surveys.cases_escalate", 600, _("Overdue cases go to the owner's head.")),
-    "Zones: reclassify": (
-        "segments.zones_classify",
+    "Zones and levels: reclassify": (
+        "segments.classify",
         86400,
-        _("Every account's zone, as answers leave the window (answers update it at once)."),
+        _("Every account's zone and level, as answers leave the window and the year moves on."),
     ),
     "Zones: daily digest": ("segments.zone_digest", 86400, _("Each manager's zone changes of the day before.")),
 }

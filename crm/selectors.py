@@ -97,12 +97,13 @@ class ClientCard:
     feedback_items: list
     last_nps: dict | None
     zone: object  # segments.selectors.ZoneReading
+    level: object  # segments.selectors.LevelReading
     now: datetime
 
 
 def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
     """Everything a manager needs when the client calls, in a fixed number of queries."""
-    from segments.selectors import account_zone_reading
+    from segments.selectors import account_level_reading, account_zone_reading
 
     contacts = list(
         account.contacts.prefetch_related(
@@ -141,6 +142,7 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         ),
         last_nps=account_last_nps(account_id=account.id),
         zone=account_zone_reading(account=account),
+        level=account_level_reading(account=account),
         now=timezone.now(),
     )
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db.models import Avg, Count, Min, Q
 from django.utils import timezone
 
-from crm.models import Account, Contact
-from segments.models import ZoneChange
+from crm.models import Account, Contact, Order, OrderLine
+from segments.models import LevelBaseline, ZoneChange
 
 DETRACTOR_FROM = 6  # an answer of 6 or less on the 1..10 scale: shown even when the mean is fine
 
@@ -58,4 +58,38 @@ def account_zone_reading(*, account: Account, now: datetime | None = None) -> Zo
         low_answers=stats["low"],
         window_days=settings.CRM_ZONE_WINDOW_DAYS,
         last_change=ZoneChange.objects.filter(account=account).order_by("-created_at", "-id").first(),
+    )
+
+
+@dataclass(frozen=True)
+class LevelReading:
+    level: str
+    since: datetime | None
+    purchases: int
+    purchases_last_year: int
+    categories_last_year: int
+    referrals: int
+    baseline: LevelBaseline | None
+
+
+def account_level_reading(*, account: Account, now: datetime | None = None) -> LevelReading:
+    """The figures behind the account's level, next to the company averages it is compared with."""
+    now = now or timezone.now()
+    year_ago = now - timedelta(days=365)
+    bought = Order.objects.filter(account=account).exclude(status=Order.Status.CANCELLED)
+    counts = bought.aggregate(total=Count("id"), last_year=Count("id", filter=Q(ordered_at__gt=year_ago)))
+    categories = (
+        OrderLine.objects.filter(order__in=bought.filter(ordered_at__gt=year_ago))
+        .values("product__category")
+        .distinct()
+        .count()
+    )
+    return LevelReading(
+        level=account.level,
+        since=account.level_changed_at,
+        purchases=counts["total"],
+        purchases_last_year=counts["last_year"],
+        categories_last_year=categories,
+        referrals=Account.objects.filter(referred_by=account).count(),
+        baseline=LevelBaseline.objects.order_by("-computed_at", "-id").first(),
     )

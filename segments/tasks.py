@@ -2,12 +2,14 @@
 
 from celery import shared_task
 
-from segments.services import zone_digest_plan, zones_classify
+from segments.services.levels import levels_classify
+from segments.services.zones import zone_digest_plan, zones_classify
 
 
-@shared_task(name="segments.zones_classify")
-def zones_classify_task() -> str:
-    return str(zones_classify())
+@shared_task(name="segments.classify")
+def accounts_classify_task() -> str:
+    """Zones first: an advocate may be green rather than core."""
+    return f"{zones_classify()} {levels_classify()}"
 
 
 @shared_task(name="segments.zone_digest")

@@ -11,7 +11,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
-from crm.admin.mixins import RowLevelAccessMixin
+from crm.admin.mixins import AppendOnlyAdminMixin, RowLevelAccessMixin
 from crm.admin.resources import AccountResource, ContactResource, ImportKeepsGoodRowsMixin
 from crm.models import (
     Account,
@@ -86,12 +86,22 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     resource_classes = [AccountResource]
     import_form_class = ImportForm
     export_form_class = ExportForm
-    list_display = ["name", "manager", "industry", "status_badge", "zone_badge", "open_promises", "last_contact"]
+    list_display = [
+        "name",
+        "manager",
+        "industry",
+        "status_badge",
+        "zone_badge",
+        "level",
+        "open_promises",
+        "last_contact",
+    ]
     list_select_related = ["manager", "industry"]
     list_filter = [
         WhoseAccountsFilter,
         "status",
         "zone",
+        "level",
         ("industry", RelatedDropdownFilter),
         ("lead_source", RelatedDropdownFilter),
         ("manager", RelatedDropdownFilter),
@@ -259,7 +269,7 @@ class LeadSourceCostAdmin(ModelAdmin):
 
 
 @admin.register(AccountEvent)
-class AccountEventAdmin(ModelAdmin):
+class AccountEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_display = ["created_at", "account", "type", "acting_user"]
     list_select_related = ["account", "acting_user"]
     list_filter = ["type"]
@@ -267,12 +277,3 @@ class AccountEventAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(account__in=Account.objects.for_user(request.user).values("pk"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

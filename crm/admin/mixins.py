@@ -5,6 +5,19 @@ from django.utils.translation import gettext as _
 from crm.models import Account, Contact
 
 
+class AppendOnlyAdminMixin:
+    """History and records of what happened: read in the admin, never added, edited or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RowLevelAccessMixin:
     """Every queryset, and every account/contact choice in a form, is limited to what the user may see."""
 

@@ -77,6 +77,8 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "referred_by",
             "zone",
             "zone_changed_at",
+            "level",
+            "level_changed_at",
             "survey_cadence_days",
             "survey_day",
             "created_at",

@@ -103,6 +103,16 @@ class Zone(models.TextChoices):
     GREY = "grey", _("Grey (no answers)")
 
 
+class Level(models.TextChoices):
+    """DOMAIN §6: where the account stands in the customer base."""
+
+    LEAD = "lead", _("Lead")
+    FIRST_TIME = "first_time", _("First-time")
+    REPEAT = "repeat", _("Repeat")
+    CORE = "core", _("Core")
+    ADVOCATE = "advocate", _("Advocate")
+
+
 class AccountQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(account_access_q(user))
@@ -176,6 +186,10 @@ class Account(TimeStampedModel):
         _("zone"), max_length=8, choices=Zone, default=Zone.GREY, db_default=Zone.GREY, editable=False
     )
     zone_changed_at = models.DateTimeField(_("zone since"), null=True, blank=True, editable=False)
+    level = models.CharField(
+        _("level"), max_length=16, choices=Level, default=Level.LEAD, db_default=Level.LEAD, editable=False
+    )
+    level_changed_at = models.DateTimeField(_("level since"), null=True, blank=True, editable=False)
     survey_cadence_days = models.PositiveSmallIntegerField(
         _("relationship survey every, days"),
         null=True,
@@ -203,6 +217,7 @@ class Account(TimeStampedModel):
             models.Index(fields=["manager", "name", "id"], name="account_manager_name_idx"),
             models.Index(fields=["inn"], name="account_inn_idx"),
             models.Index(fields=["zone", "manager"], name="account_zone_idx"),
+            models.Index(fields=["level", "manager"], name="account_level_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(referred_by=models.F("id")), name="account_not_self_referred"),

@@ -27,13 +27,22 @@ def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Ac
         manager_id=account.manager_id,
         status=account.status,
     )
+    _referrers_refresh(account.referred_by_id)
     return account
+
+
+def _referrers_refresh(*account_ids) -> None:
+    """A referral can make the referrer an advocate (DOMAIN §6), and taking it back can undo that."""
+    from segments.services.levels import account_level_refresh
+
+    for account_id in {account_id for account_id in account_ids if account_id}:
+        account_level_refresh(account_id=account_id)
 
 
 @transaction.atomic
 def account_update(*, account: Account, acting_user=None, reason: str = "", **fields) -> Account:
     """Change an account; a new manager or status is also written to the account's history."""
-    old_manager_id, old_status = account.manager_id, account.status
+    old_manager_id, old_status, old_referrer_id = account.manager_id, account.status, account.referred_by_id
     for field, value in fields.items():
         setattr(account, field, value)
     account.full_clean()
@@ -52,6 +61,8 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
             acting_user=acting_user,
             **{"from": old_status, "to": account.status, "reason": reason},
         )
+    if account.referred_by_id != old_referrer_id:
+        _referrers_refresh(old_referrer_id, account.referred_by_id)
     return account
 
 

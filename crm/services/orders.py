@@ -35,6 +35,9 @@ def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) 
     for line in built:
         line.full_clean(exclude=["order"])
     OrderLine.objects.bulk_create(built)
+    from segments.services.levels import account_level_refresh
+
+    account_level_refresh(account_id=account.id)  # a purchase can move the client up a level
     return order
 
 

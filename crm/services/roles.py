@@ -47,6 +47,8 @@ _REFERENCE_MODELS = [
     "feedbackrule",
     # segments
     "zonechange",
+    "levelchange",
+    "levelbaseline",
 ]
 
 

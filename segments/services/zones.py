@@ -137,6 +137,10 @@ def account_zone_refresh(*, account_id: int, now: datetime | None = None) -> Zon
     rows = _changes_find(low=account_id, high=account_id, now=now)
     changes = _zone_changes_apply(rows, trigger=ZoneChange.Trigger.RESPONSE, now=now)
     zone_falls_alert(changes, now=now)
+    if any(Zone.GREEN in (change.from_zone, change.to_zone) for change in changes):
+        from segments.services.levels import account_level_refresh
+
+        account_level_refresh(account_id=account_id, now=now)  # a green client who referred is an advocate
     return changes[0] if changes else None
 
 

@@ -225,7 +225,7 @@ def response_complete(*, response: Response, now: datetime) -> None:
         Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(answered_at=now)
     feedback_loop_run(response=response, now=now)
     if response.survey.kind == Survey.Kind.RELATIONSHIP:
-        from segments.services import account_zone_refresh
+        from segments.services.zones import account_zone_refresh
 
         account_zone_refresh(account_id=response.account_id, now=now)
 

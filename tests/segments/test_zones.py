@@ -12,7 +12,7 @@ from crm.models import Account, Contact, MessageKind, OutboundMessage, Zone
 from crm.telephony.card import caller_card
 from segments.checks import zone_thresholds_check
 from segments.models import ZoneChange
-from segments.services import zones_classify
+from segments.services.zones import zones_classify
 from surveys.models import Case, Survey
 from surveys.services.responses import survey_response_record
 from tests.crm.factories import AccountFactory, ContactFactory
@@ -165,7 +165,7 @@ def test_a_manager_sees_the_zone_history_of_their_own_accounts_only(client, mana
 
 
 def test_the_daily_digest_lists_each_managers_changes_of_the_day_once(manager, other_manager, head):
-    from segments.services import zone_digest_plan
+    from segments.services.zones import zone_digest_plan
 
     _mine, person = client_with(manager, "Ромашка")
     _theirs, stranger = client_with(other_manager, "Вектор")

@@ -1,0 +1,115 @@
+"""Base levels (DOMAIN §6): lead, first-time, repeat, core (above the company averages), advocate."""
+
+from datetime import timedelta
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.utils import timezone
+
+from crm.models import Account, Level, Order, OrderLine, Product, ProductCategory, Zone
+from crm.services.accounts import account_create
+from crm.services.orders import order_create
+from segments.models import LevelBaseline, LevelChange
+from segments.services.levels import levels_classify
+from tests.crm.factories import AccountFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+_skus = count()
+
+
+@pytest.fixture
+def products(db):
+    """A product in each of three categories."""
+    return [
+        Product.objects.create(name=name, sku=f"SKU-{next(_skus)}", category=ProductCategory.objects.create(name=name))
+        for name in ("Valves", "Pumps", "Filters")
+    ]
+
+
+def bought(account, products, *, days_ago=10, status=Order.Status.DELIVERED):
+    order = OrderFactory(account=account, status=status, ordered_at=timezone.now() - timedelta(days=days_ago))
+    for product in products:
+        OrderLine.objects.create(order=order, product=product, quantity=1, unit_price=Decimal("100"))
+    return order
+
+
+def level_of(account):
+    account.refresh_from_db()
+    return account.level
+
+
+def test_levels_by_hand_against_the_company_averages(manager, products):
+    valves, pumps, filters = products
+    lead = AccountFactory(manager=manager)
+    first = AccountFactory(manager=manager)
+    bought(first, [valves])
+    old_repeat = AccountFactory(manager=manager)  # two purchases, both more than a year ago
+    bought(old_repeat, [valves], days_ago=400)
+    bought(old_repeat, [pumps], days_ago=500)
+    middle = AccountFactory(manager=manager)
+    bought(middle, [valves])
+    bought(middle, [valves], days_ago=20)
+    bought(middle, [valves], days_ago=30, status=Order.Status.CANCELLED)  # not a purchase
+    core = AccountFactory(manager=manager)
+    for days in (5, 50, 100, 200, 300):
+        bought(core, [valves, pumps, filters] if days == 5 else [valves], days_ago=days)
+    # Bought in the last 12 months: first (1 purchase, 1 category), middle (2, 1), core (5, 3).
+
+    now = timezone.now()
+    report = levels_classify(now=now)
+
+    assert levels_classify(now=now).changed == {}  # the same moment again: nothing new, nothing counted twice
+    assert (report.baseline.buying_accounts, report.baseline.purchases_average) == (3, Decimal("2.67"))
+    assert report.baseline.categories_average == Decimal("1.67")
+    assert [level_of(a) for a in (lead, first, old_repeat, middle, core)] == [
+        Level.LEAD,
+        Level.FIRST_TIME,
+        Level.REPEAT,
+        Level.REPEAT,
+        Level.CORE,
+    ]
+    change = LevelChange.objects.get(account=core)
+    assert (change.from_level, change.purchases_last_year, change.categories_last_year) == ("lead", 5, 3)
+    assert levels_classify().changed == {}  # a later run finds nothing to change either
+    assert LevelBaseline.objects.count() == 3  # each run records the averages it compared with
+
+
+def test_a_referrer_becomes_an_advocate_when_core_or_green(manager, products):
+    green_referrer = AccountFactory(manager=manager)
+    Account.objects.filter(pk=green_referrer.pk).update(zone=Zone.GREEN)
+    plain_referrer = AccountFactory(manager=manager)
+    bought(plain_referrer, products[:1])
+
+    account_create(name="Came by recommendation", manager=manager, referred_by=green_referrer)
+    account_create(name="Also recommended", manager=manager, referred_by=plain_referrer)
+
+    assert level_of(green_referrer) == Level.ADVOCATE  # at once, on the referral
+    assert level_of(plain_referrer) == Level.FIRST_TIME  # referred, but neither core nor green
+
+
+def test_a_new_order_moves_the_client_up_at_once(manager, products):
+    account = AccountFactory(manager=manager)
+
+    order_create(account=account, number="N-1", amount=Decimal("100"), ordered_at=timezone.now())
+
+    assert level_of(account) == Level.FIRST_TIME
+    assert LevelChange.objects.get(account=account).trigger == LevelChange.Trigger.ORDER
+
+
+def test_the_api_and_the_card_show_the_level_with_its_figures(manager_api, client, manager, products):
+    account = AccountFactory(manager=manager, name="Ромашка")
+    for days in (5, 50):
+        bought(account, products, days_ago=days)
+    other = AccountFactory(manager=manager)
+    bought(other, products[:1])
+    levels_classify()
+    client.force_login(manager)
+
+    listed = manager_api.get("/api/v1/accounts/", {"level": "core"}).json()["results"]
+    html = client.get(f"/admin/crm/account/{account.pk}/change/").content.decode()
+    level = html.split('data-testid="level"')[1].split("</dd>")[0]
+
+    assert [row["id"] for row in listed] == [account.pk] and listed[0]["level"] == "core"
+    assert "2" in level and "3" in level  # its purchases and categories in 12 months
+    assert "1.50" in level and "2.00" in level  # the company averages it beat
