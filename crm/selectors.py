@@ -98,11 +98,13 @@ class ClientCard:
     last_nps: dict | None
     zone: object  # segments.selectors.ZoneReading
     level: object  # segments.selectors.LevelReading
+    playbooks: list  # segments.playbooks.Playbook
     now: datetime
 
 
 def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
     """Everything a manager needs when the client calls, in a fixed number of queries."""
+    from segments.playbooks import account_playbooks
     from segments.selectors import account_level_reading, account_zone_reading
 
     contacts = list(
@@ -143,6 +145,7 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         last_nps=account_last_nps(account_id=account.id),
         zone=account_zone_reading(account=account),
         level=account_level_reading(account=account),
+        playbooks=account_playbooks(behaviour_type=account.behaviour_type, level=account.level),
         now=timezone.now(),
     )
 

@@ -355,6 +355,26 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Segments"),
+                "items": [
+                    {
+                        "title": _("Zone changes"),
+                        "icon": "traffic",
+                        "link": reverse_lazy("admin:segments_zonechange_changelist"),
+                    },
+                    {
+                        "title": _("Level changes"),
+                        "icon": "stairs",
+                        "link": reverse_lazy("admin:segments_levelchange_changelist"),
+                    },
+                    {
+                        "title": _("Company averages"),
+                        "icon": "functions",
+                        "link": reverse_lazy("admin:segments_levelbaseline_changelist"),
+                    },
+                ],
+            },
+            {
                 "title": _("Telephony"),
                 "items": [
                     {"title": _("Calls"), "icon": "call", "link": reverse_lazy("admin:crm_call_changelist")},

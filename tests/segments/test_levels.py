@@ -113,3 +113,15 @@ def test_the_api_and_the_card_show_the_level_with_its_figures(manager_api, clien
     assert [row["id"] for row in listed] == [account.pk] and listed[0]["level"] == "core"
     assert "2" in level and "3" in level  # its purchases and categories in 12 months
     assert "1.50" in level and "2.00" in level  # the company averages it beat
+
+
+def test_the_card_shows_the_playbooks_of_the_type_and_the_level(client, manager):
+    account = AccountFactory(manager=manager, behaviour_type=4)
+    client.force_login(manager)
+
+    html = client.get(f"/admin/crm/account/{account.pk}/change/").content.decode()
+    playbooks = html.split('data-testid="playbooks"')[1].split("</section>")[0]
+
+    assert "Type 4" in playbooks or "Тип 4" in playbooks
+    assert "video" in playbooks.lower() or "видео" in playbooks.lower()  # type 4 prefers video calls
+    assert "Lead" in playbooks or "Лид" in playbooks  # and the level's task: convert
