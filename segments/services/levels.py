@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Account, Level, Order, Zone
 from segments.models import LevelBaseline, LevelChange
+from segments.services import account_labels_store
 
 BATCH_SIZE = 20_000
 YEAR = timedelta(days=365)
@@ -138,12 +139,7 @@ def _levels_apply(
         "categories_average": float(baseline.categories_average),
     }
     cursor.execute(_HISTORY_INSERT + _CHANGES_SQL.format(bought=bought) + " RETURNING account_id, to_level", params)
-    by_level: dict[str, list[int]] = {}
-    for account_id, level in cursor.fetchall():
-        by_level.setdefault(level, []).append(account_id)
-    for level, ids in by_level.items():
-        Account.objects.filter(id__in=ids).update(level=level, level_changed_at=now)
-    return Counter({level: len(ids) for level, ids in by_level.items()})
+    return account_labels_store(cursor.fetchall(), label="level", now=now)
 
 
 def levels_classify(

@@ -23,6 +23,7 @@ from django.utils.translation import override
 from crm.models import Account, MessageKind, Zone
 from crm.services.outreach import MessagePlan, enqueue_after_commit, messages_plan
 from segments.models import ZoneChange
+from segments.services import account_labels_store
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 20_000  # accounts a statement; the id lists stay under SQLite's limit on variables
@@ -63,13 +64,13 @@ class ZoneReport:
         }
 
 
-def _zone_changes_apply(rows: list[tuple], *, trigger: str, now: datetime, acting_user=None) -> list[ZoneChange]:
-    """Store the new zones (one UPDATE per zone) and their history rows, in the caller's transaction."""
-    by_zone: dict[str, list[int]] = {}
-    for account_id, _old, new, _mean, _n in rows:
-        by_zone.setdefault(new, []).append(account_id)
-    for zone, ids in by_zone.items():
-        Account.objects.filter(id__in=ids).update(zone=zone, zone_changed_at=now)
+def _card_url(account_id: int) -> str:
+    return settings.CRM_PUBLIC_BASE_URL.rstrip("/") + reverse("admin:crm_account_change", args=[account_id])
+
+
+def _zone_changes_apply(rows: list[tuple], *, trigger: str, now: datetime) -> list[ZoneChange]:
+    """Store the new zones and their history rows, in the caller's transaction."""
+    account_labels_store(((account_id, new) for account_id, _old, new, _mean, _n in rows), label="zone", now=now)
     return ZoneChange.objects.bulk_create(
         [
             ZoneChange(
@@ -79,7 +80,6 @@ def _zone_changes_apply(rows: list[tuple], *, trigger: str, now: datetime, actin
                 mean=Decimal(mean).quantize(Decimal("0.01")) if mean is not None else None,
                 answers=n,
                 trigger=trigger,
-                acting_user=acting_user,
                 created_at=now,
             )
             for account_id, old, new, mean, n in rows
@@ -156,7 +156,7 @@ def zone_falls_alert(changes: list[ZoneChange], *, now: datetime) -> int:
     plans = []
     for change in falls:
         account = accounts[change.account_id]
-        card_url = settings.CRM_PUBLIC_BASE_URL.rstrip("/") + reverse("admin:crm_account_change", args=[account.id])
+        card_url = _card_url(account.id)
         manager = account.manager
         head = (manager.head or (manager.department.head if manager.department else None)) if manager else None
         for user in {user.id: user for user in (manager, head) if user is not None}.values():
@@ -219,7 +219,6 @@ def zone_digest_plan(*, day: date | None = None) -> int:
     by_manager: dict[int, list[ZoneChange]] = {}
     for change in changes:
         by_manager.setdefault(change.account.manager_id, []).append(change)
-    base = settings.CRM_PUBLIC_BASE_URL.rstrip("/")
     plans = []
     for manager_changes in by_manager.values():
         manager = manager_changes[0].account.manager
@@ -231,7 +230,7 @@ def zone_digest_plan(*, day: date | None = None) -> int:
                     "to": Zone(change.to_zone).label.lower(),
                     "mean": change.mean,
                     "answers": change.answers,
-                    "url": base + reverse("admin:crm_account_change", args=[change.account_id]),
+                    "url": _card_url(change.account_id),
                 }
                 for change in manager_changes
             ]
