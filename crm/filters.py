@@ -29,7 +29,18 @@ class AccountFilter(FilterSet):
 
     class Meta:
         model = Account
-        fields = ["manager", "industry", "status", "lead_source", "size", "inn", "referred_by", "zone", "level"]
+        fields = [
+            "manager",
+            "industry",
+            "status",
+            "lead_source",
+            "size",
+            "inn",
+            "referred_by",
+            "zone",
+            "level",
+            "behaviour_type",
+        ]
 
     def filter_phone(self, queryset, name, value):
         phones = Phone.objects.filter(number=phone_e164_or_400(value, param=name))
@@ -41,7 +52,7 @@ class ContactFilter(FilterSet):
 
     class Meta:
         model = Contact
-        fields = ["account", "email", "is_decision_maker", "language"]
+        fields = ["account", "email", "is_decision_maker", "language", "emotional", "confident"]
 
     def filter_phone(self, queryset, name, value):
         # Numbers with an extension count too: a PBX reports the office line without it.

@@ -33,6 +33,11 @@ DEFAULT_SCHEDULE = {
         _("Every account's zone and level, as answers leave the window and the year moves on."),
     ),
     "Zones: daily digest": ("segments.zone_digest", 86400, _("Each manager's zone changes of the day before.")),
+    "Behaviour types: suggest": (
+        "segments.behaviour_suggest",
+        7 * 86400,
+        _("Reads everyone's notes and open answers again with the current lexicons; resumes where it stopped."),
+    ),
 }
 
 

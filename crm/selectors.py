@@ -28,7 +28,7 @@ def account_list(*, user) -> QuerySet[Account]:
 
 
 def contact_list(*, user) -> QuerySet[Contact]:
-    return Contact.objects.for_user(user).prefetch_related("phones")
+    return Contact.objects.for_user(user).select_related("behaviour_suggestion").prefetch_related("phones")
 
 
 def interaction_list(*, user) -> QuerySet[Interaction]:
@@ -98,6 +98,7 @@ class ClientCard:
     last_nps: dict | None
     zone: object  # segments.selectors.ZoneReading
     level: object  # segments.selectors.LevelReading
+    behaviour_from: Contact | None  # the decision maker whose type the account takes, when not set on it
     playbooks: list  # segments.playbooks.Playbook
     now: datetime
 
@@ -108,9 +109,9 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
     from segments.selectors import account_level_reading, account_zone_reading
 
     contacts = list(
-        account.contacts.prefetch_related(
-            Prefetch("phones", queryset=Phone.objects.order_by("-is_primary", "id"))
-        ).order_by("-is_decision_maker", "last_name", "id")
+        account.contacts.select_related("behaviour_suggestion")
+        .prefetch_related(Prefetch("phones", queryset=Phone.objects.order_by("-is_primary", "id")))
+        .order_by("-is_decision_maker", "last_name", "id")
     )
     timeline = Paginator(
         account.interactions.select_related("contact", "user").order_by("-occurred_at", "-id"),
@@ -145,6 +146,13 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         last_nps=account_last_nps(account_id=account.id),
         zone=account_zone_reading(account=account),
         level=account_level_reading(account=account),
+        behaviour_from=None
+        if account.behaviour_type_set
+        else min(
+            (contact for contact in contacts if contact.is_decision_maker and contact.behaviour_type),
+            key=lambda contact: contact.id,
+            default=None,
+        ),
         playbooks=account_playbooks(behaviour_type=account.behaviour_type, level=account.level),
         now=timezone.now(),
     )

@@ -1,15 +1,17 @@
-"""Reads for the zone labels: the reading behind an account's zone, for the client card."""
+"""Reads for segments: the reading behind an account's zone and level, and the members of saved segments."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Min, Q
+from django.db.models import Avg, Count, Min, Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.models import Account, Contact, Order, OrderLine
-from segments.models import LevelBaseline, ZoneChange
+from segments.models import LevelBaseline, Segment, ZoneChange
 
 DETRACTOR_FROM = 6  # an answer of 6 or less on the 1..10 scale: shown even when the mean is fine
 
@@ -93,3 +95,62 @@ def account_level_reading(*, account: Account, now: datetime | None = None) -> L
         referrals=Account.objects.filter(referred_by=account).count(),
         baseline=LevelBaseline.objects.order_by("-computed_at", "-id").first(),
     )
+
+
+def _filtersets(target: str, filters: dict, accounts: QuerySet):
+    """The account FilterSet, and for a segment of people the person FilterSet over those accounts' people."""
+    from segments.filters import AccountSegmentFilter, ContactSegmentFilter
+
+    data = QueryDict(mutable=True)
+    for name, value in (filters or {}).items():
+        data.setlist(name, [str(item) for item in value] if isinstance(value, list) else [str(value)])
+    account_set = AccountSegmentFilter(data, queryset=accounts)
+    person_set = None
+    if target == Segment.Target.CONTACTS:
+        person_set = ContactSegmentFilter(
+            data, queryset=Contact.objects.filter(account__in=account_set.qs.values("id"))
+        )
+    return account_set, person_set
+
+
+def segment_filter_errors(*, target: str, filters) -> list[str]:
+    """What is wrong with a segment's filters, as sentences naming the filter; [] when they are fine."""
+    from segments.filters import AccountSegmentFilter, ContactSegmentFilter
+
+    if not isinstance(filters, dict):
+        return [_('Filters are a JSON object: {"zone": ["red"], "industry": [3]}.')]
+    known = set(AccountSegmentFilter.base_filters)
+    if target == Segment.Target.CONTACTS:
+        known |= set(ContactSegmentFilter.base_filters)
+    errors = [
+        _("“%(name)s” is not a filter here; use one of: %(known)s.") % {"name": name, "known": ", ".join(sorted(known))}
+        for name in filters
+        if name not in known
+    ]
+    for filterset in _filtersets(target, filters, Account.objects.none()):
+        if filterset is not None and not filterset.is_valid():
+            errors += [f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
+    return errors
+
+
+def segment_members(*, segment: Segment, user=None) -> QuerySet:
+    """The segment's accounts or people now; with a user, only those the user may see."""
+    accounts = Account.objects.for_user(user) if user is not None else Account.objects.all()
+    account_set, person_set = _filtersets(segment.target, segment.filters, accounts)
+    return (person_set or account_set).qs
+
+
+def segment_people(*, segment: Segment, user=None) -> QuerySet[Contact]:
+    """The people a campaign reaches: the segment's people, or every person of the segment's accounts."""
+    members = segment_members(segment=segment, user=user)
+    if segment.target == Segment.Target.CONTACTS:
+        return members
+    return Contact.objects.filter(account__in=members.values("id"))
+
+
+def segment_accounts(*, segment: Segment, user=None) -> QuerySet[Account]:
+    """The accounts a survey goes to: the segment's accounts, or the accounts of its people."""
+    members = segment_members(segment=segment, user=user)
+    if segment.target == Segment.Target.ACCOUNTS:
+        return members
+    return Account.objects.filter(id__in=members.values("account_id"))

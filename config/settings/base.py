@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "crm.models.accounts.Account.Status",
         "ZoneEnum": "crm.models.accounts.Zone",
+        "BehaviourTypeEnum": "crm.models.accounts.BehaviourType",
+        "AxisEnum": "crm.models.accounts.Axis",
         "OrderStatusEnum": "crm.models.orders.Order.Status",
         "CommitmentStatusEnum": "crm.models.activity.Commitment.Status",
         "CommitmentKindEnum": "crm.models.activity.Commitment.Kind",
@@ -357,6 +359,21 @@ UNFOLD = {
             {
                 "title": _("Segments"),
                 "items": [
+                    {
+                        "title": _("Saved segments"),
+                        "icon": "filter_alt",
+                        "link": reverse_lazy("admin:segments_segment_changelist"),
+                    },
+                    {
+                        "title": _("Behaviour lexicon"),
+                        "icon": "translate",
+                        "link": reverse_lazy("admin:segments_lexiconentry_changelist"),
+                    },
+                    {
+                        "title": _("Behaviour suggestions"),
+                        "icon": "psychology",
+                        "link": reverse_lazy("admin:segments_behavioursuggestion_changelist"),
+                    },
                     {
                         "title": _("Zone changes"),
                         "icon": "traffic",

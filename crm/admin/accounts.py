@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,7 +28,8 @@ from crm.models import (
 )
 from crm.phones import phone_normalize, phone_try_normalize
 from crm.selectors import account_client_card
-from crm.services.accounts import account_create, account_update
+from crm.services.accounts import account_create, account_update, contact_create, contact_update
+from segments.services.behaviour import contact_behaviour_accept_suggestion
 from surveys.admin_views import send_survey
 
 
@@ -92,6 +94,7 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
         "industry",
         "status_badge",
         "zone_badge",
+        "behaviour_type",
         "level",
         "open_promises",
         "last_contact",
@@ -101,6 +104,7 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
         WhoseAccountsFilter,
         "status",
         "zone",
+        "behaviour_type",
         "level",
         ("industry", RelatedDropdownFilter),
         ("lead_source", RelatedDropdownFilter),
@@ -116,7 +120,7 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     actions = [send_survey]
     fieldsets = [
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
-        (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type"]}),
+        (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type_set"]}),
         (_("Messages"), {"fields": ["time_zone", "weekly_order_updates"]}),
         (_("Surveys"), {"fields": ["survey_cadence_days", "survey_day"]}),
     ]
@@ -236,6 +240,29 @@ class ContactAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     autocomplete_fields = ["account"]
     inlines = [PhoneInline, ConsentInline]
     show_full_result_count = False
+    readonly_fields = ["behaviour_suggested"]
+    actions = ["accept_behaviour_suggestion"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        if change:
+            contact_update(contact=Contact.objects.get(pk=obj.pk), acting_user=request.user, **fields)
+        else:
+            obj.pk = contact_create(**form.cleaned_data).pk
+
+    @admin.display(description=_("suggested by the lexicons"))
+    def behaviour_suggested(self, obj):
+        suggestion = getattr(obj, "behaviour_suggestion", None) if obj.pk else None
+        if suggestion is None:
+            return _("Nothing in this person's notes or answers points either way yet.")
+        return render_to_string("segments/admin/behaviour_suggestion.html", {"suggestion": suggestion})
+
+    @admin.action(description=_("Accept the suggested behaviour axes"), permissions=["change"])
+    def accept_behaviour_suggestion(self, request, queryset):
+        accepted = sum(
+            contact_behaviour_accept_suggestion(contact=contact, acting_user=request.user) for contact in queryset
+        )
+        self.message_user(request, _("Axes taken from the suggestion for %(count)d people.") % {"count": accepted})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -14,6 +14,7 @@ from crm.services.activity import (
     commitment_close,
     commitment_create,
     interaction_log,
+    interaction_text_changed,
     service_request_create,
     service_request_resolve,
     service_request_respond,
@@ -58,7 +59,10 @@ class InteractionAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            if obj.contact_id and {"subject", "notes", "outcome", "contact"} & set(form.changed_data):
+                interaction_text_changed(interaction=obj)
+            return None
         fields = _model_fields(form, obj)
         fields["user"] = fields.get("user") or request.user
         obj.pk = interaction_log(**fields)[0].pk

@@ -115,7 +115,7 @@ class CampaignAdmin(ModelAdmin):
     readonly_fields = ["status", "audience_size"]
     fieldsets = [
         (None, {"fields": ["name", "status", "starts_at"]}),
-        (_("Audience"), {"fields": ["industries", "product_categories", "audience_size"]}),
+        (_("Audience"), {"fields": ["segment", "industries", "product_categories", "audience_size"]}),
         (_("Russian"), {"fields": ["subject_ru", "body_ru"]}),
         (_("English"), {"fields": ["subject_en", "body_en"]}),
     ]

@@ -2,10 +2,12 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import (
     Account,
+    Axis,
     Commitment,
     Contact,
     Interaction,
@@ -17,6 +19,7 @@ from crm.models import (
     Task,
     User,
 )
+from segments.services.behaviour import account_behaviour_source
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -61,6 +64,9 @@ class UserOutputSerializer(serializers.ModelSerializer):
 class AccountOutputSerializer(serializers.ModelSerializer):
     industry = serializers.StringRelatedField()
     lead_source = serializers.StringRelatedField()
+    behaviour_type_source = serializers.SerializerMethodField(
+        help_text="Where `behaviour_type` comes from: set on the account, or its decision maker's; empty: not sure."
+    )
 
     class Meta:
         model = Account
@@ -79,11 +85,18 @@ class AccountOutputSerializer(serializers.ModelSerializer):
             "zone_changed_at",
             "level",
             "level_changed_at",
+            "behaviour_type",
+            "behaviour_type_set",
+            "behaviour_type_source",
             "survey_cadence_days",
             "survey_day",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["account", "decision_maker", ""]))
+    def get_behaviour_type_source(self, account) -> str:
+        return account_behaviour_source(account)
 
 
 class PhoneOutputSerializer(serializers.Serializer):
@@ -96,6 +109,30 @@ class PhoneOutputSerializer(serializers.Serializer):
     extension = serializers.CharField(read_only=True)
     kind = serializers.ChoiceField(choices=Phone.Kind.choices, read_only=True)
     is_primary = serializers.BooleanField(read_only=True)
+
+
+class BehaviourEvidenceSerializer(serializers.Serializer):
+    phrase = serializers.CharField(help_text="The lexicon entry found")
+    axis = serializers.ChoiceField(choices=["emotional", "confident"])
+    leans = serializers.ChoiceField(choices=["yes", "no"])
+    weight = serializers.IntegerField()
+    source = serializers.ChoiceField(choices=["interaction", "answer"], help_text="An interaction or a survey answer")
+    id = serializers.IntegerField(help_text="The interaction's or the answer's id")
+    at = serializers.DateTimeField()
+    excerpt = serializers.CharField(help_text="The words around the phrase, the phrase in «»")
+
+
+class BehaviourSuggestionSerializer(serializers.Serializer):
+    emotional = serializers.ChoiceField(choices=Axis.choices)
+    confident = serializers.ChoiceField(choices=Axis.choices)
+    behaviour_type = serializers.IntegerField(allow_null=True)
+    emotional_confidence = serializers.IntegerField(help_text="0-100")
+    confident_confidence = serializers.IntegerField(help_text="0-100")
+    confidence = serializers.IntegerField(help_text="Of the type: the lower of the two axes")
+    disagrees = serializers.BooleanField(help_text="On an axis both decided, the manager and the suggestion differ")
+    evidence = BehaviourEvidenceSerializer(many=True)
+    texts = serializers.IntegerField(help_text="Notes and answers read")
+    computed_at = serializers.DateTimeField()
 
 
 class ContactOutputSerializer(serializers.Serializer):
@@ -111,8 +148,17 @@ class ContactOutputSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=Contact._meta.get_field("language").choices, read_only=True)
     birthday = serializers.DateField(read_only=True, allow_null=True)
     preferred_channel = serializers.ChoiceField(choices=Contact.Channel.choices, read_only=True, allow_blank=True)
+    emotional = serializers.ChoiceField(choices=Axis.choices, read_only=True)
+    confident = serializers.ChoiceField(choices=Axis.choices, read_only=True)
+    behaviour_type = serializers.IntegerField(read_only=True, allow_null=True, help_text="From the two axes")
+    behaviour_suggestion = serializers.SerializerMethodField()
     phones = PhoneOutputSerializer(many=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(BehaviourSuggestionSerializer(allow_null=True))
+    def get_behaviour_suggestion(self, contact):
+        suggestion = getattr(contact, "behaviour_suggestion", None)
+        return BehaviourSuggestionSerializer(suggestion).data if suggestion else None
 
 
 class PhoneMatchSerializer(serializers.Serializer):
@@ -266,6 +312,7 @@ class AccountInputSerializer(serializers.ModelSerializer):
             "manager",
             "status",
             "referred_by",
+            "behaviour_type_set",
             "survey_cadence_days",
             "survey_day",
         ]
@@ -293,8 +340,19 @@ class ContactInputSerializer(serializers.ModelSerializer):
             "language",
             "birthday",
             "preferred_channel",
+            "emotional",
+            "confident",
             "phones",
         ]
+
+
+class ContactUpdateSerializer(ContactInputSerializer):
+    """Phones change through /phones/; everything else about a person here."""
+
+    phones = None
+
+    class Meta(ContactInputSerializer.Meta):
+        fields = [name for name in ContactInputSerializer.Meta.fields if name != "phones"]
 
 
 class PhoneInputSerializer(serializers.ModelSerializer):

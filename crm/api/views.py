@@ -137,18 +137,36 @@ class AccountViewSet(CRMViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixi
             )
         ],
     ),
+    partial_update=extend_schema(
+        request=s.ContactUpdateSerializer,
+        responses={200: s.ContactOutputSerializer, **ERROR_RESPONSES},
+        examples=[
+            OpenApiExample(
+                "The manager reads the person as type 3",
+                request_only=True,
+                value={"emotional": "no", "confident": "no"},
+            )
+        ],
+    ),
 )
-class ContactViewSet(CRMViewSet, mixins.CreateModelMixin):
+class ContactViewSet(CRMViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin):
     scope_resource, permission_model = "contacts", Contact
     selector = staticmethod(selectors.contact_list)
     output_serializer_class, input_serializer_class = s.ContactOutputSerializer, s.ContactInputSerializer
     filterset_class = ContactFilter
     search_fields = ["last_name", "first_name", "email"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
     ordering_fields = ["last_name", "created_at", "id"]
 
     def create(self, request, *args, **kwargs):
         contact = account_services.contact_create(**self.validated_input())
         return self.respond(selectors.contact_list(user=request.user).get(pk=contact.pk), status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        contact = self.get_object()
+        data = self.validated_input(s.ContactUpdateSerializer, partial=True)
+        account_services.contact_update(contact=contact, acting_user=request.user, **data)
+        return self.respond(selectors.contact_list(user=request.user).get(pk=contact.pk))
 
     @extend_schema(
         summary="Who is calling: find people by a phone number in any format",

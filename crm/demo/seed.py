@@ -20,6 +20,8 @@ from crm.demo import data
 from crm.models import (
     Account,
     AccountEvent,
+    Axis,
+    BehaviourType,
     Commitment,
     Contact,
     DeliveryDateChange,
@@ -147,7 +149,9 @@ def demo_seed(*, accounts: int, seed: int = 1, chunk_size: int = 500, progress: 
 
 def _outreach_settings(rng: random.Random) -> dict:
     return {
-        "behaviour_type": rng.choices([None, 1, 2, 3, 4], [30, 15, 20, 20, 15])[0],
+        # The type the person really is: the manager has read it for most decision makers, set it on a few
+        # accounts, and the notes below hint at it.
+        "true_type": rng.choices([None, 1, 2, 3, 4], [30, 15, 20, 20, 15])[0],
         "time_zone": rng.choices(
             ["Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Novosibirsk"], [70, 10, 10, 10]
         )[0],
@@ -157,12 +161,34 @@ def _outreach_settings(rng: random.Random) -> dict:
     }
 
 
+def _axes(behaviour_type: int | None) -> dict:
+    """The manager's reading of a person of this type; both axes "not sure" when they have not read them."""
+    if behaviour_type is None:
+        return {}
+    emotional = behaviour_type in (BehaviourType.EMOTIONAL_CONFIDENT, BehaviourType.EMOTIONAL_UNCONFIDENT)
+    confident = behaviour_type in (BehaviourType.EMOTIONAL_CONFIDENT, BehaviourType.UNEMOTIONAL_CONFIDENT)
+    return {"emotional": Axis.YES if emotional else Axis.NO, "confident": Axis.YES if confident else Axis.NO}
+
+
+def _behaviour_note(rng: random.Random, true_type: int | None, *, english: bool) -> str:
+    """A third of the notes say something about the person; one in ten of those hints at another type."""
+    if true_type is None or rng.random() > 0.35:
+        return ""
+    if rng.random() < 0.1:
+        true_type = rng.choice([t for t in (1, 2, 3, 4) if t != true_type])
+    return rng.choice((data.BEHAVIOUR_NOTES_EN if english else data.BEHAVIOUR_NOTES_RU)[true_type])
+
+
 def _seed_batch(batch, seed, inns, now, industries, sources, products, managers, targets, result):
     rngs = {index: random.Random(f"{seed}-{index}") for index in batch}  # noqa: S311
     english = {index: rngs[index].random() < 0.2 for index in batch}
     account_objs = []
+    true_types = {}
     for index in batch:
         rng = rngs[index]
+        outreach = _outreach_settings(random.Random(f"{seed}-{index}-outreach"))  # noqa: S311
+        true_types[index] = outreach.pop("true_type")
+        behaviour_type_set = true_types[index] if true_types[index] and rng.random() < 0.15 else None
         if english[index]:
             name = rng.choice(data.EN_FORMS).format(rng.choice(data.EN_COMPANY_WORDS))
         else:
@@ -178,7 +204,9 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
                 lead_source=rng.choice(sources),
                 manager=None if rng.random() < 0.08 else rng.choice(managers),
                 status=status,
-                **_outreach_settings(random.Random(f"{seed}-{index}-outreach")),  # noqa: S311
+                behaviour_type_set=behaviour_type_set,
+                behaviour_type=behaviour_type_set,
+                **outreach,
                 created_at=now - timedelta(days=rng.randint(60, 900)),
             )
         )
@@ -228,9 +256,13 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
                     else None,
                     preferred_channel=rng.choice(Contact.Channel.values),
                     created_at=account.created_at,
+                    **_axes(true_types[index] if number == 0 and rng.random() < 0.6 else None),
                 )
             )
+            if number == 0 and not account.behaviour_type:
+                account.behaviour_type = contacts[-1].behaviour_type
     Contact.objects.bulk_create(contacts)
+    Account.objects.bulk_update([a for a in account_objs if a.behaviour_type], ["behaviour_type"])
     contacts_by_account: dict[int, list[Contact]] = {}
     for contact in contacts:
         contacts_by_account.setdefault(contact.account_id, []).append(contact)
@@ -275,7 +307,7 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
                     duration_seconds=rng.randint(30, 1800),
                     subject=rng.choice(subjects),
                     outcome=rng.choice(data.OUTCOMES_RU),
-                    notes="",
+                    notes=_behaviour_note(rng, true_types[index], english=english[index]),
                     source="seed_demo",
                 )
             )

@@ -1,6 +1,7 @@
 from crm.models.accounts import (
     Account,
     AccountEvent,
+    Axis,
     BehaviourType,
     Contact,
     ContactConsent,
@@ -20,7 +21,7 @@ from crm.models.activity import (
     ServiceRequest,
     Task,
 )
-from crm.models.base import Language, TimeStampedModel
+from crm.models.base import BatchCheckpoint, Language, TimeStampedModel
 from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
 from crm.models.outreach import (
     Campaign,
@@ -39,6 +40,8 @@ __all__ = [
     "Account",
     "AccountEvent",
     "ApiToken",
+    "Axis",
+    "BatchCheckpoint",
     "BehaviourType",
     "Call",
     "Campaign",

@@ -44,6 +44,24 @@ class BehaviourType(models.IntegerChoices):
     UNEMOTIONAL_UNCONFIDENT = 3, _("3 · unemotional, unconfident")
     EMOTIONAL_UNCONFIDENT = 4, _("4 · emotional, unconfident")
 
+    @classmethod
+    def from_axes(cls, emotional: str, confident: str) -> "BehaviourType | None":
+        """None while either axis is "not sure"."""
+        return {
+            (Axis.YES, Axis.YES): cls.EMOTIONAL_CONFIDENT,
+            (Axis.NO, Axis.YES): cls.UNEMOTIONAL_CONFIDENT,
+            (Axis.NO, Axis.NO): cls.UNEMOTIONAL_UNCONFIDENT,
+            (Axis.YES, Axis.NO): cls.EMOTIONAL_UNCONFIDENT,
+        }.get((emotional, confident))
+
+
+class Axis(models.TextChoices):
+    """One of the two axes of a behaviour type, as the manager (or the suggestion) reads the person."""
+
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNSURE = "unsure", _("Not sure")
+
 
 class Industry(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -174,7 +192,18 @@ class Account(TimeStampedModel):
         validators=[validate_time_zone],
         help_text=_("Messages to this client's people respect quiet hours and weekends in this zone."),
     )
-    behaviour_type = models.PositiveSmallIntegerField(_("behaviour type"), choices=BehaviourType, null=True, blank=True)
+    behaviour_type_set = models.PositiveSmallIntegerField(
+        _("behaviour type"),
+        choices=BehaviourType,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to take the type of the decision maker, as their manager reads them."),
+    )
+    # Kept by segments.services.behaviour (with an AccountEvent for every change): the type set on the
+    # account, else its decision maker's. Outreach, playbooks and the caller card read this one.
+    behaviour_type = models.PositiveSmallIntegerField(
+        _("behaviour type"), choices=BehaviourType, null=True, blank=True, editable=False
+    )
     weekly_order_updates = models.BooleanField(
         _("weekly order updates"),
         default=False,
@@ -243,6 +272,8 @@ class AccountEvent(models.Model):
         IMPORTED = "imported", _("Imported")
         MANAGER_CHANGED = "manager_changed", _("Manager changed")
         STATUS_CHANGED = "status_changed", _("Status changed")
+        BEHAVIOUR_TYPE_CHANGED = "behaviour_type_changed", _("Behaviour type changed")
+        CONTACT_BEHAVIOUR_CHANGED = "contact_behaviour_changed", _("A person's behaviour axes changed")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("type"), max_length=32, choices=Type)
@@ -287,6 +318,12 @@ class Contact(TimeStampedModel):
     language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.RUSSIAN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, blank=True)
+    emotional = models.CharField(
+        _("emotional"), max_length=8, choices=Axis, default=Axis.UNSURE, db_default=Axis.UNSURE
+    )
+    confident = models.CharField(
+        _("confident"), max_length=8, choices=Axis, default=Axis.UNSURE, db_default=Axis.UNSURE
+    )
     telegram_chat_id = models.CharField(
         _("Telegram chat id"),
         max_length=32,
@@ -318,6 +355,10 @@ class Contact(TimeStampedModel):
         else:
             parts = (self.first_name, self.last_name)
         return " ".join(part for part in parts if part)
+
+    @property
+    def behaviour_type(self) -> "BehaviourType | None":
+        return BehaviourType.from_axes(self.emotional, self.confident)
 
     @property
     def addressed_name(self) -> str:

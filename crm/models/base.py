@@ -15,3 +15,19 @@ class TimeStampedModel(models.Model):
 class Language(models.TextChoices):
     RUSSIAN = "ru", _("Russian")
     ENGLISH = "en", _("English")
+
+
+class BatchCheckpoint(models.Model):
+    """Where a long batch job stopped, so a second run goes on from there instead of starting again."""
+
+    name = models.SlugField(_("job"), max_length=64, unique=True)
+    position = models.BigIntegerField(_("done up to id"), default=0)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch checkpoint")
+        verbose_name_plural = _("batch checkpoints")
+
+    def __str__(self):
+        return f"{self.name} @ {self.position}"

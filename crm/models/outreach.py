@@ -292,6 +292,15 @@ class Campaign(TimeStampedModel):
         related_name="campaigns",
         help_text=_("Only accounts that have ordered from one of these categories."),
     )
+    segment = models.ForeignKey(
+        "segments.Segment",
+        verbose_name=_("saved segment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text=_("Only its accounts or people; with industries or categories too, those who match both."),
+    )
     subject_ru = models.CharField(_("subject in Russian"), max_length=255)
     body_ru = models.TextField(_("body in Russian"), max_length=20_000)
     subject_en = models.CharField(_("subject in English"), max_length=255)

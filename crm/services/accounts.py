@@ -28,7 +28,15 @@ def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Ac
         status=account.status,
     )
     _referrers_refresh(account.referred_by_id)
+    if account.behaviour_type_set:
+        _behaviour_types_refresh(account.id, acting_user=acting_user)
     return account
+
+
+def _behaviour_types_refresh(*account_ids, acting_user=None) -> None:
+    from segments.services.behaviour import accounts_behaviour_type_refresh
+
+    accounts_behaviour_type_refresh(account_ids=set(account_ids), acting_user=acting_user)
 
 
 def _referrers_refresh(*account_ids) -> None:
@@ -43,6 +51,7 @@ def _referrers_refresh(*account_ids) -> None:
 def account_update(*, account: Account, acting_user=None, reason: str = "", **fields) -> Account:
     """Change an account; a new manager or status is also written to the account's history."""
     old_manager_id, old_status, old_referrer_id = account.manager_id, account.status, account.referred_by_id
+    old_behaviour_type_set = account.behaviour_type_set
     for field, value in fields.items():
         setattr(account, field, value)
     account.full_clean()
@@ -63,6 +72,8 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
         )
     if account.referred_by_id != old_referrer_id:
         _referrers_refresh(old_referrer_id, account.referred_by_id)
+    if account.behaviour_type_set != old_behaviour_type_set:
+        _behaviour_types_refresh(account.id, acting_user=acting_user)
     return account
 
 
@@ -97,6 +108,27 @@ def contact_create(
         raise ValidationError({"phones": errors})
     contact.save()
     Phone.objects.bulk_create(built)
+    if contact.is_decision_maker:
+        _behaviour_types_refresh(contact.account_id)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, acting_user=None, **fields) -> Contact:
+    """Change a person. New behaviour axes are written to the account's history; they, a new decision
+    maker or a move to another account can change the account's behaviour type."""
+    from segments.services.behaviour import contact_behaviour_changed
+
+    old_axes = (contact.emotional, contact.confident)
+    old_account_id, was_decision_maker = contact.account_id, contact.is_decision_maker
+    for field, value in fields.items():
+        setattr(contact, field, value)
+    contact.full_clean()
+    contact.save()
+    if (contact.emotional, contact.confident) != old_axes:
+        contact_behaviour_changed(contact=contact, old=old_axes, acting_user=acting_user)
+    if contact.account_id != old_account_id or contact.is_decision_maker != was_decision_maker:
+        _behaviour_types_refresh(old_account_id, contact.account_id, acting_user=acting_user)
     return contact
 
 

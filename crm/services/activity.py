@@ -32,7 +32,16 @@ def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tup
         if existing is None:
             raise
         return existing, False
+    if interaction.contact_id and (interaction.notes or interaction.outcome):
+        interaction_text_changed(interaction=interaction)
     return interaction, True
+
+
+def interaction_text_changed(*, interaction: Interaction) -> None:
+    """New words about a person: what they suggest about the person's behaviour type may change."""
+    from segments.services.behaviour import contact_behaviour_suggest
+
+    contact_behaviour_suggest(contact_id=interaction.contact_id)
 
 
 @transaction.atomic

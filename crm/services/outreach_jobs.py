@@ -387,25 +387,27 @@ def promises_remind(*, now: datetime | None = None) -> int:
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet:
-    """The campaign's people: accounts in its industries and/or that bought from its categories."""
-    accounts = Account.objects.all()
+    """The campaign's people: those of its saved segment, in its industries, who bought from its categories."""
+    from segments.selectors import segment_people
+
     industries = list(campaign.industries.values_list("id", flat=True))
     categories = list(campaign.product_categories.values_list("id", flat=True))
-    if not industries and not categories:
+    if not industries and not categories and campaign.segment_id is None:
         return Contact.objects.none()  # never "everyone" by accident
+    people = segment_people(segment=campaign.segment) if campaign.segment_id else Contact.objects.all()
     if industries:
-        accounts = accounts.filter(industry_id__in=industries)
+        people = people.filter(account__industry_id__in=industries)
     if categories:
-        accounts = accounts.filter(
-            Exists(OrderLine.objects.filter(order__account=OuterRef("pk"), product__category_id__in=categories))
+        people = people.filter(
+            Exists(OrderLine.objects.filter(order__account=OuterRef("account_id"), product__category_id__in=categories))
         )
-    return Contact.objects.filter(account__in=accounts)
+    return people
 
 
 @transaction.atomic
 def campaign_activate(*, campaign: Campaign) -> Campaign:
-    if not campaign.industries.exists() and not campaign.product_categories.exists():
-        raise ValidationError(_("Choose the audience first: at least one industry or product category."))
+    if not campaign.industries.exists() and not campaign.product_categories.exists() and not campaign.segment_id:
+        raise ValidationError(_("Choose the audience first: a saved segment, an industry or a product category."))
     campaign.full_clean()
     campaign.status = Campaign.Status.ACTIVE
     campaign.save(update_fields=["status", "updated_at"])

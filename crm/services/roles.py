@@ -21,6 +21,8 @@ _WORK_MODELS = [
     # surveys: the closed loop is everyday work
     "case",
     "feedbackitem",
+    # segments: audiences are built by whoever needs one
+    "segment",
 ]
 _REFERENCE_MODELS = [
     "industry",
@@ -49,6 +51,8 @@ _REFERENCE_MODELS = [
     "zonechange",
     "levelchange",
     "levelbaseline",
+    "lexiconentry",
+    "behavioursuggestion",
 ]
 
 
@@ -63,7 +67,15 @@ def _codenames(*, heads: bool) -> set[str]:
         # Heads run outreach: the words of messages, the greetings calendar and campaigns.
         codenames |= {
             f"{action}_{model}"
-            for model in ("messagetemplate", "professionalholiday", "campaign", "leadsourcecost", "survey", "question")
+            for model in (
+                "messagetemplate",
+                "professionalholiday",
+                "campaign",
+                "leadsourcecost",
+                "survey",
+                "question",
+                "lexiconentry",
+            )
             for action in ("add", "change")
         }
         codenames.add("change_feedbackrule")

@@ -224,6 +224,10 @@ def response_complete(*, response: Response, now: datetime) -> None:
     if response.invitation_id:
         Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(answered_at=now)
     feedback_loop_run(response=response, now=now)
+    if response.answers.exclude(text="").exists():
+        from segments.services.behaviour import contact_behaviour_suggest
+
+        contact_behaviour_suggest(contact_id=response.contact_id)
     if response.survey.kind == Survey.Kind.RELATIONSHIP:
         from segments.services.zones import account_zone_refresh
 

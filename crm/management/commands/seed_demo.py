@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from crm.demo.seed import DEMO_MANAGER_PASSWORD, demo_seed
+from segments.demo import segments_demo_seed
+from segments.services.behaviour import behaviour_suggest_all
 from surveys.demo import surveys_demo_seed
 
 
@@ -18,6 +20,8 @@ class Command(BaseCommand):
         with tqdm(total=accounts, unit="account", desc="Demo data", disable=options["verbosity"] == 0) as bar:
             result = demo_seed(accounts=accounts, seed=seed, progress=bar.update)
         result.counts |= surveys_demo_seed(seed=seed)
+        result.counts["behaviour suggestions"] = behaviour_suggest_all()["suggested"]
+        result.counts |= segments_demo_seed()
         counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
         self.stdout.write(
             self.style.SUCCESS(

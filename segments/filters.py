@@ -1,0 +1,129 @@
+"""The filters a saved segment is made of. A segment stores the raw values; these FilterSets check and apply them.
+
+The account filters choose the accounts; for a segment of people the person filters then choose among
+those accounts' people.
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Exists, IntegerField, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_filters import FilterSet
+
+from crm.models import (
+    Account,
+    Axis,
+    BehaviourType,
+    Contact,
+    ContactConsent,
+    Industry,
+    Language,
+    LeadSource,
+    Level,
+    Order,
+    OrderLine,
+    ProductCategory,
+    User,
+    Zone,
+)
+
+NPS_GROUPS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}  # DOMAIN §3, on the 0..10 scale
+
+
+class AccountSegmentFilter(FilterSet):
+    industry = django_filters.ModelMultipleChoiceFilter(queryset=Industry.objects.all(), label=_("industry"))
+    manager = django_filters.ModelMultipleChoiceFilter(
+        queryset=User.objects.filter(is_active=True), label=_("account manager")
+    )
+    lead_source = django_filters.ModelMultipleChoiceFilter(queryset=LeadSource.objects.all(), label=_("lead source"))
+    status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("status"))
+    zone = django_filters.MultipleChoiceFilter(choices=Zone.choices, label=_("zone"))
+    level = django_filters.MultipleChoiceFilter(choices=Level.choices, label=_("level"))
+    behaviour_type = django_filters.MultipleChoiceFilter(choices=BehaviourType.choices, label=_("behaviour type"))
+    bought_category = django_filters.ModelMultipleChoiceFilter(
+        queryset=ProductCategory.objects.all(),
+        method="filter_bought_category",
+        label=_("bought from any of these categories"),
+    )
+    last_order_days_min = django_filters.NumberFilter(
+        method="filter_last_order_days_min", min_value=0, label=_("last order at least this many days ago")
+    )
+    last_order_days_max = django_filters.NumberFilter(
+        method="filter_last_order_days_max", min_value=0, label=_("last order within this many days")
+    )
+    nps_group = django_filters.ChoiceFilter(
+        choices=[
+            ("promoter", _("Promoters (9-10)")),
+            ("passive", _("Passives (7-8)")),
+            ("detractor", _("Detractors (0-6)")),
+        ],
+        method="filter_nps_group",
+        label=_("latest recommendation score"),
+    )
+
+    class Meta:
+        model = Account
+        fields = []
+
+    @staticmethod
+    def _orders():
+        return Order.objects.filter(account=OuterRef("pk")).exclude(status=Order.Status.CANCELLED)
+
+    def filter_bought_category(self, queryset, name, value):
+        if not value:
+            return queryset
+        lines = OrderLine.objects.filter(order__account=OuterRef("pk"), product__category__in=value).exclude(
+            order__status=Order.Status.CANCELLED
+        )
+        return queryset.filter(Exists(lines))
+
+    def filter_last_order_days_min(self, queryset, name, value):
+        """Bought before, and not in the last `value` days: the clients who went quiet."""
+        since = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(Exists(self._orders())).exclude(Exists(self._orders().filter(ordered_at__gt=since)))
+
+    def filter_last_order_days_max(self, queryset, name, value):
+        since = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(Exists(self._orders().filter(ordered_at__gte=since)))
+
+    def filter_nps_group(self, queryset, name, value):
+        from surveys.models import Answer
+
+        low, high = NPS_GROUPS[value]
+        latest = (
+            Answer.objects.filter(account_id=OuterRef("pk"), metric="nps", score__isnull=False)
+            .order_by("-submitted_at")
+            .values("score")[:1]
+        )
+        return queryset.annotate(latest_nps=Subquery(latest, output_field=IntegerField())).filter(
+            latest_nps__range=(low, high)
+        )
+
+
+class ContactSegmentFilter(FilterSet):
+    is_decision_maker = django_filters.BooleanFilter(label=_("decision maker"))
+    language = django_filters.MultipleChoiceFilter(choices=Language.choices, label=_("language"))
+    emotional = django_filters.MultipleChoiceFilter(choices=Axis.choices, label=_("emotional"))
+    confident = django_filters.MultipleChoiceFilter(choices=Axis.choices, label=_("confident"))
+    marketing = django_filters.ChoiceFilter(
+        choices=[
+            ("granted", _("Agreed to marketing messages")),
+            ("not_opted_out", _("Has not opted out of marketing")),
+            ("opted_out", _("Opted out of marketing")),
+        ],
+        method="filter_marketing",
+        label=_("marketing consent"),
+    )
+
+    class Meta:
+        model = Contact
+        fields = []
+
+    def filter_marketing(self, queryset, name, value):
+        consents = ContactConsent.objects.filter(contact=OuterRef("pk"), purpose=ContactConsent.Purpose.MARKETING)
+        if value == "granted":
+            return queryset.filter(Exists(consents.filter(granted=True)))
+        opted_out = Exists(consents.filter(granted=False))
+        return queryset.filter(opted_out) if value == "opted_out" else queryset.exclude(opted_out)

@@ -1,0 +1,289 @@
+"""Behaviour types (DOMAIN §5): the axes the manager sets, the account's type, and the lexicons' suggestions.
+
+The manager's reading of a person is the truth; the suggestion sits beside it with its evidence and never
+overwrites it. An account's type is the one set on the account, else its decision maker's.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Account, AccountEvent, Axis, BatchCheckpoint, BehaviourType, Contact, Interaction
+from segments.lexicon import Matcher, Term
+from segments.models import BehaviourSuggestion, LexiconEntry
+
+SOURCE_ACCOUNT, SOURCE_DECISION_MAKER = "account", "decision_maker"
+SATURATION = 6  # evidence weight at which an unopposed axis is 100 % sure
+MIN_CONFIDENCE = 30  # below this an axis stays "not sure"
+EVIDENCE_KEPT = 12  # the most recent findings shown per person
+SUGGEST_ALL_JOB = "behaviour-suggest"
+
+
+# --- The manager's choice -------------------------------------------------------------------------
+
+
+def accounts_behaviour_type_refresh(*, account_ids: Iterable[int], acting_user=None) -> int:
+    """Each account takes the type set on it, else the first decision maker's whose type is known.
+    Changes are stored with an AccountEvent each; returns how many changed. Two queries plus the writes."""
+    accounts = {account.id: account for account in Account.objects.filter(id__in=list(account_ids))}
+    if not accounts:
+        return 0
+    decision_makers: dict[int, Contact] = {}
+    for contact in (
+        Contact.objects.filter(account_id__in=accounts, is_decision_maker=True)
+        .exclude(Q(emotional=Axis.UNSURE) | Q(confident=Axis.UNSURE))
+        .only("id", "account_id", "emotional", "confident")
+        .order_by("id")
+    ):
+        decision_makers.setdefault(contact.account_id, contact)
+    changed, events = [], []
+    for account in accounts.values():
+        contact = decision_makers.get(account.id)
+        if account.behaviour_type_set:
+            new_type, source, contact = account.behaviour_type_set, SOURCE_ACCOUNT, None
+        elif contact is not None:
+            new_type, source = contact.behaviour_type, SOURCE_DECISION_MAKER
+        else:
+            new_type, source = None, ""
+        if new_type == account.behaviour_type:
+            continue
+        events.append(
+            AccountEvent(
+                account=account,
+                type=AccountEvent.Type.BEHAVIOUR_TYPE_CHANGED,
+                acting_user=acting_user,
+                data={
+                    "from": account.behaviour_type,
+                    "to": new_type,
+                    "source": source,
+                    "contact": contact and contact.id,
+                },
+            )
+        )
+        account.behaviour_type = new_type
+        changed.append(account)
+    Account.objects.bulk_update(changed, ["behaviour_type"], batch_size=1000)
+    AccountEvent.objects.bulk_create(events, batch_size=1000)
+    return len(changed)
+
+
+def account_behaviour_source(account: Account) -> str:
+    """Where the account's type comes from: "account", "decision_maker", or "" when there is none."""
+    if account.behaviour_type_set:
+        return SOURCE_ACCOUNT
+    return SOURCE_DECISION_MAKER if account.behaviour_type else ""
+
+
+@transaction.atomic
+def contact_behaviour_set(*, contact: Contact, emotional: str, confident: str, acting_user=None) -> Contact:
+    """The manager's reading of a person on both axes (each yes, no or not sure); recorded on the account."""
+    for axis, value in (("emotional", emotional), ("confident", confident)):
+        if value not in Axis.values:
+            raise ValidationError({axis: _("Choose yes, no or unsure.")})
+    old = (contact.emotional, contact.confident)
+    if old == (emotional, confident):
+        return contact
+    contact.emotional, contact.confident = emotional, confident
+    contact.save(update_fields=["emotional", "confident", "updated_at"])
+    contact_behaviour_changed(contact=contact, old=old, acting_user=acting_user)
+    return contact
+
+
+def contact_behaviour_changed(*, contact: Contact, old: tuple[str, str], acting_user=None) -> None:
+    """After a person's axes changed (however they were saved): the history row, and the account's type."""
+    AccountEvent.objects.create(
+        account_id=contact.account_id,
+        type=AccountEvent.Type.CONTACT_BEHAVIOUR_CHANGED,
+        acting_user=acting_user,
+        data={
+            "contact": contact.id,
+            "from": {"emotional": old[0], "confident": old[1]},
+            "to": {"emotional": contact.emotional, "confident": contact.confident},
+        },
+    )
+    accounts_behaviour_type_refresh(account_ids=[contact.account_id], acting_user=acting_user)
+
+
+@transaction.atomic
+def contact_behaviour_accept_suggestion(*, contact: Contact, acting_user=None) -> bool:
+    """Take the suggested side of each axis the suggestion is sure of; the others stay as the manager set them."""
+    suggestion = BehaviourSuggestion.objects.filter(contact=contact).first()
+    if suggestion is None:
+        return False
+    emotional = suggestion.emotional if suggestion.emotional != Axis.UNSURE else contact.emotional
+    confident = suggestion.confident if suggestion.confident != Axis.UNSURE else contact.confident
+    changed = (emotional, confident) != (contact.emotional, contact.confident)
+    contact_behaviour_set(contact=contact, emotional=emotional, confident=confident, acting_user=acting_user)
+    return changed
+
+
+# --- The suggestions --------------------------------------------------------------------------------
+
+
+def lexicon_matcher() -> Matcher:
+    return Matcher(
+        (stems, Term(entry_id=entry_id, phrase=phrase, axis=axis, leans=leans, weight=weight))
+        for entry_id, stems, phrase, axis, leans, weight in LexiconEntry.objects.filter(is_active=True).values_list(
+            "id", "stems", "phrase", "axis", "leans", "weight"
+        )
+    )
+
+
+def _axis_reading(yes: int, no: int) -> tuple[str, int]:
+    """The side an axis leans to and how sure that is: the margin between the sides, scaled by how much
+    evidence there is (SATURATION weight for full confidence)."""
+    total = yes + no
+    if not total:
+        return Axis.UNSURE, 0
+    confidence = round(100 * abs(yes - no) / total * min(1, total / SATURATION))
+    if confidence < MIN_CONFIDENCE:
+        return Axis.UNSURE, confidence
+    return (Axis.YES if yes > no else Axis.NO), confidence
+
+
+def suggestion_build(
+    *, contact_id: int, texts: Iterable[tuple[str, int, datetime, str]], matcher: Matcher, now: datetime
+) -> BehaviourSuggestion | None:
+    """The suggestion from one person's texts, (source, id, when, text) each; None when nothing matched."""
+    weights = defaultdict(int)
+    evidence, read = [], 0
+    for source, source_id, at, text in texts:
+        read += 1
+        for match in matcher.matches(text):
+            term = match.term
+            weights[term.axis, term.leans] += term.weight
+            evidence.append(
+                {
+                    "phrase": term.phrase,
+                    "axis": term.axis,
+                    "leans": term.leans,
+                    "weight": term.weight,
+                    "source": source,
+                    "id": source_id,
+                    "at": at.isoformat(),
+                    "excerpt": match.excerpt,
+                }
+            )
+    if not evidence:
+        return None
+    emotional, emotional_confidence = _axis_reading(weights["emotional", "yes"], weights["emotional", "no"])
+    confident, confident_confidence = _axis_reading(weights["confident", "yes"], weights["confident", "no"])
+    evidence.sort(key=lambda item: item["at"], reverse=True)
+    return BehaviourSuggestion(
+        contact_id=contact_id,
+        emotional=emotional,
+        confident=confident,
+        emotional_confidence=emotional_confidence,
+        confident_confidence=confident_confidence,
+        evidence=evidence[:EVIDENCE_KEPT],
+        texts=read,
+        computed_at=now,
+    )
+
+
+def _texts_by_contact(interactions: Q, answers: Q) -> dict[int, list[tuple[str, int, datetime, str]]]:
+    """Interaction notes (with subject and outcome: a call's summary) and open survey answers, per person."""
+    from surveys.models import Answer
+
+    texts = defaultdict(list)
+    rows = (
+        Interaction.objects.filter(interactions, contact__isnull=False)
+        .exclude(subject="", notes="", outcome="")
+        .values_list("contact_id", "id", "occurred_at", "subject", "notes", "outcome")
+    )
+    for contact_id, interaction_id, at, subject, notes, outcome in rows.iterator(chunk_size=5000):
+        texts[contact_id].append(
+            ("interaction", interaction_id, at, "\n".join(filter(None, (subject, notes, outcome))))
+        )
+    for contact_id, answer_id, at, text in (
+        Answer.objects.filter(answers)
+        .exclude(text="")
+        .values_list("response__contact_id", "id", "submitted_at", "text")
+    ):
+        texts[contact_id].append(("answer", answer_id, at, text))
+    return texts
+
+
+def _suggestions_store(*, contact_ids: Q, suggestions: list[BehaviourSuggestion]) -> None:
+    """Replace the suggestions of these people: upsert the new ones, drop those whose evidence is gone."""
+    BehaviourSuggestion.objects.filter(contact_ids).exclude(contact_id__in=[s.contact_id for s in suggestions]).delete()
+    BehaviourSuggestion.objects.bulk_create(
+        suggestions,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["contact"],
+        update_fields=[
+            "emotional",
+            "confident",
+            "emotional_confidence",
+            "confident_confidence",
+            "evidence",
+            "texts",
+            "computed_at",
+        ],
+    )
+
+
+@transaction.atomic
+def contact_behaviour_suggest(*, contact_id: int, matcher: Matcher | None = None) -> BehaviourSuggestion | None:
+    """Suggest again for one person, after a new note or answer: a few indexed queries."""
+    account_id = Contact.objects.filter(id=contact_id).values_list("account_id", flat=True).first()
+    if account_id is None:
+        return None
+    texts = _texts_by_contact(
+        Q(account_id=account_id, contact_id=contact_id), Q(account_id=account_id, response__contact_id=contact_id)
+    )
+    suggestion = suggestion_build(
+        contact_id=contact_id, texts=texts[contact_id], matcher=matcher or lexicon_matcher(), now=timezone.now()
+    )
+    _suggestions_store(contact_ids=Q(contact_id=contact_id), suggestions=[suggestion] if suggestion else [])
+    return suggestion
+
+
+def behaviour_suggest_all(
+    *, batch_accounts: int = 2000, restart: bool = False, progress: Callable[[int], None] | None = None
+) -> dict:
+    """Suggest for everyone, in batches of accounts by id. Each batch commits with the checkpoint, so a run
+    that stops goes on from its last batch next time; `restart` starts over (after a lexicon change)."""
+    checkpoint, _created = BatchCheckpoint.objects.get_or_create(name=SUGGEST_ALL_JOB)
+    if restart or checkpoint.finished_at:
+        BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=0, started_at=timezone.now(), finished_at=None)
+        checkpoint.position = 0
+    matcher = lexicon_matcher()
+    summary = {"accounts": 0, "suggested": 0, "resumed_from": checkpoint.position}
+    position = checkpoint.position
+    while True:
+        ids = list(Account.objects.filter(id__gt=position).order_by("id").values_list("id", flat=True)[:batch_accounts])
+        if not ids:
+            break
+        low, high = ids[0], ids[-1]
+        in_range = {"account_id__gte": low, "account_id__lte": high}
+        texts = _texts_by_contact(Q(**in_range), Q(**in_range))
+        now = timezone.now()
+        suggestions = [
+            suggestion
+            for contact_id, contact_texts in texts.items()
+            if (suggestion := suggestion_build(contact_id=contact_id, texts=contact_texts, matcher=matcher, now=now))
+        ]
+        with transaction.atomic():
+            _suggestions_store(
+                contact_ids=Q(contact__account_id__gte=low, contact__account_id__lte=high), suggestions=suggestions
+            )
+            BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=high)
+        position = high
+        summary["accounts"] += len(ids)
+        summary["suggested"] += len(suggestions)
+        if progress:
+            progress(len(ids))
+    BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())
+    return summary
+
+
+def behaviour_type_label(behaviour_type: int | None) -> str:
+    return BehaviourType(behaviour_type).label if behaviour_type else _("not sure")
