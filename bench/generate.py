@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/generate.py --accounts 1000000
 
-Per account: 2 contacts, 3 phones, 10 interactions, 2 orders, half an open promise. The schema
+Per account: 2 contacts, 3 phones, 10 interactions (a third with notes), 2 orders, half an open promise. The schema
 comes from the migrations; secondary indexes and constraints are dropped for the load and
 rebuilt afterwards, and foreign-key triggers are off while rows stream in (the ids are
 generated consistently). The database is emptied first: never point this at real data.
@@ -29,6 +29,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from crm.demo.data import BEHAVIOUR_NOTES_RU  # noqa: E402
 from crm.demo.seed import DEMO_MANAGER_PASSWORD  # noqa: E402
 from crm.models import Department, User  # noqa: E402
 
@@ -36,6 +37,12 @@ TABLES = ["crm_account", "crm_contact", "crm_phone", "crm_interaction", "crm_ord
 MANAGERS = 50
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 20_000  # accounts per COPY batch
+# A third of the interactions have notes, as a manager writes them: what the behaviour lexicons read.
+NOTES = [note for notes in BEHAVIOUR_NOTES_RU.values() for note in notes] + [
+    "Обсудили график поставок на следующий квартал.",
+    "Клиент просит перезвонить после обеда.",
+    "Уточнили реквизиты для счета.",
+]
 
 
 def _ts(moment: datetime) -> str:
@@ -137,7 +144,8 @@ def generate(accounts: int, seed: int) -> None:
                         inter.append(
                             f"{interaction_id}\t{a}\t{2 * a - rng.randrange(2)}\t{manager}\t"
                             f"{channels[interaction_id % 6]}\t{'inbound' if interaction_id % 2 else 'outbound'}"
-                            f"\t{when}\t{rng.randrange(30, 1800)}\tЗвонок {interaction_id}\t\t\t\t\t\t"
+                            f"\t{when}\t{rng.randrange(30, 1800)}\tЗвонок {interaction_id}\t"
+                            f"{NOTES[rng.randrange(len(NOTES))] if rng.random() < 0.35 else ''}\t\t\t\t\t"
                             f"{when}\t{when}\n"
                         )
                     for o in (2 * a - 1, 2 * a):

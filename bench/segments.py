@@ -1,16 +1,22 @@
-"""Zones and base levels at scale (issue 5), on the 1M-account database with the 10M answers of
-bench/surveys.py load.
+"""Segments at scale (issue 5), on the 1M-account database with the 10M answers of bench/surveys.py load.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/segments.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/segments.py [STEP ...]
 
-bench/generate.py makes orders without lines; the first run adds 300 products in 30 categories
+Steps (all by default): classify, behaviour, segments.
+
+behaviour: suggestions over the 10M interactions (a third with notes), a run stopped and resumed, then
+one person's suggestion after a note. segments: the live count of the demo's saved segments.
+classify: bench/generate.py makes orders without lines; the first run adds 300 products in 30 categories
 and one to three lines to each of the 2M orders (COPY), so assortment breadth has data. Then it
 resets every zone and level, classifies all accounts twice (the second run finds nothing to
 change), and times the incremental refresh that follows an answer, and an order.
 """
 
+import argparse
+import contextlib
 import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -32,7 +38,14 @@ from datetime import datetime, timedelta  # noqa: E402
 from django.db import connection  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from crm.models import Account  # noqa: E402
+from crm.models import Account, BatchCheckpoint, Contact, Interaction  # noqa: E402
+from segments.models import BehaviourSuggestion, Segment  # noqa: E402
+from segments.selectors import segment_members  # noqa: E402
+from segments.services.behaviour import (  # noqa: E402
+    SUGGEST_ALL_JOB,
+    behaviour_suggest_all,
+    contact_behaviour_suggest,
+)
 from segments.services.levels import account_level_refresh, levels_classify  # noqa: E402
 from segments.services.zones import account_zone_refresh, zones_classify  # noqa: E402
 
@@ -78,9 +91,7 @@ def order_lines_load() -> None:
         cursor.execute("ANALYZE crm_product")
 
 
-def main():
-    if connection.vendor != "postgresql":
-        sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database.")
+def classify():
     now = datetime.fromisoformat("2026-11-01T00:00:00+00:00")  # where bench/surveys.py load ends its answers
     order_lines_load()
     with connection.cursor() as cursor:
@@ -120,5 +131,84 @@ def main():
         )
 
 
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _Stop(Exception):
+    pass
+
+
+def behaviour():
+    """Suggestions over every interaction note: a run stopped after 50 batches, resumed, then a full one."""
+    notes = Interaction.objects.exclude(notes="").count()
+    print(f"{Interaction.objects.count():,} interactions, {notes:,} with notes", flush=True)
+    BatchCheckpoint.objects.filter(name=SUGGEST_ALL_JOB).delete()
+    BehaviourSuggestion.objects.all().delete()
+    accounts = Account.objects.count()
+    batches = 0
+
+    def stop_after_50(done):
+        nonlocal batches
+        batches += 1
+        if batches == 50:
+            raise _Stop
+
+    started = time.perf_counter()
+    with contextlib.suppress(_Stop):
+        behaviour_suggest_all(progress=stop_after_50)
+    stopped_at = BatchCheckpoint.objects.get(name=SUGGEST_ALL_JOB).position
+    print(f"stopped after 50 batches, at account {stopped_at:,}, {time.perf_counter() - started:.1f} s", flush=True)
+    with tqdm(total=accounts, initial=stopped_at, unit="account", unit_scale=True, leave=False) as bar:
+        started = time.perf_counter()
+        summary = behaviour_suggest_all(progress=bar.update)
+        resumed = time.perf_counter() - started
+    print(f"resumed: {summary}, {resumed:.1f} s, max RSS {_rss_mb():.0f} MB", flush=True)
+    with tqdm(total=accounts, unit="account", unit_scale=True, leave=False) as bar:
+        started = time.perf_counter()
+        summary = behaviour_suggest_all(restart=True, progress=bar.update)
+        elapsed = time.perf_counter() - started
+    print(
+        f"full run: {summary}, {elapsed:.1f} s ({notes / elapsed:,.0f} notes/s), max RSS {_rss_mb():.0f} MB",
+        flush=True,
+    )
+    rng, times = random.Random(1), []
+    contacts = Contact.objects.order_by("-id").values_list("id", flat=True).first()
+    for _ in range(500):
+        contact_id = rng.randrange(1, contacts + 1)
+        started = time.perf_counter()
+        contact_behaviour_suggest(contact_id=contact_id)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(
+        f"One person's suggestion after a note (500 random people): p50 {statistics.median(times):.1f} ms, "
+        f"p99 {times[int(len(times) * 0.99) - 1]:.1f} ms"
+    )
+
+
+def saved_segments():
+    """The live count of each demo segment over the whole base, as an administrator sees it."""
+    from segments.demo import DEMO_SEGMENTS
+
+    print("| segment | members | count, ms (best of 3) |\n|---|---|---|")
+    for name, target, filters in DEMO_SEGMENTS:
+        segment = Segment(name=name, target=target, filters=filters)
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            count = segment_members(segment=segment).count()
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"| {name} | {count:,} | {min(times):.0f} |", flush=True)
+
+
 if __name__ == "__main__":
-    main()
+    if connection.vendor != "postgresql":
+        sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database.")
+    steps = {"classify": classify, "behaviour": behaviour, "segments": saved_segments}
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("steps", nargs="*", metavar="STEP", help=", ".join(steps))
+    chosen = parser.parse_args().steps or list(steps)
+    if unknown := set(chosen) - set(steps):
+        parser.error(f"unknown step {', '.join(sorted(unknown))}: choose from {', '.join(steps)}")
+    for step in chosen:
+        steps[step]()

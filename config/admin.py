@@ -17,6 +17,7 @@ class CRMAdminSite(UnfoldAdminSite):
         from django.urls import path
 
         from crm.admin.views import click_to_call_view, my_day_view, screen_pop_view
+        from journeys.admin_views import journey_analytics_view, journey_move_view
         from surveys.admin_views import dashboard_view, review_view
 
         return [
@@ -25,4 +26,6 @@ class CRMAdminSite(UnfoldAdminSite):
             path("click-to-call/<int:phone_id>/", self.admin_view(click_to_call_view), name="crm_click_to_call"),
             path("feedback/dashboard/", self.admin_view(dashboard_view), name="surveys_dashboard"),
             path("feedback/review/", self.admin_view(review_view), name="surveys_review"),
+            path("journeys/analytics/", self.admin_view(journey_analytics_view), name="journeys_analytics"),
+            path("journeys/move/<int:account_id>/", self.admin_view(journey_move_view), name="journeys_move"),
         ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("surveys.api.urls")),
     path("api/v1/", include("segments.api.urls")),
+    path("api/v1/", include("journeys.api.urls")),
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("s/<str:token>/", survey_page, name="survey_page"),

@@ -33,6 +33,11 @@ DEFAULT_SCHEDULE = {
         _("Every account's zone and level, as answers leave the window and the year moves on."),
     ),
     "Zones: daily digest": ("segments.zone_digest", 86400, _("Each manager's zone changes of the day before.")),
+    "Journeys: norms and drawn-out stages": (
+        "journeys.daily",
+        86400,
+        _("Each stage's median time, then a task for each account far over its stage's norm."),
+    ),
     "Behaviour types: suggest": (
         "segments.behaviour_suggest",
         7 * 86400,

@@ -99,12 +99,14 @@ class ClientCard:
     zone: object  # segments.selectors.ZoneReading
     level: object  # segments.selectors.LevelReading
     behaviour_from: Contact | None  # the decision maker whose type the account takes, when not set on it
+    journey: object  # journeys.selectors.JourneyCard
     playbooks: list  # segments.playbooks.Playbook
     now: datetime
 
 
 def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
     """Everything a manager needs when the client calls, in a fixed number of queries."""
+    from journeys.selectors import account_journey_card
     from segments.playbooks import account_playbooks
     from segments.selectors import account_level_reading, account_zone_reading
 
@@ -153,6 +155,7 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
             key=lambda contact: contact.id,
             default=None,
         ),
+        journey=account_journey_card(account=account),
         playbooks=account_playbooks(behaviour_type=account.behaviour_type, level=account.level),
         now=timezone.now(),
     )

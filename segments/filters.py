@@ -28,6 +28,7 @@ from crm.models import (
     User,
     Zone,
 )
+from journeys.models import Stage
 
 NPS_GROUPS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}  # DOMAIN §3, on the 0..10 scale
 
@@ -42,6 +43,9 @@ class AccountSegmentFilter(FilterSet):
     zone = django_filters.MultipleChoiceFilter(choices=Zone.choices, label=_("zone"))
     level = django_filters.MultipleChoiceFilter(choices=Level.choices, label=_("level"))
     behaviour_type = django_filters.MultipleChoiceFilter(choices=BehaviourType.choices, label=_("behaviour type"))
+    journey_stage = django_filters.ModelMultipleChoiceFilter(
+        queryset=Stage.objects.select_related("journey"), field_name="journey_state__stage", label=_("journey stage")
+    )
     bought_category = django_filters.ModelMultipleChoiceFilter(
         queryset=ProductCategory.objects.all(),
         method="filter_bought_category",

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -166,6 +167,15 @@ class LexiconEntry(models.Model):
             )
 
 
+class ReadableJSONEncoder(DjangoJSONEncoder):
+    """Keeps Russian as it is instead of \\u escapes: readable in the database, and a third of the bytes, which
+    the batch run of suggestions sends by the million (each escape is also escaped again when quoted)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
+
 class BehaviourSuggestionQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(account_access_q(user, prefix="contact__account__"))
@@ -185,7 +195,7 @@ class BehaviourSuggestion(models.Model):
     confident = models.CharField(_("confident"), max_length=8, choices=PersonAxis)
     emotional_confidence = models.PositiveSmallIntegerField(_("confidence, emotional, %"))
     confident_confidence = models.PositiveSmallIntegerField(_("confidence, confident, %"))
-    evidence = models.JSONField(_("evidence"), default=list)
+    evidence = models.JSONField(_("evidence"), default=list, encoder=ReadableJSONEncoder)
     texts = models.PositiveIntegerField(_("texts read"))
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
 

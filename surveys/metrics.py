@@ -28,6 +28,7 @@ class MetricFilters:
     account: int | None = None
     manager: int | None = None
     industry: int | None = None
+    lead_source: int | None = None
     survey: Survey | None = None
 
     def accounts_q(self, prefix: str = "") -> Q:
@@ -38,6 +39,8 @@ class MetricFilters:
             q &= Q(**{f"{prefix}manager_id": self.manager})
         if self.industry is not None:
             q &= Q(**{f"{prefix}industry_id": self.industry})
+        if self.lead_source is not None:
+            q &= Q(**{f"{prefix}lead_source_id": self.lead_source})
         return q
 
     def period_q(self, field: str) -> Q:

@@ -392,6 +392,31 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Journeys"),
+                "items": [
+                    {
+                        "title": _("Funnel and stages"),
+                        "icon": "conversion_path",
+                        "link": reverse_lazy("admin:journeys_analytics"),
+                    },
+                    {
+                        "title": _("Journeys"),
+                        "icon": "route",
+                        "link": reverse_lazy("admin:journeys_journey_changelist"),
+                    },
+                    {
+                        "title": _("Touchpoints"),
+                        "icon": "touch_app",
+                        "link": reverse_lazy("admin:journeys_touchpoint_changelist"),
+                    },
+                    {
+                        "title": _("Stage transitions"),
+                        "icon": "timeline",
+                        "link": reverse_lazy("admin:journeys_transition_changelist"),
+                    },
+                ],
+            },
+            {
                 "title": _("Telephony"),
                 "items": [
                     {"title": _("Calls"), "icon": "call", "link": reverse_lazy("admin:crm_call_changelist")},

@@ -7,7 +7,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 from crm.admin.activity import ExportableAdmin
 from crm.admin.mixins import RowLevelAccessMixin
 from crm.models import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
-from crm.services.orders import order_delivery_date_change
+from crm.services.orders import order_delivered, order_delivery_date_change
 
 
 class OrderForm(forms.ModelForm):
@@ -111,6 +111,8 @@ class OrderAdmin(RowLevelAccessMixin, ExportableAdmin):
             obj.refresh_from_db()
             return
         super().save_model(request, obj, form, change)
+        if change and "delivered_at" in form.changed_data and obj.delivered_at:
+            order_delivered(order=obj)
 
 
 @admin.register(Product)

@@ -63,6 +63,15 @@ class Interaction(TimeStampedModel):
         _("source"), max_length=32, blank=True, help_text=_("The system it came from: an import, a telephony provider.")
     )
     external_id = models.CharField(_("external id"), max_length=128, blank=True)
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        verbose_name=_("touchpoint"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The point of the client's journey this contact was: it can move the account to that stage."),
+    )
 
     objects = InteractionQuerySet.as_manager()
 

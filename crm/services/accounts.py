@@ -28,6 +28,7 @@ def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Ac
         status=account.status,
     )
     _referrers_refresh(account.referred_by_id)
+    _referral_recorded(account.referred_by_id)
     if account.behaviour_type_set:
         _behaviour_types_refresh(account.id, acting_user=acting_user)
     return account
@@ -45,6 +46,15 @@ def _referrers_refresh(*account_ids) -> None:
 
     for account_id in {account_id for account_id in account_ids if account_id}:
         account_level_refresh(account_id=account_id)
+
+
+def _referral_recorded(referrer_id: int | None) -> None:
+    """Recommending us moves the referrer into advocacy on its journey (DOMAIN §7)."""
+    if referrer_id:
+        from journeys.models import Event
+        from journeys.services import journey_event_safely
+
+        journey_event_safely(account_id=referrer_id, event=Event.REFERRAL)
 
 
 @transaction.atomic
@@ -72,6 +82,7 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
         )
     if account.referred_by_id != old_referrer_id:
         _referrers_refresh(old_referrer_id, account.referred_by_id)
+        _referral_recorded(account.referred_by_id)
     if account.behaviour_type_set != old_behaviour_type_set:
         _behaviour_types_refresh(account.id, acting_user=acting_user)
     return account

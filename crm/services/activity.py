@@ -34,7 +34,23 @@ def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tup
         return existing, False
     if interaction.contact_id and (interaction.notes or interaction.outcome):
         interaction_text_changed(interaction=interaction)
+    _journey_events(interaction)
     return interaction, True
+
+
+def _journey_events(interaction: Interaction) -> None:
+    """The first interaction puts a lead on its journey; one tied to a touchpoint can move it to that stage."""
+    from journeys.models import Event
+    from journeys.services import journey_event_safely
+
+    journey_event_safely(account_id=interaction.account_id, event=Event.INTERACTION, at=interaction.occurred_at)
+    if interaction.touchpoint_id:
+        journey_event_safely(
+            account_id=interaction.account_id,
+            event=Event.TOUCHPOINT,
+            at=interaction.occurred_at,
+            touchpoint=interaction.touchpoint,
+        )
 
 
 def interaction_text_changed(*, interaction: Interaction) -> None:

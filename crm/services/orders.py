@@ -38,7 +38,22 @@ def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) 
     from segments.services.levels import account_level_refresh
 
     account_level_refresh(account_id=account.id)  # a purchase can move the client up a level
+    if order.status != Order.Status.CANCELLED:
+        from journeys.models import Event
+        from journeys.services import journey_event_safely
+
+        journey_event_safely(account_id=account.id, event=Event.ORDER, at=order.ordered_at)
+        if order.delivered_at:
+            order_delivered(order=order)
     return order
+
+
+def order_delivered(*, order: Order) -> None:
+    """A delivered order moves the client on to using what they bought (DOMAIN §7)."""
+    from journeys.models import Event
+    from journeys.services import journey_event_safely
+
+    journey_event_safely(account_id=order.account_id, event=Event.ORDER_DELIVERED, at=order.delivered_at)
 
 
 @transaction.atomic

@@ -53,6 +53,10 @@ def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user:
         source="tracked_link",
         external_id=f"sent:{link.id}",
     )
+    from journeys.models import Event
+    from journeys.services import journey_event_safely
+
+    journey_event_safely(account_id=contact.account_id, event=Event.PROPOSAL_SENT, at=link.created_at)
     return link
 
 

@@ -53,6 +53,13 @@ _REFERENCE_MODELS = [
     "levelbaseline",
     "lexiconentry",
     "behavioursuggestion",
+    # journeys
+    "journey",
+    "stage",
+    "touchpoint",
+    "transitionrule",
+    "transition",
+    "accountjourney",
 ]
 
 
@@ -62,6 +69,7 @@ def _codenames(*, heads: bool) -> set[str]:
     # Phones and consents are edited inline on a contact, which needs delete to remove a row.
     codenames |= {"delete_phone", "delete_contactconsent", "delete_orderline"}
     codenames |= {"add_invitation", "add_response"}  # send a survey; record answers collected elsewhere
+    codenames.add("add_transition")  # move a client along its journey by hand
     if heads:
         codenames |= {"delete_task", "delete_commitment", "delete_interaction"}
         # Heads run outreach: the words of messages, the greetings calendar and campaigns.
@@ -75,6 +83,10 @@ def _codenames(*, heads: bool) -> set[str]:
                 "survey",
                 "question",
                 "lexiconentry",
+                "journey",
+                "stage",
+                "touchpoint",
+                "transitionrule",
             )
             for action in ("add", "change")
         }
@@ -86,6 +98,6 @@ def roles_ensure_groups() -> None:
     for name, heads in ((ACCOUNT_MANAGERS, False), (HEADS, True)):
         group, _created = Group.objects.get_or_create(name=name)
         permissions = Permission.objects.filter(
-            content_type__app_label__in=["crm", "surveys", "segments"], codename__in=_codenames(heads=heads)
+            content_type__app_label__in=["crm", "surveys", "segments", "journeys"], codename__in=_codenames(heads=heads)
         )
         group.permissions.set(permissions)

@@ -27,6 +27,8 @@ SCOPE_RESOURCES = (
     "users",
     "surveys",
     "metrics",
+    "segments",
+    "journeys",
 )
 VALID_SCOPES = {"*"} | {f"{resource}:{mode}" for resource in SCOPE_RESOURCES for mode in ("read", "write")}
 _LAST_USED_PRECISION = timedelta(minutes=1)

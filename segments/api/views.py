@@ -52,7 +52,7 @@ class SegmentDetailSerializer(SegmentSerializer):
 class SegmentViewSet(CRMViewSet):
     """Saved segments (built in the admin), their live count and their members."""
 
-    scope_resource, permission_model = "accounts", Segment
+    scope_resource, permission_model = "segments", Segment
     selector = staticmethod(lambda *, user: Segment.objects.order_by("name"))
     output_serializer_class = SegmentSerializer
 

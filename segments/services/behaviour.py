@@ -4,17 +4,19 @@ The manager's reading of a person is the truth; the suggestion sits beside it wi
 overwrites it. An account's type is the one set on the account, else its decision maker's.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Account, AccountEvent, Axis, BatchCheckpoint, BehaviourType, Contact, Interaction
+from crm.prepared import prepared_cursor
 from segments.lexicon import Matcher, Term
 from segments.models import BehaviourSuggestion, LexiconEntry
 
@@ -210,24 +212,39 @@ def _texts_by_contact(interactions: Q, answers: Q) -> dict[int, list[tuple[str, 
     return texts
 
 
+_STORED = ["emotional", "confident", "emotional_confidence", "confident_confidence", "evidence", "texts", "computed_at"]
+_UPSERT = (
+    f"INSERT INTO segments_behavioursuggestion (contact_id, {', '.join(_STORED)}) "  # noqa: S608  (constants)
+    f"VALUES (%s, {', '.join(['%s'] * len(_STORED))}) ON CONFLICT (contact_id) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in _STORED)
+)
+
+
 def _suggestions_store(*, contact_ids: Q, suggestions: list[BehaviourSuggestion]) -> None:
     """Replace the suggestions of these people: upsert the new ones, drop those whose evidence is gone."""
     BehaviourSuggestion.objects.filter(contact_ids).exclude(contact_id__in=[s.contact_id for s in suggestions]).delete()
-    BehaviourSuggestion.objects.bulk_create(
-        suggestions,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["contact"],
-        update_fields=[
-            "emotional",
-            "confident",
-            "emotional_confidence",
-            "confident_confidence",
-            "evidence",
-            "texts",
-            "computed_at",
-        ],
-    )
+    if connection.vendor != "postgresql":
+        BehaviourSuggestion.objects.bulk_create(
+            suggestions, batch_size=1000, update_conflicts=True, unique_fields=["contact"], update_fields=_STORED
+        )
+        return
+    # Bound on the server: Django's client-side binding would quote every character of the evidence in Python,
+    # which was two thirds of a batch run's time.
+    rows = [
+        (
+            s.contact_id,
+            s.emotional,
+            s.confident,
+            s.emotional_confidence,
+            s.confident_confidence,
+            json.dumps(s.evidence, ensure_ascii=False),
+            s.texts,
+            s.computed_at,
+        )
+        for s in suggestions
+    ]
+    with prepared_cursor() as cursor:
+        cursor.executemany(_UPSERT, rows)
 
 
 @transaction.atomic

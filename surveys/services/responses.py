@@ -224,6 +224,11 @@ def response_complete(*, response: Response, now: datetime) -> None:
     if response.invitation_id:
         Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(answered_at=now)
     feedback_loop_run(response=response, now=now)
+    if response.answers.filter(metric="nps", score__gte=9).exists():
+        from journeys.models import Event
+        from journeys.services import journey_event_safely
+
+        journey_event_safely(account_id=response.account_id, event=Event.PROMOTER_ANSWER, at=response.submitted_at)
     if response.answers.exclude(text="").exists():
         from segments.services.behaviour import contact_behaviour_suggest
 

@@ -64,6 +64,18 @@ def test_each_account_filter_by_hand(manager, other_manager):
     assert members(last_order_days_max="30") == {green.pk}
     assert members() == {red_metal.pk, green.pk, lead.pk}
 
+    from journeys.models import AccountJourney, Journey, Stage
+
+    decision = Stage.objects.get(journey__is_default=True, code="decision")
+    AccountJourney.objects.create(
+        account=lead,
+        journey=Journey.objects.get(is_default=True),
+        stage=decision,
+        since=timezone.now(),
+        started_at=timezone.now(),
+    )
+    assert members(journey_stage=[decision.pk]) == {lead.pk}
+
 
 def test_nps_group_is_the_latest_recommendation_score(manager):
     from surveys.services.responses import survey_response_record

@@ -1,0 +1,114 @@
+"""Journeys at scale (issue 6), on the 1M-account database of bench/generate.py (with bench/surveys.py load).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/journeys.py [backfill] [funnel]
+
+backfill: ties one interaction in ten to the "demo" touchpoint and one in ten to "proposal sent" (once), empties
+the journeys, then backfills every account from its interactions, orders, deliveries and promoter answers, and
+measures a second run (nothing to add). funnel: the funnel with time in stage, unfiltered and with filters.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ["DEBUG"] = "false"
+
+import django
+
+django.setup()
+
+from datetime import datetime  # noqa: E402
+
+from django.db import connection  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from crm.models import Account, User  # noqa: E402
+from journeys.models import Journey, Touchpoint, Transition  # noqa: E402
+from journeys.selectors import JourneyFilters, journey_funnel  # noqa: E402
+from journeys.services import journeys_backfill, stage_norms_refresh  # noqa: E402
+from segments.models import Segment  # noqa: E402
+
+
+def touchpoints_tie() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM crm_interaction WHERE touchpoint_id IS NOT NULL)")
+        if cursor.fetchone()[0]:
+            return
+        demo = Touchpoint.objects.get(stage__journey__is_default=True, channel="demo").id
+        proposal = Touchpoint.objects.get(stage__journey__is_default=True, channel="proposal").id
+        print("Tying interactions to touchpoints ...", flush=True)
+        cursor.execute(
+            "UPDATE crm_interaction SET touchpoint_id = CASE WHEN id % 10 = 1 THEN %s ELSE %s END "
+            "WHERE id % 10 IN (1, 2)",
+            [demo, proposal],
+        )
+        cursor.execute("VACUUM ANALYZE crm_interaction")
+
+
+def backfill():
+    touchpoints_tie()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE journeys_transition, journeys_accountjourney")
+        cursor.execute("DELETE FROM crm_batchcheckpoint WHERE name = 'journeys-backfill'")
+    accounts = Account.objects.count()
+    for run in ("first", "second (nothing to add)"):
+        with tqdm(total=accounts, unit="account", unit_scale=True, leave=False) as bar:
+            started = time.perf_counter()
+            summary = journeys_backfill(progress=bar.update)
+            elapsed = time.perf_counter() - started
+        print(f"backfill, {run}: {summary}, {elapsed:.0f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE journeys_transition")
+        cursor.execute("VACUUM ANALYZE journeys_accountjourney")
+    started = time.perf_counter()
+    stage_norms_refresh()
+    print(f"stage norms: {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def funnel():
+    print(f"{Transition.objects.count():,} transitions", flush=True)
+    user = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+        "bench", "b@example.com", "b"
+    )
+    journey = Journey.objects.get(is_default=True)
+    manager = User.objects.filter(managed_accounts__isnull=False).first()
+    red = Segment.objects.get_or_create(name="Bench: red zone", defaults={"filters": {"zone": ["red"]}})[0]
+    cases = {
+        "all accounts, all time": JourneyFilters(user=user, journey=journey),
+        "journeys started in 2025": JourneyFilters(
+            user=user,
+            journey=journey,
+            start=datetime.fromisoformat("2025-01-01T00:00:00+00:00"),
+            end=datetime.fromisoformat("2026-01-01T00:00:00+00:00"),
+        ),
+        "one manager (as a head would filter)": JourneyFilters(user=user, journey=journey, manager=manager.id),
+        "the manager themself (row-level access)": JourneyFilters(user=manager, journey=journey),
+        "a saved segment (red zone)": JourneyFilters(user=user, journey=journey, segment=red),
+    }
+    print("| funnel and time in stage | cohort | seconds (runs) |\n|---|---|---|")
+    for label, filters in cases.items():
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            rows = journey_funnel(filters)
+            times.append(time.perf_counter() - started)
+        runs = ", ".join(f"{t:.2f}" for t in times)
+        print(f"| {label} | {rows[0].cohort:,} | {statistics.median(times):.2f} ({runs}) |", flush=True)
+
+
+if __name__ == "__main__":
+    if connection.vendor != "postgresql":
+        sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database.")
+    steps = {"backfill": backfill, "funnel": funnel}
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("steps", nargs="*", metavar="STEP", help=", ".join(steps))
+    chosen = parser.parse_args().steps or list(steps)
+    if unknown := set(chosen) - set(steps):
+        parser.error(f"unknown step {', '.join(sorted(unknown))}: choose from {', '.join(steps)}")
+    for step in chosen:
+        steps[step]()

@@ -1,0 +1,360 @@
+"""Journey analytics (DOMAIN §7): the funnel, drop-offs, time in stage, drawn-out stages, cycle times, lead sources.
+
+The cohort of a funnel is the accounts whose journey *started* in the period (all time without one), filtered
+by industry, manager, lead source or saved segment, among those the user may see; their progress is followed
+to today. Counts are of accounts. "Entered" a stage means a transition into it at any time (any order);
+"in order" means the account entered every earlier stage first, each no later than the next.
+"""
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Min, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from crm.models import Account, Interaction, LeadSource, Order
+from crm.models.outreach import TrackedLink
+from journeys.models import AccountJourney, Journey, Stage, Touchpoint
+
+
+def day_start(day, *, next_day: bool = False) -> datetime | None:
+    """Midnight (in the current time zone) of `day`, or of the day after: the bounds of a period of days."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, datetime.min.time())) + timedelta(days=1 if next_day else 0)
+
+
+@dataclass(frozen=True)
+class JourneyFilters:
+    user: object
+    journey: Journey
+    start: datetime | None = None
+    end: datetime | None = None
+    industry: int | None = None
+    manager: int | None = None
+    lead_source: int | None = None
+    segment: object | None = None  # segments.models.Segment
+
+    def accounts(self) -> QuerySet[Account] | None:
+        """The accounts the cohort may come from, or None for "every account" (no need to filter)."""
+        restricted = not self.user.has_perm("crm.view_all_accounts")
+        accounts = Account.objects.for_user(self.user) if restricted else Account.objects.all()
+        q = Q()
+        if self.industry is not None:
+            q &= Q(industry_id=self.industry)
+        if self.manager is not None:
+            q &= Q(manager_id=self.manager)
+        if self.lead_source is not None:
+            q &= Q(lead_source_id=self.lead_source)
+        if self.segment is not None:
+            from segments.selectors import segment_accounts
+
+            q &= Q(id__in=segment_accounts(segment=self.segment).values("id"))
+        if not q and not restricted:
+            return None
+        return accounts.filter(q)
+
+    def cohort_sql(self) -> tuple[str, list]:
+        """SQL for the cohort's account ids, and its parameters."""
+        sql = "SELECT j.account_id FROM journeys_accountjourney j WHERE j.journey_id = %s"
+        params: list = [self.journey.id]
+        # Raw SQL: the times are adapted as the ORM would (SQLite stores UTC text without an offset).
+        if self.start is not None:
+            sql += " AND j.started_at >= %s"
+            params.append(connection.ops.adapt_datetimefield_value(self.start))
+        if self.end is not None:
+            sql += " AND j.started_at < %s"
+            params.append(connection.ops.adapt_datetimefield_value(self.end))
+        accounts = self.accounts()
+        if accounts is not None:
+            inner, inner_params = accounts.values("id").query.sql_with_params()
+            sql += f" AND j.account_id IN ({inner})"
+            params.extend(inner_params)
+        return sql, params
+
+
+@dataclass(frozen=True)
+class StageRow:
+    stage: Stage
+    entered: int
+    converted: int
+    entered_in_order: int
+    converted_in_order: int
+    cohort: int
+    median_days: float | None
+    p90_days: float | None
+    stays: int
+
+    @staticmethod
+    def _pct(part, whole):
+        return round(100 * part / whole, 1) if whole else None
+
+    @property
+    def conversion(self):
+        return self._pct(self.converted, self.entered)
+
+    @property
+    def cumulative(self):
+        """Of the whole cohort."""
+        return self._pct(self.entered, self.cohort)
+
+    @property
+    def conversion_in_order(self):
+        return self._pct(self.converted_in_order, self.entered_in_order)
+
+    @property
+    def cumulative_in_order(self):
+        return self._pct(self.entered_in_order, self.cohort)
+
+    @property
+    def lost(self) -> int:
+        return self.entered - self.converted
+
+
+_STAGE_RANKS = (
+    "SELECT id, ROW_NUMBER() OVER (ORDER BY position) AS stage_rank FROM journeys_stage WHERE journey_id = %s"
+)
+
+
+def _entries(filters: JourneyFilters) -> dict[int, tuple[int, int, int]]:
+    """Per stage rank: (entered, converted to a later stage, entered in order), in one statement."""
+    cohort, cohort_params = filters.cohort_sql()
+    sql = f"""
+        WITH ranked AS ({_STAGE_RANKS}),
+        firsts AS (
+            SELECT t.account_id, r.stage_rank, MIN(t.at) AS at
+            FROM journeys_transition t JOIN ranked r ON r.id = t.to_stage_id
+            WHERE t.journey_id = %s AND t.account_id IN ({cohort})
+            GROUP BY t.account_id, r.stage_rank
+        ),
+        marked AS (
+            SELECT account_id, stage_rank, at,
+                MAX(at) OVER (PARTITION BY account_id ORDER BY stage_rank DESC
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS later_at,
+                CASE WHEN stage_rank = ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY stage_rank)
+                      AND at >= COALESCE(LAG(at) OVER (PARTITION BY account_id ORDER BY stage_rank), at)
+                     THEN 1 ELSE 0 END AS step_in_order
+            FROM firsts
+        ),
+        ordered AS (
+            SELECT stage_rank, at, later_at,
+                MIN(step_in_order) OVER (PARTITION BY account_id ORDER BY stage_rank ROWS UNBOUNDED PRECEDING)
+                    AS in_order
+            FROM marked
+        )
+        SELECT stage_rank, COUNT(*), SUM(CASE WHEN later_at >= at THEN 1 ELSE 0 END), SUM(in_order)
+        FROM ordered GROUP BY stage_rank
+    """  # noqa: S608  (our own SQL; the cohort is compiled by the ORM, every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [filters.journey.id, filters.journey.id, *cohort_params])
+        return {rank: (entered, converted or 0, in_order or 0) for rank, entered, converted, in_order in cursor}
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """As PostgreSQL's percentile_cont: linear between the two nearest of the sorted values."""
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def stay_percentiles(*, journey: Journey, filters: JourneyFilters | None = None) -> dict[int, tuple]:
+    """Per stage id: (median, 90th percentile, n) of the completed stays' days; open stays are not counted."""
+    where, params = "t.journey_id = %s AND t.left_at IS NOT NULL AND t.to_stage_id IS NOT NULL", [journey.id]
+    if filters is not None:
+        cohort, cohort_params = filters.cohort_sql()
+        where += f" AND t.account_id IN ({cohort})"
+        params += cohort_params
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            days = "EXTRACT(EPOCH FROM (t.left_at - t.at)) / 86400"
+            cursor.execute(
+                f"""SELECT t.to_stage_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}),
+                           percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}), COUNT(*)
+                    FROM journeys_transition t WHERE {where} GROUP BY t.to_stage_id""",  # noqa: S608
+                params,
+            )
+            return {stage_id: (float(p50), float(p90), n) for stage_id, p50, p90, n in cursor}
+        cursor.execute(
+            f"SELECT t.to_stage_id, julianday(t.left_at) - julianday(t.at) FROM journeys_transition t WHERE {where}",  # noqa: S608
+            params,
+        )
+        by_stage: dict[int, list[float]] = {}
+        for stage_id, days in cursor:
+            by_stage.setdefault(stage_id, []).append(days)
+    return {
+        stage_id: (_percentile(sorted(days), 0.5), _percentile(sorted(days), 0.9), len(days))
+        for stage_id, days in by_stage.items()
+    }
+
+
+def journey_funnel(filters: JourneyFilters) -> list[StageRow]:
+    stages = list(filters.journey.stages.order_by("position"))
+    entries = _entries(filters)
+    stays = stay_percentiles(journey=filters.journey, filters=filters)
+    cohort_sql, cohort_params = filters.cohort_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({cohort_sql}) cohort", cohort_params)  # noqa: S608
+        cohort = cursor.fetchone()[0]
+    rows = []
+    for rank, stage in enumerate(stages, start=1):
+        entered, converted, in_order = entries.get(rank, (0, 0, 0))
+        next_in_order = entries.get(rank + 1, (0, 0, 0))[2] if rank < len(stages) else 0
+        p50, p90, n = stays.get(stage.id, (None, None, 0))
+        rows.append(
+            StageRow(
+                stage=stage,
+                entered=entered,
+                converted=converted,
+                entered_in_order=in_order,
+                converted_in_order=next_in_order,
+                cohort=cohort,
+                median_days=round(p50, 1) if p50 is not None else None,
+                p90_days=round(p90, 1) if p90 is not None else None,
+                stays=n,
+            )
+        )
+    return rows
+
+
+def journey_drop_offs(rows: list[StageRow]) -> list[StageRow]:
+    """Where most accounts are lost or stall: the stages before the last, by how many never went further."""
+    return sorted((row for row in rows[:-1] if row.entered), key=lambda row: (-row.lost, row.stage.position))
+
+
+def drawn_out_accounts(*, now: datetime | None = None, user=None, journey: Journey | None = None) -> QuerySet:
+    """Accounts whose time in their current stage exceeds the stage's norm (its median × the journey's multiple)."""
+    now = now or timezone.now()
+    q = Q()
+    for stage in Stage.objects.filter(median_days__gt=0).select_related("journey"):
+        if journey is not None and stage.journey_id != journey.id:
+            continue
+        q |= Q(stage=stage, since__lt=now - timedelta(days=float(stage.norm_days)))
+    states = AccountJourney.objects.filter(q) if q else AccountJourney.objects.none()
+    if user is not None:
+        states = states.for_user(user)
+    return states.select_related("account__manager", "stage__journey").order_by("since")
+
+
+def _median_days(pairs) -> float | None:
+    days = [(end - start).total_seconds() / 86400 for start, end in pairs if start and end and end >= start]
+    return round(statistics.median(days), 1) if days else None
+
+
+def cycle_times(filters: JourneyFilters) -> dict:
+    """Medians over the cohort: first contact → first proposal → first order (the deal) → first delivery."""
+    cohort, params = filters.cohort_sql()
+    ids = Q(account_id__in=RawSQL(cohort, params))  # noqa: S611  (cohort_sql: ORM-compiled, parameters bound)
+    firsts = {
+        "contact": dict(
+            Interaction.objects.filter(ids)
+            .values("account_id")
+            .annotate(at=Min("occurred_at"))
+            .values_list("account_id", "at")
+        ),
+        # A proposal is one sent with a tracked link, or an interaction at a "proposal sent" touchpoint.
+        "proposal": dict(
+            TrackedLink.objects.filter(ids)
+            .values("account_id")
+            .annotate(at=Min("created_at"))
+            .values_list("account_id", "at")
+        ),
+    }
+    for account_id, at in (
+        Interaction.objects.filter(ids, touchpoint__channel=Touchpoint.Channel.PROPOSAL)
+        .values("account_id")
+        .annotate(at=Min("occurred_at"))
+        .values_list("account_id", "at")
+    ):
+        firsts["proposal"][account_id] = min(at, firsts["proposal"].get(account_id, at))
+    orders = Order.objects.filter(ids).exclude(status=Order.Status.CANCELLED).values("account_id")
+    firsts["deal"] = dict(orders.annotate(at=Min("ordered_at")).values_list("account_id", "at"))
+    firsts["delivery"] = dict(orders.annotate(at=Min("delivered_at")).values_list("account_id", "at"))
+    result = {}
+    for name, start, end in (
+        ("contact_to_proposal", "contact", "proposal"),
+        ("proposal_to_deal", "proposal", "deal"),
+        ("deal_to_delivery", "deal", "delivery"),
+    ):
+        pairs = [(firsts[start].get(account_id), at) for account_id, at in firsts[end].items()]
+        result[name] = {"median_days": _median_days(pairs), "n": sum(1 for s, e in pairs if s and e and e >= s)}
+    return result
+
+
+def lead_sources(filters: JourneyFilters) -> list[dict]:
+    """Per lead source, over the cohort: accounts, how many ordered, the median days from the account's creation
+    to its first order, revenue, margin, CLV (metrics), ROI (metrics, with the lead-source costs)."""
+    from surveys import metrics
+
+    cohort, params = filters.cohort_sql()
+    accounts = Account.objects.filter(id__in=RawSQL(cohort, params), lead_source__isnull=False)  # noqa: S611
+    margin = Decimal(str(settings.CRM_GROSS_MARGIN_PERCENT)) / 100
+    bought = Order.objects.exclude(status=Order.Status.CANCELLED)
+    rows = []
+    roi = {
+        row["lead_source"]: row["value"]
+        for row in metrics.roi(metrics.MetricFilters(user=filters.user, start=filters.start, end=filters.end))[
+            "lead_sources"
+        ]
+    }
+    for source in LeadSource.objects.filter(id__in=accounts.values("lead_source_id")).order_by("name"):
+        of_source = accounts.filter(lead_source=source)
+        created = dict(of_source.values_list("id", "created_at"))
+        first_orders = dict(
+            bought.filter(account__in=of_source)
+            .values("account_id")
+            .annotate(at=Min("ordered_at"))
+            .values_list("account_id", "at")
+        )
+        revenue = bought.filter(account__in=of_source).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        clv = metrics.clv(metrics.MetricFilters(user=filters.user, lead_source=source.id))
+        rows.append(
+            {
+                "lead_source": source.name,
+                "accounts": len(created),
+                "customers": len(first_orders),
+                "conversion": round(100 * len(first_orders) / len(created), 1) if created else None,
+                "median_days_to_first_order": _median_days((created[a], at) for a, at in first_orders.items()),
+                "revenue": str(revenue.quantize(Decimal("0.01"))),
+                "margin": str((revenue * margin).quantize(Decimal("0.01"))),
+                "clv": clv["value"],
+                "roi": roi.get(source.name),
+            }
+        )
+    return sorted(
+        rows, key=lambda row: (row["median_days_to_first_order"] is None, row["median_days_to_first_order"] or 0)
+    )
+
+
+@dataclass(frozen=True)
+class JourneyCard:
+    state: AccountJourney | None
+    days_in_stage: int | None
+    norm_days: Decimal | None
+    drawn_out: bool
+    next_touchpoint: Touchpoint | None
+
+
+def account_journey_card(*, account: Account, now: datetime | None = None) -> JourneyCard:
+    """For the client card: the stage, since when, its norm, and the first touchpoint of the next stage."""
+    now = now or timezone.now()
+    state = AccountJourney.objects.select_related("stage__journey", "journey").filter(account=account).first()
+    if state is None or state.stage is None:
+        return JourneyCard(state=state, days_in_stage=None, norm_days=None, drawn_out=False, next_touchpoint=None)
+    days = (now - state.since).days
+    norm = state.stage.norm_days
+    following = Touchpoint.objects.filter(
+        stage__journey=state.journey, stage__position__gt=state.stage.position
+    ).order_by("stage__position", "position", "id")
+    return JourneyCard(
+        state=state,
+        days_in_stage=days,
+        norm_days=norm,
+        drawn_out=norm is not None and (now - state.since).total_seconds() > float(norm) * 86400,
+        next_touchpoint=following.select_related("stage").first(),
+    )

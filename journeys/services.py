@@ -1,0 +1,395 @@
+"""Moving accounts along their journey (DOMAIN §7): by the rules as things happen, by hand, and in bulk from history.
+
+Every move is a Transition row written here, with the account's AccountJourney kept beside it. Rules only
+move an account forward; a manager may move it anywhere in its journey, or out of it as lost, with a reason.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Account, BatchCheckpoint, Interaction, Order, Task
+from crm.models.outreach import TrackedLink
+from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
+from segments.selectors import segment_members
+
+logger = logging.getLogger(__name__)
+CLOCK_SKEW = timedelta(minutes=5)
+BACKFILL_JOB = "journeys-backfill"
+PROMOTER_FROM = 9
+DRAWN_OUT_RULE = "journey_drawn_out"
+
+
+def journey_for_account(*, account: Account) -> Journey | None:
+    """The journey a new account follows: that of a saved segment it is in, else of its industry, else the default."""
+    for journey in Journey.objects.filter(segment__isnull=False).select_related("segment").order_by("id"):
+        if segment_members(segment=journey.segment).filter(pk=account.pk).exists():
+            return journey
+    if account.industry_id and (journey := Journey.objects.filter(industry_id=account.industry_id).first()):
+        return journey
+    return Journey.objects.filter(is_default=True).first()
+
+
+def _record(
+    *,
+    account: Account,
+    state: AccountJourney | None,
+    journey: Journey,
+    to_stage: Stage | None,
+    at: datetime,
+    rule: str = "",
+    reason: str = "",
+    touchpoint: Touchpoint | None = None,
+    acting_user=None,
+) -> Transition:
+    """Write the move and keep the account's current stage; the stay that ends gets its `left_at`."""
+    if state is not None:
+        Transition.objects.filter(account=account, left_at__isnull=True).update(left_at=at)
+    move = Transition.objects.create(
+        account=account,
+        journey=journey,
+        from_stage=state.stage if state else None,
+        to_stage=to_stage,
+        at=at,
+        rule=rule,
+        reason=reason[:500],
+        touchpoint=touchpoint,
+        acting_user=acting_user,
+    )
+    if state is None:
+        AccountJourney.objects.create(account=account, journey=journey, stage=to_stage, since=at, started_at=at)
+    else:
+        AccountJourney.objects.filter(pk=account.pk).update(stage=to_stage, since=at)
+    return move
+
+
+def _locked_state(account: Account) -> AccountJourney | None:
+    return (
+        AccountJourney.objects.select_for_update(of=("self",))
+        .select_related("stage", "journey")
+        .filter(account=account)
+        .first()
+    )
+
+
+@transaction.atomic
+def account_stage_move(
+    *, account: Account, to_stage: Stage | None, at: datetime | None = None, reason: str = "", acting_user=None
+) -> Transition:
+    """A manager moves the account to a stage of its journey, or out of it as lost (`to_stage=None`).
+    Going back, or leaving as lost, needs a reason."""
+    now = timezone.now()
+    at = at or now
+    state = _locked_state(account)
+    journey = state.journey if state else journey_for_account(account=account)
+    if journey is None:
+        raise ValidationError(_("There is no journey to put this account on: create a default journey first."))
+    if timezone.is_naive(at):
+        raise ValidationError({"at": _("Give the time with its offset, e.g. 2026-05-01T10:00:00+03:00.")})
+    if at > now + CLOCK_SKEW:
+        raise ValidationError({"at": _("This time is in the future.")})
+    if at < account.created_at:
+        raise ValidationError(
+            {
+                "at": _("The account was created on %(date)s: a move cannot be earlier.")
+                % {"date": f"{account.created_at:%Y-%m-%d}"}
+            }
+        )
+    if state is not None and at < state.since:
+        raise ValidationError(
+            {
+                "at": _("The account's last move was on %(date)s: record moves in order.")
+                % {"date": f"{state.since:%Y-%m-%d %H:%M}"}
+            }
+        )
+    if to_stage is not None and to_stage.journey_id != journey.id:
+        raise ValidationError(
+            {
+                "to_stage": _("“%(stage)s” is a stage of the journey “%(other)s”; this account follows “%(journey)s”.")
+                % {"stage": to_stage, "other": to_stage.journey, "journey": journey}
+            }
+        )
+    current = state.stage if state else None
+    if state is not None and current == to_stage:
+        raise ValidationError({"to_stage": _("The account is already there.")})
+    going_back = to_stage is None or (current is not None and to_stage.position < current.position)
+    if going_back and not reason.strip():
+        raise ValidationError({"reason": _("Say why the account goes back or is lost: the funnel keeps the reason.")})
+    return _record(
+        account=account, state=state, journey=journey, to_stage=to_stage, at=at, reason=reason, acting_user=acting_user
+    )
+
+
+@transaction.atomic
+def journey_event(
+    *, account_id: int, event: str, at: datetime | None = None, touchpoint: Touchpoint | None = None
+) -> Transition | None:
+    """Something happened to the account: its journey's active rule for the event moves it, if that is forward."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return None
+    state = _locked_state(account)
+    journey = state.journey if state else journey_for_account(account=account)
+    if journey is None:
+        return None
+    rule = (
+        TransitionRule.objects.filter(journey=journey, event=event, is_active=True).select_related("to_stage").first()
+    )
+    if rule is None:
+        return None
+    if event == Event.TOUCHPOINT:
+        to_stage = touchpoint.stage if touchpoint is not None and touchpoint.stage.journey_id == journey.id else None
+    else:
+        to_stage = rule.to_stage
+    current = state.stage if state else None
+    if to_stage is None or (current is not None and to_stage.position <= current.position):
+        return None
+    at = max(filter(None, (at or timezone.now(), state.since if state else None)))
+    return _record(
+        account=account, state=state, journey=journey, to_stage=to_stage, at=at, rule=event, touchpoint=touchpoint
+    )
+
+
+def journey_event_safely(*, account_id: int, event: str, at: datetime | None = None, touchpoint=None) -> None:
+    """The hook the other apps call: a failing journey rule is logged and rolled back to its savepoint, and never
+    loses the order, call or answer that triggered it."""
+    try:
+        with transaction.atomic():
+            journey_event(account_id=account_id, event=event, at=at, touchpoint=touchpoint)
+    except Exception:
+        logger.exception("Journey event %s for account %s failed", event, account_id)
+
+
+# --- Backfill from history ----------------------------------------------------------------------------
+
+
+def _first_events(low: int, high: int) -> dict[int, list[tuple[datetime, str, int | None]]]:
+    """Per account in [low, high]: the first time of each event, as (at, event, touchpoint id)."""
+    from surveys.models import Answer
+
+    in_range = {"account_id__gte": low, "account_id__lte": high}
+    events = defaultdict(list)
+
+    def add(rows, event):
+        for account_id, at in rows:
+            if at is not None:
+                events[account_id].append((at, event, None))
+
+    add(
+        Interaction.objects.filter(**in_range)
+        .values("account_id")
+        .annotate(at=Min("occurred_at"))
+        .values_list("account_id", "at"),
+        Event.INTERACTION,
+    )
+    for account_id, touchpoint_id, at in (
+        Interaction.objects.filter(touchpoint__isnull=False, **in_range)
+        .values("account_id", "touchpoint_id")
+        .annotate(at=Min("occurred_at"))
+        .values_list("account_id", "touchpoint_id", "at")
+    ):
+        events[account_id].append((at, Event.TOUCHPOINT, touchpoint_id))
+    add(
+        TrackedLink.objects.filter(**in_range)
+        .values("account_id")
+        .annotate(at=Min("created_at"))
+        .values_list("account_id", "at"),
+        Event.PROPOSAL_SENT,
+    )
+    orders = Order.objects.filter(**in_range).exclude(status=Order.Status.CANCELLED).values("account_id")
+    add(orders.annotate(at=Min("ordered_at")).values_list("account_id", "at"), Event.ORDER)
+    add(orders.annotate(at=Min("delivered_at")).values_list("account_id", "at"), Event.ORDER_DELIVERED)
+    add(
+        Account.objects.filter(referred_by_id__gte=low, referred_by_id__lte=high)
+        .values("referred_by_id")
+        .annotate(at=Min("created_at"))
+        .values_list("referred_by_id", "at"),
+        Event.REFERRAL,
+    )
+    add(
+        Answer.objects.filter(metric="nps", score__gte=PROMOTER_FROM, **in_range)
+        .values("account_id")
+        .annotate(at=Min("submitted_at"))
+        .values_list("account_id", "at"),
+        Event.PROMOTER_ANSWER,
+    )
+    return events
+
+
+def journeys_backfill(
+    *, batch_accounts: int = 2000, restart: bool = False, progress: Callable[[int], None] | None = None
+) -> dict:
+    """Put every account not yet on a journey there, with the moves its history implies: the first interaction,
+    proposal, order, delivery, referral and promoter answer, forward only, in time order. Batches of accounts
+    by id, each committed with its checkpoint: a run that stops goes on from there; accounts already on a
+    journey are left alone, so running it twice adds nothing."""
+    checkpoint, _created = BatchCheckpoint.objects.get_or_create(name=BACKFILL_JOB)
+    if restart or checkpoint.finished_at:
+        BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=0, started_at=timezone.now(), finished_at=None)
+        checkpoint.position = 0
+    default = Journey.objects.filter(is_default=True).first()
+    by_industry = {journey.industry_id: journey for journey in Journey.objects.filter(industry__isnull=False)}
+    segment_journeys = list(Journey.objects.filter(segment__isnull=False).select_related("segment").order_by("id"))
+    rules = defaultdict(dict)
+    for rule in TransitionRule.objects.filter(is_active=True).select_related("to_stage"):
+        rules[rule.journey_id][rule.event] = rule.to_stage
+    touchpoint_stages = dict(Touchpoint.objects.values_list("id", "stage_id"))
+    stages = Stage.objects.in_bulk()
+    summary = {"accounts": 0, "placed": 0, "transitions": 0, "resumed_from": checkpoint.position}
+    position = checkpoint.position
+    while True:
+        accounts = list(
+            Account.objects.filter(id__gt=position).order_by("id").values_list("id", "industry_id")[:batch_accounts]
+        )
+        if not accounts:
+            break
+        low, high = accounts[0][0], accounts[-1][0]
+        with transaction.atomic():
+            placed = set(
+                AccountJourney.objects.filter(account_id__gte=low, account_id__lte=high).values_list(
+                    "account_id", flat=True
+                )
+            )
+            in_segment = {}
+            for journey in segment_journeys:
+                for account_id in (
+                    segment_members(segment=journey.segment)
+                    .filter(id__gte=low, id__lte=high)
+                    .values_list("id", flat=True)
+                ):
+                    in_segment.setdefault(account_id, journey)
+            events = _first_events(low, high)
+            moves, states = [], []
+            for account_id, industry_id in accounts:
+                journey = in_segment.get(account_id) or by_industry.get(industry_id) or default
+                if account_id in placed or journey is None or account_id not in events:
+                    continue
+                account_moves = _moves_from_history(
+                    account_id=account_id,
+                    journey=journey,
+                    events=events[account_id],
+                    rules=rules[journey.id],
+                    touchpoint_stages=touchpoint_stages,
+                    stages=stages,
+                )
+                if account_moves:
+                    moves.extend(account_moves)
+                    last = account_moves[-1]
+                    states.append(
+                        AccountJourney(
+                            account_id=account_id,
+                            journey=journey,
+                            stage_id=last.to_stage_id,
+                            since=last.at,
+                            started_at=account_moves[0].at,
+                        )
+                    )
+            Transition.objects.bulk_create(moves, batch_size=5000)
+            AccountJourney.objects.bulk_create(states, batch_size=5000)
+            BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=high)
+        position = high
+        summary["accounts"] += len(accounts)
+        summary["placed"] += len(states)
+        summary["transitions"] += len(moves)
+        if progress:
+            progress(len(accounts))
+    BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())
+    return summary
+
+
+def _moves_from_history(*, account_id, journey, events, rules, touchpoint_stages, stages) -> list[Transition]:
+    moves: list[Transition] = []
+    current = None
+    for at, event, touchpoint_id in sorted(events, key=lambda item: (item[0], item[1])):
+        if event == Event.TOUCHPOINT:
+            stage = stages.get(touchpoint_stages.get(touchpoint_id)) if Event.TOUCHPOINT in rules else None
+        else:
+            stage = rules.get(event)
+        if stage is None or stage.journey_id != journey.id or (current and stage.position <= current.position):
+            continue
+        # Not clamped to the account's creation: history imported with the account is older than its row.
+        at = max(at, moves[-1].at) if moves else at
+        if moves:
+            moves[-1].left_at = at
+        moves.append(
+            Transition(
+                account_id=account_id,
+                journey=journey,
+                from_stage=current,
+                to_stage=stage,
+                at=at,
+                rule=event,
+                touchpoint_id=touchpoint_id,
+            )
+        )
+        current = stage
+    return moves
+
+
+# --- Norms and drawn-out stages ------------------------------------------------------------------------
+
+
+def stage_norms_refresh() -> int:
+    """Each stage's median time in stage, over every completed stay: the norm the card and the drawn-out list use."""
+    from journeys.selectors import stay_percentiles
+
+    changed = 0
+    for journey in Journey.objects.all():
+        medians = {stage_id: p50 for stage_id, (p50, _p90, _n) in stay_percentiles(journey=journey).items()}
+        for stage in journey.stages.all():
+            value = medians.get(stage.id)
+            value = round(value, 1) if value is not None else None
+            if stage.median_days != value:
+                Stage.objects.filter(pk=stage.pk).update(median_days=value)
+                changed += 1
+    return changed
+
+
+def drawn_out_tasks_open(*, now: datetime | None = None) -> int:
+    """A task for the manager of each account whose time in its stage exceeds the stage's norm: one per stay."""
+    from journeys.selectors import drawn_out_accounts
+
+    now = now or timezone.now()
+    tasks = []
+    for state in drawn_out_accounts(now=now).filter(account__manager__isnull=False).iterator(chunk_size=2000):
+        stage, account = state.stage, state.account
+        tasks.append(
+            Task(
+                assignee_id=account.manager_id,
+                account_id=account.id,
+                title=(
+                    _("%(account)s has been in “%(stage)s” for %(days)d days (norm %(norm)s): find what holds it")
+                    % {
+                        "account": account.name,
+                        "stage": stage.name(account.manager.language if account.manager else None),
+                        "days": (now - state.since).days,
+                        "norm": stage.norm_days,
+                    }
+                )[:255],
+                kind=Task.Kind.FOLLOW_UP,
+                priority=Task.Priority.NORMAL,
+                due_at=now + timedelta(days=2),
+                created_by_rule=DRAWN_OUT_RULE,
+                idempotency_key=f"{DRAWN_OUT_RULE}:{account.id}:{stage.id}:{state.since:%Y%m%d%H%M%S}",
+            )
+        )
+    existing = set(
+        Task.objects.filter(idempotency_key__in=[task.idempotency_key for task in tasks]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    new = [task for task in tasks if task.idempotency_key not in existing]
+    Task.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)  # a concurrent run may have won a few
+    return len(new)
+
+
+def journeys_daily() -> str:
+    """The beat job: fresh norms first, then the tasks for drawn-out accounts."""
+    return f"{stage_norms_refresh()} norms changed, {drawn_out_tasks_open()} drawn-out tasks"

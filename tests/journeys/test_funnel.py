@@ -1,0 +1,193 @@
+"""Journey analytics by hand on small data: funnel, in-order funnel, time in stage, drop-offs, filters, the API."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crm.models import Industry, LeadSource, LeadSourceCost
+from journeys.models import AccountJourney, Journey, Stage, Transition
+from journeys.selectors import JourneyFilters, cycle_times, journey_drop_offs, journey_funnel, lead_sources
+from segments.models import Segment
+from tests.crm.factories import AccountFactory, InteractionFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+
+
+def walk(account, *steps):
+    """The account's moves: (stage code or None for lost, days after T0). Stays get their left_at."""
+    journey = Journey.objects.get(is_default=True)
+    moves, previous = [], None
+    for code, day in steps:
+        to_stage = Stage.objects.get(journey=journey, code=code) if code else None
+        if moves:
+            moves[-1].left_at = T0 + timedelta(days=day)
+        moves.append(
+            Transition(
+                account=account, journey=journey, from_stage=previous, to_stage=to_stage, at=T0 + timedelta(days=day)
+            )
+        )
+        previous = to_stage
+    Transition.objects.bulk_create(moves)
+    AccountJourney.objects.create(
+        account=account, journey=journey, stage=previous, since=moves[-1].at, started_at=moves[0].at
+    )
+
+
+@pytest.fixture
+def five_accounts(manager, other_manager):
+    """a: awareness 0 → consideration 2 → decision 6 → purchase 16
+    b: awareness 0 → consideration 4 → lost 10
+    c: awareness 0 → decision 3 (skips consideration) → purchase 13
+    d: awareness 0 (still there)
+    e: consideration 0 → awareness 5 (moved back by hand), another manager's, journey started in March."""
+    accounts = {name: AccountFactory(manager=manager, name=name) for name in "abcd"}
+    accounts["e"] = AccountFactory(manager=other_manager, name="e")
+    walk(accounts["a"], ("awareness", 0), ("consideration", 2), ("decision", 6), ("purchase", 16))
+    walk(accounts["b"], ("awareness", 0), ("consideration", 4), (None, 10))
+    walk(accounts["c"], ("awareness", 0), ("decision", 3), ("purchase", 13))
+    walk(accounts["d"], ("awareness", 0))
+    walk(accounts["e"], ("consideration", 60), ("awareness", 65))
+    return accounts
+
+
+def rows_by_code(filters):
+    return {row.stage.code: row for row in journey_funnel(filters)}
+
+
+def test_the_funnel_by_hand(superuser, five_accounts):
+    rows = rows_by_code(JourneyFilters(user=superuser, journey=Journey.objects.get(is_default=True)))
+
+    awareness, consideration, decision, purchase = (
+        rows[c] for c in ("awareness", "consideration", "decision", "purchase")
+    )
+    # any order: entered, and went on to a later stage afterwards
+    assert (awareness.entered, awareness.converted, awareness.conversion) == (5, 3, 60.0)  # e entered it last
+    assert (consideration.entered, consideration.converted, consideration.conversion) == (3, 1, 33.3)
+    assert (decision.entered, decision.converted, decision.conversion) == (2, 2, 100.0)
+    assert (purchase.entered, purchase.converted, purchase.cumulative) == (2, 0, 40.0)  # 2 of the cohort of 5
+    # in order: every earlier stage first; c skipped consideration, e went backwards
+    assert [rows[c].entered_in_order for c in ("awareness", "consideration", "decision", "purchase")] == [5, 2, 1, 1]
+    assert (awareness.conversion_in_order, consideration.conversion_in_order) == (40.0, 50.0)
+    # time in stage, completed stays only: awareness 2, 4, 3, and e's 5 days in consideration before going back
+    assert (awareness.median_days, awareness.stays) == (3.0, 3)
+    assert consideration.median_days == 5.0  # stays of 4 (a), 6 (b), 5 (e)
+    assert decision.median_days == 10.0 and decision.p90_days == 10.0  # 10 and 10
+    assert consideration.p90_days == 5.8  # percentile_cont over 4, 5, 6: 4 + 0.9 × 2
+    assert rows["usage"].entered == 0 and rows["usage"].median_days is None
+    # where accounts are lost: those that entered and went no further
+    assert [(row.stage.code, row.lost) for row in journey_drop_offs(list(rows.values()))][:2] == [
+        ("awareness", 2),
+        ("consideration", 2),
+    ]
+
+
+def test_the_cohort_is_filtered_by_period_manager_industry_and_segment(superuser, manager, five_accounts):
+    journey = Journey.objects.get(is_default=True)
+    march = JourneyFilters(user=superuser, journey=journey, start=T0 + timedelta(days=59), end=T0 + timedelta(days=61))
+    assert rows_by_code(march)["consideration"].entered == 1 and rows_by_code(march)["awareness"].cohort == 1
+
+    mine = rows_by_code(JourneyFilters(user=manager, journey=journey))  # e is another manager's
+    assert mine["awareness"].entered == 4
+
+    metal = Industry.objects.create(name="Metal")
+    five_accounts["a"].industry = metal
+    five_accounts["a"].save()
+    assert rows_by_code(JourneyFilters(user=superuser, journey=journey, industry=metal.id))["purchase"].entered == 1
+
+    five_accounts["c"].zone = "red"
+    five_accounts["c"].save()
+    red = Segment.objects.create(name="Red", filters={"zone": ["red"]})
+    by_segment = rows_by_code(JourneyFilters(user=superuser, journey=journey, segment=red))
+    assert (by_segment["awareness"].entered, by_segment["decision"].entered) == (1, 1)
+
+
+def test_cycle_times_and_lead_sources_by_hand(superuser, manager):
+    web, fair = LeadSource.objects.create(name="Web"), LeadSource.objects.create(name="Fair")
+    fast = AccountFactory(manager=manager, lead_source=web, created_at=T0)
+    slow = AccountFactory(manager=manager, lead_source=fair, created_at=T0)
+    never = AccountFactory(manager=manager, lead_source=fair, created_at=T0)
+    for account in (fast, slow, never):
+        walk(account, ("awareness", 0))
+        InteractionFactory(account=account, occurred_at=T0 + timedelta(days=1))
+    OrderFactory(
+        account=fast, ordered_at=T0 + timedelta(days=10), delivered_at=T0 + timedelta(days=14), amount=Decimal("1000")
+    )
+    OrderFactory(
+        account=slow, ordered_at=T0 + timedelta(days=40), delivered_at=T0 + timedelta(days=60), amount=Decimal("500")
+    )
+    LeadSourceCost.objects.create(
+        lead_source=web, amount=Decimal("100"), period_start=T0.date(), period_end=(T0 + timedelta(days=90)).date()
+    )
+    filters = JourneyFilters(user=superuser, journey=Journey.objects.get(is_default=True))
+
+    times = cycle_times(filters)
+    assert times["deal_to_delivery"] == {"median_days": 12.0, "n": 2}  # 4 and 20 days
+    assert times["proposal_to_deal"] == {"median_days": None, "n": 0}
+
+    sources = lead_sources(filters)
+    assert [row["lead_source"] for row in sources] == ["Web", "Fair"]  # the fastest first
+    web_row, fair_row = sources
+    assert (web_row["accounts"], web_row["customers"], web_row["conversion"]) == (1, 1, 100.0)
+    assert web_row["median_days_to_first_order"] == 10.0 and web_row["revenue"] == "1000.00"
+    assert (fair_row["accounts"], fair_row["customers"], fair_row["conversion"]) == (2, 1, 50.0)
+    assert web_row["roi"] is not None and fair_row["roi"] is None  # no costs recorded for the fair
+
+
+def test_the_api_returns_the_funnel_and_refuses_bad_parameters(manager_api, five_accounts):
+    response = manager_api.get("/api/v1/journeys/funnel/")
+    assert response.status_code == 200
+    body = response.json()
+    assert [stage["stage"] for stage in body["stages"]][:2] == ["awareness", "consideration"]
+    awareness = body["stages"][0]
+    assert (awareness["entered"], awareness["converted"], awareness["conversion"]) == (4, 3, 75.0)
+    assert set(awareness) >= {"stage", "entered", "converted", "conversion", "median_days", "p90_days"}
+
+    in_january = manager_api.get("/api/v1/journeys/funnel/?from=2026-01-01&to=2026-01-31").json()
+    assert in_january["cohort"] == 4
+    for query, field in (
+        ("journey=999", "journey"),
+        ("from=yesterday", "from"),
+        ("from=2026-02-01&to=2026-01-01", "to"),
+        ("segment=abc", "segment"),
+    ):
+        bad = manager_api.get(f"/api/v1/journeys/funnel/?{query}")
+        assert bad.status_code == 400 and field in bad.json()["error"]["fields"], query
+
+
+def test_the_api_moves_an_account_by_hand_and_says_why_it_will_not(manager_api, manager, five_accounts):
+    d = five_accounts["d"]
+    decision = Stage.objects.get(journey__is_default=True, code="decision")
+    moved = manager_api.post("/api/v1/journeys/transitions/", {"account": d.pk, "to_stage": decision.pk}, format="json")
+    assert moved.status_code == 201 and moved.json()["rule"] == ""
+    back = manager_api.post("/api/v1/journeys/transitions/", {"account": d.pk, "to_stage": None}, format="json")
+    assert back.status_code == 400 and "reason" in back.json()["error"]["fields"]
+    future = manager_api.post(
+        "/api/v1/journeys/transitions/",
+        {"account": d.pk, "to_stage": None, "reason": "x", "at": "2099-01-01T00:00:00+03:00"},
+        format="json",
+    )
+    assert future.status_code == 400 and "future" in str(future.json())
+    theirs = manager_api.post(
+        "/api/v1/journeys/transitions/", {"account": five_accounts["e"].pk, "to_stage": decision.pk}, format="json"
+    )
+    assert theirs.status_code == 400 and "account" in theirs.json()["error"]["fields"]
+
+
+def test_the_analytics_page_shows_charts_and_tables_in_a_fixed_number_of_queries(client, superuser, five_accounts):
+    client.force_login(superuser)
+    url = reverse("admin:journeys_analytics")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url)
+    walk(AccountFactory(), ("awareness", 1), ("decision", 3))
+    with CaptureQueriesContext(connection) as more:
+        client.get(url)
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="funnel-chart"' in content and "Awareness" in content and "60.0 %" in content
+    assert len(more) == len(few)
