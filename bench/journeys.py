@@ -43,8 +43,8 @@ def touchpoints_tie() -> None:
         proposal = Touchpoint.objects.get(stage__journey__is_default=True, channel="proposal").id
         print("Tying interactions to touchpoints ...", flush=True)
         cursor.execute(
-            "UPDATE crm_interaction SET touchpoint_id = CASE WHEN id % 10 = 1 THEN %s ELSE %s END "
-            "WHERE id % 10 IN (1, 2)",
+            "UPDATE crm_interaction SET touchpoint_id = CASE WHEN id %% 10 = 1 THEN %s ELSE %s END "
+            "WHERE id %% 10 IN (1, 2)",
             [demo, proposal],
         )
         cursor.execute("VACUUM ANALYZE crm_interaction")

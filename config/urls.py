@@ -9,7 +9,7 @@ from crm.telephony.asterisk import asterisk_lookup
 from crm.telephony.itoolabs import itoolabs_crm_api
 from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
-from crm.views import tracked_link_view, unsubscribe_view
+from crm.views import healthz_view, tracked_link_view, unsubscribe_view
 from surveys.views import survey_page
 
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("surveys.api.urls")),
     path("api/v1/", include("segments.api.urls")),
     path("api/v1/", include("journeys.api.urls")),
+    path("healthz", healthz_view, name="healthz"),
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("s/<str:token>/", survey_page, name="survey_page"),

@@ -1,7 +1,9 @@
-"""Public pages, no login: the unsubscribe page and tracked proposal links."""
+"""Public pages, no login: the unsubscribe page, tracked proposal links and the health check."""
+
+import logging
 
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from crm.outreach.unsubscribe import unsubscribe_token_read
 from crm.services.outreach import contact_unsubscribe
 from crm.services.proposals import tracked_link_open
 
+logger = logging.getLogger(__name__)
 Purpose = ContactConsent.Purpose
 
 
@@ -104,3 +107,30 @@ def tracked_link_view(request, token: str):
             status=404,
         )
     return HttpResponseRedirect(link.target_url)
+
+
+@require_GET
+def healthz_view(request):
+    """For load balancers and orchestrators: 200 when the database and the broker answer, else 503 naming which.
+    Cheap (one SELECT 1 and one broker connection with a 2 s timeout) and without any data."""
+    from django.db import connection
+
+    from config.celery import app
+
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as error:
+        logger.warning("Health check: the database does not answer: %s", error)
+        checks["database"] = "unavailable"
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        checks["broker"] = "ok"
+    except Exception as error:
+        logger.warning("Health check: the broker does not answer: %s", error)
+        checks["broker"] = "unavailable"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

@@ -5,7 +5,7 @@ move an account forward; a manager may move it anywhere in its journey, or out o
 """
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -15,7 +15,8 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Account, BatchCheckpoint, Interaction, Order, Task
+from crm.batches import account_batches_run
+from crm.models import Account, Interaction, Order, Task
 from crm.models.outreach import TrackedLink
 from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
 from segments.selectors import segment_members
@@ -227,13 +228,9 @@ def journeys_backfill(
     *, batch_accounts: int = 2000, restart: bool = False, progress: Callable[[int], None] | None = None
 ) -> dict:
     """Put every account not yet on a journey there, with the moves its history implies: the first interaction,
-    proposal, order, delivery, referral and promoter answer, forward only, in time order. Batches of accounts
-    by id, each committed with its checkpoint: a run that stops goes on from there; accounts already on a
-    journey are left alone, so running it twice adds nothing."""
-    checkpoint, _created = BatchCheckpoint.objects.get_or_create(name=BACKFILL_JOB)
-    if restart or checkpoint.finished_at:
-        BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=0, started_at=timezone.now(), finished_at=None)
-        checkpoint.position = 0
+    proposal, order, delivery, referral and promoter answer, forward only, in time order. Batches of accounts by
+    id, resumable (crm.batches); accounts already on a journey are left alone, so running it twice adds nothing.
+    Returns {"accounts", "placed", "transitions", "resumed_from"}."""
     default = Journey.objects.filter(is_default=True).first()
     by_industry = {journey.industry_id: journey for journey in Journey.objects.filter(industry__isnull=False)}
     segment_journeys = list(Journey.objects.filter(segment__isnull=False).select_related("segment").order_by("id"))
@@ -242,66 +239,52 @@ def journeys_backfill(
         rules[rule.journey_id][rule.event] = rule.to_stage
     touchpoint_stages = dict(Touchpoint.objects.values_list("id", "stage_id"))
     stages = Stage.objects.in_bulk()
-    summary = {"accounts": 0, "placed": 0, "transitions": 0, "resumed_from": checkpoint.position}
-    position = checkpoint.position
-    while True:
-        accounts = list(
-            Account.objects.filter(id__gt=position).order_by("id").values_list("id", "industry_id")[:batch_accounts]
-        )
-        if not accounts:
-            break
-        low, high = accounts[0][0], accounts[-1][0]
-        with transaction.atomic():
-            placed = set(
-                AccountJourney.objects.filter(account_id__gte=low, account_id__lte=high).values_list(
-                    "account_id", flat=True
-                )
+
+    def place(ids: list[int]) -> Counter:
+        low, high = ids[0], ids[-1]
+        placed = set(
+            AccountJourney.objects.filter(account_id__gte=low, account_id__lte=high).values_list(
+                "account_id", flat=True
             )
-            in_segment = {}
-            for journey in segment_journeys:
-                for account_id in (
-                    segment_members(segment=journey.segment)
-                    .filter(id__gte=low, id__lte=high)
-                    .values_list("id", flat=True)
-                ):
-                    in_segment.setdefault(account_id, journey)
-            events = _first_events(low, high)
-            moves, states = [], []
-            for account_id, industry_id in accounts:
-                journey = in_segment.get(account_id) or by_industry.get(industry_id) or default
-                if account_id in placed or journey is None or account_id not in events:
-                    continue
-                account_moves = _moves_from_history(
-                    account_id=account_id,
-                    journey=journey,
-                    events=events[account_id],
-                    rules=rules[journey.id],
-                    touchpoint_stages=touchpoint_stages,
-                    stages=stages,
-                )
-                if account_moves:
-                    moves.extend(account_moves)
-                    last = account_moves[-1]
-                    states.append(
-                        AccountJourney(
-                            account_id=account_id,
-                            journey=journey,
-                            stage_id=last.to_stage_id,
-                            since=last.at,
-                            started_at=account_moves[0].at,
-                        )
+        )
+        in_segment = {}
+        for journey in segment_journeys:
+            members = segment_members(segment=journey.segment).filter(id__gte=low, id__lte=high)
+            for account_id in members.values_list("id", flat=True):
+                in_segment.setdefault(account_id, journey)
+        events = _first_events(low, high)
+        moves, states = [], []
+        for account_id, industry_id in Account.objects.filter(id__in=ids).values_list("id", "industry_id"):
+            journey = in_segment.get(account_id) or by_industry.get(industry_id) or default
+            if account_id in placed or journey is None or account_id not in events:
+                continue
+            account_moves = _moves_from_history(
+                account_id=account_id,
+                journey=journey,
+                events=events[account_id],
+                rules=rules[journey.id],
+                touchpoint_stages=touchpoint_stages,
+                stages=stages,
+            )
+            if account_moves:
+                moves.extend(account_moves)
+                states.append(
+                    AccountJourney(
+                        account_id=account_id,
+                        journey=journey,
+                        stage_id=account_moves[-1].to_stage_id,
+                        since=account_moves[-1].at,
+                        started_at=account_moves[0].at,
                     )
-            Transition.objects.bulk_create(moves, batch_size=5000)
-            AccountJourney.objects.bulk_create(states, batch_size=5000)
-            BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=high)
-        position = high
-        summary["accounts"] += len(accounts)
-        summary["placed"] += len(states)
-        summary["transitions"] += len(moves)
-        if progress:
-            progress(len(accounts))
-    BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())
-    return summary
+                )
+        Transition.objects.bulk_create(moves, batch_size=5000)
+        AccountJourney.objects.bulk_create(states, batch_size=5000)
+        return Counter(placed=len(states), transitions=len(moves))
+
+    summary = account_batches_run(
+        job=BACKFILL_JOB, work=place, batch_accounts=batch_accounts, restart=restart, progress=progress
+    )
+    return {"placed": 0, "transitions": 0, **summary}
 
 
 def _moves_from_history(*, account_id, journey, events, rules, touchpoint_stages, stages) -> list[Transition]:

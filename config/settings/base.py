@@ -4,6 +4,7 @@ Embedded defaults (SQLite, a filesystem Celery broker, console email) need nothi
 DATABASE_URL, REDIS_URL and EMAIL_URL switch to real services with no code change.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "import_export",
     "django_celery_beat",
+    "axes",
+    "auditlog",
     "crm",
     "surveys",
     "journeys",
@@ -56,6 +59,8 @@ MIDDLEWARE = [
     "crm.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",  # who made a change, for the audit trail
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,6 +107,37 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("CRM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CRM_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user from one address: a colleague is not locked out
+AXES_RESET_ON_SUCCESS = True
+
+# The audit trail (django-auditlog): who changed what and when, for clients and for the settings that steer the
+# product. Secrets are masked in the log.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "crm.Account",
+    "crm.Contact",
+    "crm.Phone",
+    "crm.ContactConsent",
+    "crm.Order",
+    "crm.Commitment",
+    "crm.ResponseTarget",
+    "crm.MessageTemplate",
+    "crm.Campaign",
+    {"model": "crm.TelephonyConnection", "mask_fields": ["secret", "api_key"]},
+    {"model": "crm.User", "exclude_fields": ["password", "last_login"]},
+    "surveys.Survey",
+    "surveys.Question",
+    "surveys.FeedbackRule",
+    "segments.LexiconEntry",
+    "segments.Segment",
+    "journeys.Journey",
+    "journeys.Stage",
+    "journeys.TransitionRule",
+    "django_celery_beat.PeriodicTask",
+)
 
 # --- Cache, Celery ----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -459,6 +495,21 @@ UNFOLD = {
                         "title": _("Schedules"),
                         "icon": "schedule",
                         "link": reverse_lazy("admin:django_celery_beat_periodictask_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Security"),
+                "items": [
+                    {
+                        "title": _("Audit trail"),
+                        "icon": "history",
+                        "link": reverse_lazy("admin:auditlog_logentry_changelist"),
+                    },
+                    {
+                        "title": _("Login attempts"),
+                        "icon": "lock",
+                        "link": reverse_lazy("admin:axes_accessattempt_changelist"),
                     },
                 ],
             },

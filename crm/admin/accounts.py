@@ -1,8 +1,13 @@
+import json
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -29,6 +34,7 @@ from crm.models import (
 from crm.phones import phone_normalize, phone_try_normalize
 from crm.selectors import account_client_card
 from crm.services.accounts import account_create, account_update, contact_create, contact_update
+from crm.services.privacy import contact_data_export, contact_erase
 from segments.services.behaviour import contact_behaviour_accept_suggestion
 from surveys.admin_views import send_survey
 
@@ -241,7 +247,7 @@ class ContactAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     inlines = [PhoneInline, ConsentInline]
     show_full_result_count = False
     readonly_fields = ["behaviour_suggested"]
-    actions = ["accept_behaviour_suggestion"]
+    actions = ["accept_behaviour_suggestion", "export_personal_data", "erase_personal_data"]
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
@@ -256,6 +262,41 @@ class ContactAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
         if suggestion is None:
             return _("Nothing in this person's notes or answers points either way yet.")
         return render_to_string("segments/admin/behaviour_suggestion.html", {"suggestion": suggestion})
+
+    @admin.action(description=_("Export all data about the person (JSON)"), permissions=["view"])
+    def export_personal_data(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Export one person at a time."), messages.WARNING)
+            return None
+        contact = queryset.get()
+        response = HttpResponse(
+            json.dumps(contact_data_export(contact=contact), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="person-{contact.pk}.json"'
+        return response
+
+    @admin.action(description=_("Erase the person's data on request…"), permissions=["delete"])
+    def erase_personal_data(self, request, queryset):
+        """A confirmation page first: the reason is kept in the account's history."""
+        reason = request.POST.get("erase_reason", "").strip()
+        if "erase_reason" in request.POST and reason:
+            for contact in queryset:
+                contact_erase(contact=contact, reason=reason, acting_user=request.user)
+            self.message_user(request, _("Erased: %(count)d people.") % {"count": queryset.count()})
+            return None
+        return TemplateResponse(
+            request,
+            "crm/admin/erase_contacts.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Erase personal data"),
+                "contacts": queryset,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "missing_reason": "erase_reason" in request.POST,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description=_("Accept the suggested behaviour axes"), permissions=["change"])
     def accept_behaviour_suggestion(self, request, queryset):

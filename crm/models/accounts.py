@@ -274,6 +274,7 @@ class AccountEvent(models.Model):
         STATUS_CHANGED = "status_changed", _("Status changed")
         BEHAVIOUR_TYPE_CHANGED = "behaviour_type_changed", _("Behaviour type changed")
         CONTACT_BEHAVIOUR_CHANGED = "contact_behaviour_changed", _("A person's behaviour axes changed")
+        CONTACT_ERASED = "contact_erased", _("A person's data erased on request")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("type"), max_length=32, choices=Type)

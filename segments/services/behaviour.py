@@ -5,7 +5,7 @@ overwrites it. An account's type is the one set on the account, else its decisio
 """
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Account, AccountEvent, Axis, BatchCheckpoint, BehaviourType, Contact, Interaction
+from crm.batches import account_batches_run
+from crm.models import Account, AccountEvent, Axis, Contact, Interaction
 from crm.prepared import prepared_cursor
 from segments.lexicon import Matcher, Term
 from segments.models import BehaviourSuggestion, LexiconEntry
@@ -266,19 +267,11 @@ def contact_behaviour_suggest(*, contact_id: int, matcher: Matcher | None = None
 def behaviour_suggest_all(
     *, batch_accounts: int = 2000, restart: bool = False, progress: Callable[[int], None] | None = None
 ) -> dict:
-    """Suggest for everyone, in batches of accounts by id. Each batch commits with the checkpoint, so a run
-    that stops goes on from its last batch next time; `restart` starts over (after a lexicon change)."""
-    checkpoint, _created = BatchCheckpoint.objects.get_or_create(name=SUGGEST_ALL_JOB)
-    if restart or checkpoint.finished_at:
-        BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=0, started_at=timezone.now(), finished_at=None)
-        checkpoint.position = 0
+    """Suggest for everyone, in batches of accounts by id, resumable (crm.batches); `restart` starts over, for
+    example after a lexicon change. Returns {"accounts", "suggested", "resumed_from"}."""
     matcher = lexicon_matcher()
-    summary = {"accounts": 0, "suggested": 0, "resumed_from": checkpoint.position}
-    position = checkpoint.position
-    while True:
-        ids = list(Account.objects.filter(id__gt=position).order_by("id").values_list("id", flat=True)[:batch_accounts])
-        if not ids:
-            break
+
+    def suggest(ids: list[int]) -> Counter:
         low, high = ids[0], ids[-1]
         in_range = {"account_id__gte": low, "account_id__lte": high}
         texts = _texts_by_contact(Q(**in_range), Q(**in_range))
@@ -288,19 +281,12 @@ def behaviour_suggest_all(
             for contact_id, contact_texts in texts.items()
             if (suggestion := suggestion_build(contact_id=contact_id, texts=contact_texts, matcher=matcher, now=now))
         ]
-        with transaction.atomic():
-            _suggestions_store(
-                contact_ids=Q(contact__account_id__gte=low, contact__account_id__lte=high), suggestions=suggestions
-            )
-            BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=high)
-        position = high
-        summary["accounts"] += len(ids)
-        summary["suggested"] += len(suggestions)
-        if progress:
-            progress(len(ids))
-    BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())
-    return summary
+        _suggestions_store(
+            contact_ids=Q(contact__account_id__gte=low, contact__account_id__lte=high), suggestions=suggestions
+        )
+        return Counter(suggested=len(suggestions))
 
-
-def behaviour_type_label(behaviour_type: int | None) -> str:
-    return BehaviourType(behaviour_type).label if behaviour_type else _("not sure")
+    summary = account_batches_run(
+        job=SUGGEST_ALL_JOB, work=suggest, batch_accounts=batch_accounts, restart=restart, progress=progress
+    )
+    return {"suggested": 0, **summary}

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from crm.models import Account, BatchCheckpoint
+from crm.batches import account_batches_done
+from crm.models import Account
 from journeys.services import BACKFILL_JOB, journeys_backfill, stage_norms_refresh
 
 
@@ -17,8 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="No progress bar")
 
     def handle(self, *args, restart=False, batch=2000, quiet=False, **options):
-        checkpoint = BatchCheckpoint.objects.filter(name=BACKFILL_JOB, finished_at__isnull=True).first()
-        done = 0 if restart or checkpoint is None else Account.objects.filter(id__lte=checkpoint.position).count()
+        done = 0 if restart else account_batches_done(job=BACKFILL_JOB)
         with tqdm(total=Account.objects.count(), initial=done, unit="account", unit_scale=True, disable=quiet) as bar:
             summary = journeys_backfill(batch_accounts=batch, restart=restart, progress=bar.update)
         norms = stage_norms_refresh()

@@ -1,0 +1,13 @@
+"""The audit trail (django-auditlog) in the product's admin theme: read by administrators, never edited."""
+
+from auditlog.admin import LogEntryAdmin as AuditlogEntryAdmin
+from auditlog.models import LogEntry
+from django.contrib import admin
+from unfold.admin import ModelAdmin
+
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(AuditlogEntryAdmin, ModelAdmin):
+    show_full_result_count = False

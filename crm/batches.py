@@ -1,0 +1,47 @@
+"""Long jobs over every account, in batches by id, that a second run continues instead of starting again."""
+
+from collections import Counter
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Account, BatchCheckpoint
+
+
+def account_batches_run(
+    *,
+    job: str,
+    work: Callable[[list[int]], Counter],
+    batch_accounts: int = 2000,
+    restart: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> dict:
+    """Call `work` with each batch of account ids, in id order. A batch's work commits together with the job's
+    checkpoint, so a run that stops (a deploy, a killed worker) goes on from its last batch next time; a finished
+    job, or `restart`, starts from the first account. Returns the work's counts summed, with "accounts" read and
+    "resumed_from" (the account id it started after)."""
+    checkpoint, _created = BatchCheckpoint.objects.get_or_create(name=job)
+    if restart or checkpoint.finished_at:
+        BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=0, started_at=timezone.now(), finished_at=None)
+        checkpoint.position = 0
+    totals, position = Counter(), checkpoint.position
+    resumed_from = position
+    while ids := list(
+        Account.objects.filter(id__gt=position).order_by("id").values_list("id", flat=True)[:batch_accounts]
+    ):
+        with transaction.atomic():
+            totals += work(ids)
+            BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(position=ids[-1])
+        position = ids[-1]
+        totals["accounts"] += len(ids)
+        if progress:
+            progress(len(ids))
+    BatchCheckpoint.objects.filter(pk=checkpoint.pk).update(finished_at=timezone.now())
+    return {"accounts": 0, **totals, "resumed_from": resumed_from}
+
+
+def account_batches_done(*, job: str) -> int:
+    """How many accounts an unfinished run of the job has done: where a progress bar starts."""
+    checkpoint = BatchCheckpoint.objects.filter(name=job, finished_at__isnull=True).first()
+    return Account.objects.filter(id__lte=checkpoint.position).count() if checkpoint else 0
