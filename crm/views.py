@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.models import Contact, ContactConsent
 from crm.outreach.unsubscribe import unsubscribe_token_read
+from crm.ratelimit import public_rate_limit
 from crm.services.outreach import contact_unsubscribe
 from crm.services.proposals import tracked_link_open
 
@@ -29,6 +30,7 @@ def _broken_link(request, message):
 # token, so CSRF protection would only break them.
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
+@public_rate_limit("unsubscribe")
 def unsubscribe_view(request, token: str):
     try:
         link = unsubscribe_token_read(token)
@@ -94,6 +96,7 @@ def _page(request, contact, link, *, error="", status=200):
 
 
 @require_GET
+@public_rate_limit("tracked-link")
 def tracked_link_view(request, token: str):
     link = tracked_link_open(token=token[:64])
     if link is None:

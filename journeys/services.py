@@ -26,6 +26,14 @@ CLOCK_SKEW = timedelta(minutes=5)
 BACKFILL_JOB = "journeys-backfill"
 PROMOTER_FROM = 9
 DRAWN_OUT_RULE = "journey_drawn_out"
+# The touchpoint an event is, when its journey has one of that channel (a delivery is the purchase stage's
+# "Delivery" touchpoint, and moves the account on to usage).
+EVENT_TOUCHPOINTS = {
+    Event.PROPOSAL_SENT: Touchpoint.Channel.PROPOSAL,
+    Event.ORDER_DELIVERED: Touchpoint.Channel.DELIVERY,
+    Event.PROMOTER_ANSWER: Touchpoint.Channel.SURVEY,
+    Event.REFERRAL: Touchpoint.Channel.REFERRAL,
+}
 
 
 def journey_for_account(*, account: Account) -> Journey | None:
@@ -153,6 +161,12 @@ def journey_event(
     if to_stage is None or (current is not None and to_stage.position <= current.position):
         return None
     at = max(filter(None, (at or timezone.now(), state.since if state else None)))
+    if touchpoint is None and event in EVENT_TOUCHPOINTS:
+        touchpoint = (
+            Touchpoint.objects.filter(stage__journey=journey, channel=EVENT_TOUCHPOINTS[event])
+            .order_by("stage__position", "position", "id")
+            .first()
+        )
     return _record(
         account=account, state=state, journey=journey, to_stage=to_stage, at=at, rule=event, touchpoint=touchpoint
     )
@@ -238,6 +252,11 @@ def journeys_backfill(
     for rule in TransitionRule.objects.filter(is_active=True).select_related("to_stage"):
         rules[rule.journey_id][rule.event] = rule.to_stage
     touchpoint_stages = dict(Touchpoint.objects.values_list("id", "stage_id"))
+    channel_touchpoints = {}
+    for touchpoint_id, journey_id, channel in Touchpoint.objects.order_by(
+        "-stage__position", "-position", "-id"
+    ).values_list("id", "stage__journey_id", "channel"):
+        channel_touchpoints[journey_id, channel] = touchpoint_id  # the journey's first of the channel wins
     stages = Stage.objects.in_bulk()
 
     def place(ids: list[int]) -> Counter:
@@ -247,6 +266,8 @@ def journeys_backfill(
                 "account_id", flat=True
             )
         )
+        if len(placed) == len(ids):  # a second run: nothing left to read here
+            return Counter()
         in_segment = {}
         for journey in segment_journeys:
             members = segment_members(segment=journey.segment).filter(id__gte=low, id__lte=high)
@@ -264,6 +285,7 @@ def journeys_backfill(
                 events=events[account_id],
                 rules=rules[journey.id],
                 touchpoint_stages=touchpoint_stages,
+                channel_touchpoints=channel_touchpoints,
                 stages=stages,
             )
             if account_moves:
@@ -287,7 +309,9 @@ def journeys_backfill(
     return {"placed": 0, "transitions": 0, **summary}
 
 
-def _moves_from_history(*, account_id, journey, events, rules, touchpoint_stages, stages) -> list[Transition]:
+def _moves_from_history(
+    *, account_id, journey, events, rules, touchpoint_stages, channel_touchpoints, stages
+) -> list[Transition]:
     moves: list[Transition] = []
     current = None
     for at, event, touchpoint_id in sorted(events, key=lambda item: (item[0], item[1])):
@@ -309,7 +333,7 @@ def _moves_from_history(*, account_id, journey, events, rules, touchpoint_stages
                 to_stage=stage,
                 at=at,
                 rule=event,
-                touchpoint_id=touchpoint_id,
+                touchpoint_id=touchpoint_id or channel_touchpoints.get((journey.id, EVENT_TOUCHPOINTS.get(event))),
             )
         )
         current = stage

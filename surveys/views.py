@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from crm.ratelimit import public_rate_limit
 from surveys.models import Invitation, Question, Response
 from surveys.services.responses import (
     SurveyLinkError,
@@ -92,6 +93,7 @@ def _draft_values(invitation: Invitation) -> dict:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@public_rate_limit("survey")
 def survey_page(request, token: str):
     try:
         invitation = invitation_for_token(token[:200])

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "crm.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "crm.ratelimit.WebhookFailureLimitMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # who made a change, for the audit trail
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 page
 ]
@@ -113,6 +114,10 @@ AXES_FAILURE_LIMIT = env.int("CRM_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CRM_LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user from one address: a colleague is not locked out
 AXES_RESET_ON_SUCCESS = True
+# Anyone may reach the survey pages, unsubscribe pages and tracked links: per client address and minute.
+CRM_PUBLIC_REQUESTS_PER_MINUTE = env.int("CRM_PUBLIC_REQUESTS_PER_MINUTE", default=60)
+# Webhook requests that fail their signature or token, per address and minute, before the address is refused.
+CRM_WEBHOOK_FAILURES_PER_MINUTE = env.int("CRM_WEBHOOK_FAILURES_PER_MINUTE", default=20)
 
 # The audit trail (django-auditlog): who changed what and when, for clients and for the settings that steer the
 # product. Secrets are masked in the log.
@@ -166,6 +171,27 @@ else:
         (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_RESULT_BACKEND = None
 
+# Two queues, so a night's bulk work never delays an alert: workers for "urgent" stay free for sending and for
+# what is overdue; "bulk" workers take classification, campaigns and survey rounds, and scale out on their own.
+CELERY_TASK_DEFAULT_QUEUE = "urgent"
+CELERY_TASK_ROUTES = {
+    name: {"queue": "bulk"}
+    for name in (
+        "segments.classify",
+        "segments.behaviour_suggest",
+        "journeys.daily",
+        "journeys.backfill",
+        "crm.outreach_campaigns",
+        "crm.outreach_greetings",
+        "crm.outreach_maintenance_due",
+        "crm.outreach_orders_on_track",
+        "surveys.cadence_plan",
+        "surveys.triggered_plan",
+        "surveys.reminders_plan",
+        "surveys.drafts_finalise",
+        "segments.zone_digest",
+    )
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -84,6 +84,11 @@ def test_the_rules_move_an_account_forward_through_every_stage(manager):
         ("purchase", "usage", "order_delivered"),
         ("usage", "advocacy", "promoter_answer"),
     ]
+    touchpoints = [
+        t.touchpoint.channel if t.touchpoint else None
+        for t in Transition.objects.filter(account=account).order_by("at", "id")
+    ]
+    assert touchpoints == [None, "demo", "proposal", None, "delivery", "survey"]  # events are touchpoints too
     stays = Transition.objects.filter(account=account).order_by("at", "id")
     assert all(stay.left_at == following.at for stay, following in itertools.pairwise(stays))
     assert stays.last().left_at is None
@@ -197,6 +202,8 @@ def test_backfill_places_accounts_from_history_resumes_and_adds_nothing_twice(ma
         ("awareness", "purchase", "order"),
         ("purchase", "usage", "order_delivered"),
     ]
+    delivered = Transition.objects.get(account=early, rule="order_delivered")
+    assert delivered.touchpoint.channel == "delivery"  # the event is the purchase stage's "Delivery" touchpoint
     first = Transition.objects.filter(account=early).order_by("at").first()
     assert first.at == now - timedelta(days=100) and first.left_at == now - timedelta(days=60)
     assert stage_of(silent) is None

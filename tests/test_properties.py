@@ -1,0 +1,182 @@
+"""Property-based tests (hypothesis): phone numbers in every format, and hostile input to survey answers and
+to every webhook parser, which must answer with a person's error, never a crash."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm.phones import phone_normalize
+from crm.services.telephony import telephony_connection_create
+from crm.telephony.mango import mango_sign
+from crm.telephony.signatures import twilio_signature, zadarma_signature
+from crm.telephony.zadarma import SIGNED_FIELDS
+from surveys.models import Survey
+from surveys.services.responses import answers_clean
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Allocated Russian mobile codes: phonenumbers refuses the unallocated ones (930..., for one), rightly.
+mobile = st.builds(
+    lambda code, rest: code + rest,
+    st.sampled_from(["903", "905", "909", "915", "916", "917", "925", "926", "960", "977", "985", "999"]),
+    st.from_regex(r"[0-9]{7}", fullmatch=True),
+)
+text = st.text(max_size=40)
+fields = st.dictionaries(
+    st.sampled_from(
+        [
+            "event",
+            "pbx_call_id",
+            "caller_id",
+            "called_did",
+            "call_start",
+            "internal",
+            "duration",
+            "disposition",
+            "status_code",
+            "is_recorded",
+            "CallSid",
+            "From",
+            "To",
+            "CallStatus",
+            "DialCallStatus",
+            "call_id",
+        ]
+    ),
+    text,
+    max_size=8,
+)
+
+
+@given(number=mobile)
+def test_every_way_of_writing_a_russian_mobile_is_the_same_number(number):
+    formats = [
+        f"+7{number}",
+        f"8{number}",
+        f"7{number}",
+        number,
+        f"8 ({number[:3]}) {number[3:6]}-{number[6:8]}-{number[8:]}",
+        f"+7 {number[:3]} {number[3:]}",
+        f"8-{number[:3]}-{number[3:6]}-{number[6:]}",
+    ]
+    assert {phone_normalize(written).e164 for written in formats} == {f"+7{number}"}
+
+
+@given(raw=st.text(max_size=60))
+def test_any_text_is_a_number_or_a_clear_validation_error(raw):
+    try:
+        normalized = phone_normalize(raw)
+    except ValidationError as error:
+        assert error.messages and all(message.strip() for message in error.messages)
+    else:
+        assert normalized.e164.startswith("+") and normalized.e164[1:].isdigit()
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(
+    answers=st.one_of(
+        st.dictionaries(
+            st.sampled_from(["recommend", "reason", "x"]),
+            st.one_of(st.integers(-5, 20), text, st.none(), st.booleans()),
+        ),
+        st.lists(st.integers()),
+        text,
+        st.integers(),
+    )
+)
+def test_any_survey_answers_are_cleaned_or_refused_with_a_message(answers):
+    survey = Survey.objects.get(slug="nps")
+    try:
+        cleaned = answers_clean(survey=survey, answers=answers, complete=False)
+    except ValidationError as error:
+        assert error.messages
+    else:
+        assert set(cleaned) <= {"recommend", "reason"}
+
+
+@pytest.fixture
+def connections(db):
+    return {
+        provider: telephony_connection_create(
+            provider=provider,
+            name=provider,
+            secret=f"{provider}-secret",
+            api_key="key",
+            fallback_target="100",
+            public_base_url="https://crm.example.com",
+        )
+        for provider in ("zadarma", "mango", "twilio", "itoolabs")
+    }
+
+
+@FUZZ
+@given(data=fields)
+def test_a_correctly_signed_zadarma_event_with_any_values_never_crashes(client, connections, data):
+    zadarma = connections["zadarma"]
+    signed = "".join(data.get(name, "") for name in SIGNED_FIELDS.get(data.get("event", ""), ()))
+    response = client.post(
+        f"/telephony/zadarma/{zadarma.webhook_key}/",
+        data,
+        HTTP_SIGNATURE=zadarma_signature(secret=zadarma.secret, signed=signed),
+    )
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(
+    payload=st.one_of(
+        st.dictionaries(text, st.one_of(text, st.integers(), st.none()), max_size=6), st.lists(text, max_size=3), text
+    ),
+    event=st.sampled_from(["call", "summary", "recording", "ping", "../admin"]),
+)
+def test_a_correctly_signed_mango_event_with_any_json_never_crashes(client, connections, payload, event):
+    mango = connections["mango"]
+    body = json.dumps(payload)
+    response = client.post(
+        f"/telephony/mango/{mango.webhook_key}/events/{event}",
+        {"vpbx_api_key": "key", "sign": mango_sign(api_key="key", payload=body, salt=mango.secret), "json": body},
+    )
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(params=fields, hook=st.sampled_from(["voice", "dial-result", "status", "connect", "recording"]))
+def test_a_correctly_signed_twilio_callback_with_any_values_never_crashes(client, connections, params, hook):
+    twilio = connections["twilio"]
+    path = f"/telephony/twilio/{twilio.webhook_key}/{hook}/"
+    signature = twilio_signature(
+        auth_token=twilio.secret, url="https://crm.example.com" + path, params={k: [v] for k, v in params.items()}
+    )
+    assert client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature).status_code < 500
+
+
+@FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["cmd", "phone", "type", "callid", "user", "duration", "link"]), text, max_size=6
+    )
+)
+def test_an_itoolabs_request_with_the_right_token_and_any_values_never_crashes(client, connections, params):
+    itoolabs = connections["itoolabs"]
+    response = client.post(f"/telephony/itoolabs/{itoolabs.webhook_key}/", {**params, "crm_token": itoolabs.secret})
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["call_id", "direction", "from", "to", "started_at", "type", "at"]),
+        st.one_of(text, st.integers(), st.none()),
+        max_size=6,
+    )
+)
+def test_the_generic_telephony_api_answers_any_json_with_a_4xx_or_success(token_client, manager, body):
+    api = token_client(manager, scopes=["telephony:write", "telephony:read"])
+    for response in (
+        api.post("/api/v1/telephony/calls/", body, format="json"),
+        api.post("/api/v1/telephony/calls/any-call/events/", body, format="json"),
+    ):
+        assert response.status_code < 500, response.content
