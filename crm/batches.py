@@ -3,8 +3,10 @@
 from collections import Counter
 from collections.abc import Callable
 
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from tqdm import tqdm
 
 from crm.models import Account, BatchCheckpoint
 
@@ -45,3 +47,27 @@ def account_batches_done(*, job: str) -> int:
     """How many accounts an unfinished run of the job has done: where a progress bar starts."""
     checkpoint = BatchCheckpoint.objects.filter(name=job, finished_at__isnull=True).first()
     return Account.objects.filter(id__lte=checkpoint.position).count() if checkpoint else 0
+
+
+class AccountBatchCommand(BaseCommand):
+    """A management command around a resumable job: --restart, --batch, --quiet and a progress bar that starts
+    where an unfinished run stopped. Subclasses set `job` and implement `run(**kwargs) -> dict` and `report()`."""
+
+    job: str
+
+    def add_arguments(self, parser):
+        parser.add_argument("--restart", action="store_true", help="Start from the first account again")
+        parser.add_argument("--batch", type=int, default=2000, help="Accounts per batch (default 2000)")
+        parser.add_argument("--quiet", action="store_true", help="No progress bar")
+
+    def handle(self, *args, restart=False, batch=2000, quiet=False, **options):
+        done = 0 if restart else account_batches_done(job=self.job)
+        with tqdm(total=Account.objects.count(), initial=done, unit="account", unit_scale=True, disable=quiet) as bar:
+            summary = self.run(batch_accounts=batch, restart=restart, progress=bar.update)
+        self.stdout.write(self.style.SUCCESS(self.report(summary)))
+
+    def run(self, **kwargs) -> dict:
+        raise NotImplementedError
+
+    def report(self, summary: dict) -> str:
+        raise NotImplementedError

@@ -83,7 +83,7 @@ def _filter_fields() -> dict:
     return fields
 
 
-class SegmentForm(forms.ModelForm):
+class _SegmentFormBase(forms.ModelForm):
     """The filters as form fields; what is filled in is stored as the segment's `filters`."""
 
     class Meta:
@@ -99,7 +99,7 @@ class SegmentForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         filters = {}
-        for name in FILTER_FIELDS:
+        for name in FILTER_NAMES:
             raw = self.fields[name].widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
             if raw not in (None, "", [], "unknown"):
                 filters[name] = raw
@@ -109,8 +109,9 @@ class SegmentForm(forms.ModelForm):
         return cleaned
 
 
-FILTER_FIELDS = _filter_fields()
-SegmentForm = type("SegmentForm", (SegmentForm,), dict(FILTER_FIELDS))  # the metaclass consumes its dict
+# Declared on the class, as the admin's form factory needs every field of the fieldsets to be.
+SegmentForm = type("SegmentForm", (_SegmentFormBase,), _filter_fields())
+FILTER_NAMES = [*AccountSegmentFilter.base_filters, *ContactSegmentFilter.base_filters]
 
 
 @admin.action(description=_("Send a survey to the accounts of the selected segments…"), permissions=["view"])

@@ -259,3 +259,12 @@ def test_another_managers_client_cannot_be_moved(client, manager, other_manager)
     client.force_login(manager)
     response = client.post(reverse("admin:journeys_move", args=[theirs.pk]), {"to_stage": stage("decision").pk})
     assert response.status_code == 404 and stage_of(theirs) is None
+
+
+def test_the_backfill_command_prints_its_summary(manager, capsys):
+    from django.core.management import call_command
+
+    log(AccountFactory(manager=manager))
+    Interaction.objects.create(account=AccountFactory(manager=manager), channel="phone", direction="inbound")
+    call_command("journeys_backfill", "--quiet")
+    assert "1 put on a journey with 1 stage moves" in capsys.readouterr().out
