@@ -31,7 +31,7 @@ from tqdm import tqdm  # noqa: E402
 from crm.models import Account, User  # noqa: E402
 from journeys.models import Journey, Touchpoint, Transition  # noqa: E402
 from journeys.selectors import JourneyFilters, journey_funnel  # noqa: E402
-from journeys.services import journeys_backfill, stage_norms_refresh  # noqa: E402
+from journeys.services import journey_facts_refresh, journeys_backfill, stage_norms_refresh  # noqa: E402
 from segments.models import Segment  # noqa: E402
 
 
@@ -83,7 +83,9 @@ def pad_to_target() -> None:
     consideration = Journey.objects.get(is_default=True).stages.get(code="consideration").id
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE journeys_transition t SET left_at = j.since + interval '30 days' FROM journeys_accountjourney j "
+            "UPDATE journeys_transition t SET left_at = j.since + interval '30 days', "
+            "stay_seconds = EXTRACT(EPOCH FROM j.since + interval '30 days' - t.at)::integer "
+            "FROM journeys_accountjourney j "
             "WHERE t.account_id = j.account_id AND t.left_at IS NULL AND j.account_id %% 10 < 8",
             [],
         )
@@ -105,6 +107,9 @@ def pad_to_target() -> None:
             "WHERE account_id %% 10 < 8",
             [consideration],
         )
+    with tqdm(total=Account.objects.count(), unit="account", unit_scale=True, desc="Funnel facts", leave=False) as bar:
+        journey_facts_refresh(journey=Journey.objects.get(is_default=True), progress=bar.update)
+    with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE journeys_transition")
         cursor.execute("VACUUM ANALYZE journeys_accountjourney")
 

@@ -1,4 +1,6 @@
+from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 def user_language_activate(request, user) -> None:
@@ -19,3 +21,32 @@ class UserLanguageMiddleware:
         finally:
             # The thread serves other requests (and tests) next: do not leave this user's language behind.
             translation.deactivate()
+
+
+NUL, ESCAPED_NUL = "\x00", "\\u0000"
+
+
+class RejectNulCharactersMiddleware:
+    """PostgreSQL text cannot hold a NUL character: a webhook or public page that got one in a parameter (or in
+    JSON inside one) answers 400 before a view tries to store it and fails with a 500. Forms and the REST API
+    refuse them already, field by field."""
+
+    PATHS = ("/telephony/", "/s/", "/u/", "/l/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(self.PATHS) and _has_nul(request):
+            return HttpResponseBadRequest(
+                _("The request contains a NUL character (\\x00), which no field can hold."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _has_nul(request) -> bool:
+    params = [*request.GET.lists(), *(request.POST.lists() if request.method == "POST" else [])]
+    if any(NUL in key or any(NUL in value or ESCAPED_NUL in value for value in values) for key, values in params):
+        return True
+    return request.content_type == "application/json" and ESCAPED_NUL.encode() in request.body

@@ -1,8 +1,14 @@
+import logging
+
 from django.contrib import admin
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from crm.admin.mixins import AppendOnlyAdminMixin, RowLevelAccessMixin
 from journeys.models import AccountJourney, Journey, Stage, Touchpoint, Transition, TransitionRule
+
+logger = logging.getLogger(__name__)
 
 
 class StageInline(TabularInline):
@@ -31,6 +37,22 @@ class JourneyAdmin(ModelAdmin):
     list_select_related = ["industry", "segment"]
     inlines = [StageInline, TransitionRuleInline]
     autocomplete_fields = ["industry"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(formset.model is Stage and formset.has_changed() for formset in formsets):
+            journey_id = form.instance.pk
+            transaction.on_commit(lambda: _facts_refresh_enqueue(journey_id))
+            self.message_user(request, _("The stages changed: every account's funnel is being counted again."))
+
+
+def _facts_refresh_enqueue(journey_id: int) -> None:
+    from journeys.tasks import journey_facts_refresh_task
+
+    try:
+        journey_facts_refresh_task.delay(journey_id)
+    except Exception:  # the broker is down: say so; a later save of the stages enqueues it again
+        logger.warning("Could not enqueue the funnel refresh of journey %s", journey_id, exc_info=True)
 
 
 @admin.register(Touchpoint)

@@ -59,10 +59,9 @@ class JourneyFilters:
             return None
         return accounts.filter(q)
 
-    def cohort_sql(self) -> tuple[str, list]:
-        """SQL for the cohort's account ids, and its parameters."""
-        sql = "SELECT j.account_id FROM journeys_accountjourney j WHERE j.journey_id = %s"
-        params: list = [self.journey.id]
+    def cohort_where(self) -> tuple[str, list]:
+        """The WHERE clause, on `journeys_accountjourney j`, that picks the cohort; and its parameters."""
+        sql, params = "j.journey_id = %s", [self.journey.id]
         # Raw SQL: the times are adapted as the ORM would (SQLite stores UTC text without an offset).
         if self.start is not None:
             sql += " AND j.started_at >= %s"
@@ -76,6 +75,16 @@ class JourneyFilters:
             sql += f" AND j.account_id IN ({inner})"
             params.extend(inner_params)
         return sql, params
+
+    def cohort_sql(self) -> tuple[str, list]:
+        """SQL for the cohort's account ids, and its parameters."""
+        where, params = self.cohort_where()
+        return f"SELECT j.account_id FROM journeys_accountjourney j WHERE {where}", params  # noqa: S608
+
+    @property
+    def everyone(self) -> bool:
+        """The whole journey, all time, for a user who sees every account."""
+        return self.start is None and self.end is None and self.accounts() is None
 
 
 @dataclass(frozen=True)
@@ -116,43 +125,26 @@ class StageRow:
         return self.entered - self.converted
 
 
-_STAGE_RANKS = (
-    "SELECT id, ROW_NUMBER() OVER (ORDER BY position) AS stage_rank FROM journeys_stage WHERE journey_id = %s"
-)
-
-
-def _entries(filters: JourneyFilters) -> dict[int, tuple[int, int, int]]:
-    """Per stage rank: (entered, converted to a later stage, entered in order), in one statement."""
-    cohort, cohort_params = filters.cohort_sql()
-    sql = f"""
-        WITH ranked AS ({_STAGE_RANKS}),
-        firsts AS (
-            SELECT t.account_id, r.stage_rank, MIN(t.at) AS at
-            FROM journeys_transition t JOIN ranked r ON r.id = t.to_stage_id
-            WHERE t.journey_id = %s AND t.account_id IN ({cohort})
-            GROUP BY t.account_id, r.stage_rank
-        ),
-        marked AS (
-            SELECT account_id, stage_rank, at,
-                MAX(at) OVER (PARTITION BY account_id ORDER BY stage_rank DESC
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS later_at,
-                CASE WHEN stage_rank = ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY stage_rank)
-                      AND at >= COALESCE(LAG(at) OVER (PARTITION BY account_id ORDER BY stage_rank), at)
-                     THEN 1 ELSE 0 END AS step_in_order
-            FROM firsts
-        ),
-        ordered AS (
-            SELECT stage_rank, at, later_at,
-                MIN(step_in_order) OVER (PARTITION BY account_id ORDER BY stage_rank ROWS UNBOUNDED PRECEDING)
-                    AS in_order
-            FROM marked
-        )
-        SELECT stage_rank, COUNT(*), SUM(CASE WHEN later_at >= at THEN 1 ELSE 0 END), SUM(in_order)
-        FROM ordered GROUP BY stage_rank
-    """  # noqa: S608  (our own SQL; the cohort is compiled by the ORM, every value is a parameter)
+def _entries(filters: JourneyFilters, ranks: int) -> tuple[int, dict[int, tuple[int, int, int]]]:
+    """The cohort's size, and per stage rank (entered, went on to a later stage, entered in order): one pass over
+    the accounts' funnel facts (AccountJourney.entered, .went_on, .in_order)."""
+    where, params = filters.cohort_where()
+    sums = []
+    for rank in range(1, ranks + 1):
+        bit = 1 << (rank - 1)
+        sums += [
+            f"SUM(CASE WHEN j.entered & {bit} <> 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN j.went_on & {bit} <> 0 THEN 1 ELSE 0 END)",
+            f"SUM(CASE WHEN j.in_order >= {rank} THEN 1 ELSE 0 END)",
+        ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [filters.journey.id, filters.journey.id, *cohort_params])
-        return {rank: (entered, converted or 0, in_order or 0) for rank, entered, converted, in_order in cursor}
+        cursor.execute(
+            f"SELECT COUNT(*), {', '.join(sums)} FROM journeys_accountjourney j WHERE {where}",  # noqa: S608
+            params,
+        )
+        cohort, *values = cursor.fetchone()
+    values = [value or 0 for value in values]
+    return cohort, {rank: tuple(values[3 * (rank - 1) : 3 * rank]) for rank in range(1, ranks + 1)}
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -163,30 +155,57 @@ def _percentile(values: list[float], fraction: float) -> float:
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
+def _percentile_from_index(cursor, where: str, params: list, n: int, fraction: float) -> float:
+    """percentile_cont from the stay index: the two values around the position, read with OFFSET."""
+    position = (n - 1) * fraction
+    low = int(position)
+    cursor.execute(
+        f"SELECT t.stay_seconds FROM journeys_transition t WHERE {where} ORDER BY t.stay_seconds "  # noqa: S608
+        f"LIMIT 2 OFFSET {low}",
+        params,
+    )
+    values = [row[0] for row in cursor.fetchall()]
+    high = values[1] if len(values) > 1 else values[0]
+    return values[0] + (high - values[0]) * (position - low)
+
+
+DAY = 86400
+
+
 def stay_percentiles(*, journey: Journey, filters: JourneyFilters | None = None) -> dict[int, tuple]:
-    """Per stage id: (median, 90th percentile, n) of the completed stays' days; open stays are not counted."""
-    where, params = "t.journey_id = %s AND t.left_at IS NOT NULL AND t.to_stage_id IS NOT NULL", [journey.id]
-    if filters is not None:
+    """Per stage id: (median, 90th percentile, n) of the completed stays' days; open stays are not counted.
+    For the whole journey they are read off the stay index (a count and two short index reads per stage);
+    for a cohort, PostgreSQL's percentile_cont over its stays."""
+    where, params = "t.journey_id = %s AND t.stay_seconds IS NOT NULL", [journey.id]
+    with connection.cursor() as cursor:
+        if filters is None or filters.everyone:
+            result = {}
+            for stage_id in journey.stages.values_list("id", flat=True):
+                stage_where, stage_params = f"{where} AND t.to_stage_id = %s", [*params, stage_id]
+                cursor.execute(f"SELECT COUNT(*) FROM journeys_transition t WHERE {stage_where}", stage_params)  # noqa: S608
+                n = cursor.fetchone()[0]
+                if n:
+                    result[stage_id] = (
+                        _percentile_from_index(cursor, stage_where, stage_params, n, 0.5) / DAY,
+                        _percentile_from_index(cursor, stage_where, stage_params, n, 0.9) / DAY,
+                        n,
+                    )
+            return result
         cohort, cohort_params = filters.cohort_sql()
         where += f" AND t.account_id IN ({cohort})"
         params += cohort_params
-    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            days = "EXTRACT(EPOCH FROM (t.left_at - t.at)) / 86400"
             cursor.execute(
-                f"""SELECT t.to_stage_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY {days}),
-                           percentile_cont(0.9) WITHIN GROUP (ORDER BY {days}), COUNT(*)
+                f"""SELECT t.to_stage_id, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY t.stay_seconds),
+                           COUNT(*)
                     FROM journeys_transition t WHERE {where} GROUP BY t.to_stage_id""",  # noqa: S608
                 params,
             )
-            return {stage_id: (float(p50), float(p90), n) for stage_id, p50, p90, n in cursor}
-        cursor.execute(
-            f"SELECT t.to_stage_id, julianday(t.left_at) - julianday(t.at) FROM journeys_transition t WHERE {where}",  # noqa: S608
-            params,
-        )
+            return {stage_id: (p[0] / DAY, p[1] / DAY, n) for stage_id, p, n in cursor}
+        cursor.execute(f"SELECT t.to_stage_id, t.stay_seconds FROM journeys_transition t WHERE {where}", params)  # noqa: S608
         by_stage: dict[int, list[float]] = {}
-        for stage_id, days in cursor:
-            by_stage.setdefault(stage_id, []).append(days)
+        for stage_id, seconds in cursor:
+            by_stage.setdefault(stage_id, []).append(seconds / DAY)
     return {
         stage_id: (_percentile(sorted(days), 0.5), _percentile(sorted(days), 0.9), len(days))
         for stage_id, days in by_stage.items()
@@ -195,16 +214,11 @@ def stay_percentiles(*, journey: Journey, filters: JourneyFilters | None = None)
 
 def journey_funnel(filters: JourneyFilters) -> list[StageRow]:
     stages = list(filters.journey.stages.order_by("position"))
-    entries = _entries(filters)
+    cohort, entries = _entries(filters, len(stages))
     stays = stay_percentiles(journey=filters.journey, filters=filters)
-    cohort_sql, cohort_params = filters.cohort_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({cohort_sql}) cohort", cohort_params)  # noqa: S608
-        cohort = cursor.fetchone()[0]
     rows = []
     for rank, stage in enumerate(stages, start=1):
-        entered, converted, in_order = entries.get(rank, (0, 0, 0))
-        next_in_order = entries.get(rank + 1, (0, 0, 0))[2] if rank < len(stages) else 0
+        entered, converted, in_order = entries[rank]
         p50, p90, n = stays.get(stage.id, (None, None, 0))
         rows.append(
             StageRow(
@@ -212,7 +226,7 @@ def journey_funnel(filters: JourneyFilters) -> list[StageRow]:
                 entered=entered,
                 converted=converted,
                 entered_in_order=in_order,
-                converted_in_order=next_in_order,
+                converted_in_order=entries[rank + 1][2] if rank < len(stages) else 0,
                 cohort=cohort,
                 median_days=round(p50, 1) if p50 is not None else None,
                 p90_days=round(p90, 1) if p90 is not None else None,

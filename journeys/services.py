@@ -58,9 +58,12 @@ def _record(
     touchpoint: Touchpoint | None = None,
     acting_user=None,
 ) -> Transition:
-    """Write the move and keep the account's current stage; the stay that ends gets its `left_at`."""
+    """Write the move and keep the account's current stage and funnel facts; the stay that ends gets its length."""
     if state is not None:
-        Transition.objects.filter(account=account, left_at__isnull=True).update(left_at=at)
+        for stay in Transition.objects.filter(account=account, left_at__isnull=True):
+            stay.left_at = at
+            stay.stay_seconds = _seconds(stay.at, at) if stay.to_stage_id else None
+            stay.save(update_fields=["left_at", "stay_seconds"])
     move = Transition.objects.create(
         account=account,
         journey=journey,
@@ -72,11 +75,49 @@ def _record(
         touchpoint=touchpoint,
         acting_user=acting_user,
     )
+    firsts = dict(
+        Transition.objects.filter(account=account, journey=journey, to_stage__isnull=False)
+        .values("to_stage_id")
+        .annotate(first=Min("at"))
+        .values_list("to_stage_id", "first")
+    )
+    entered, went_on, in_order = funnel_facts(firsts, ranks=stage_ranks(journey))
+    facts = {"entered": entered, "went_on": went_on, "in_order": in_order}
     if state is None:
-        AccountJourney.objects.create(account=account, journey=journey, stage=to_stage, since=at, started_at=at)
+        AccountJourney.objects.create(
+            account=account, journey=journey, stage=to_stage, since=at, started_at=at, **facts
+        )
     else:
-        AccountJourney.objects.filter(pk=account.pk).update(stage=to_stage, since=at)
+        AccountJourney.objects.filter(pk=account.pk).update(stage=to_stage, since=at, **facts)
     return move
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    return max(0, int((end - start).total_seconds()))
+
+
+def stage_ranks(journey: Journey) -> dict[int, int]:
+    """Stage id → its rank (1, 2, ...) in the journey's order."""
+    return {
+        stage_id: rank
+        for rank, stage_id in enumerate(journey.stages.order_by("position").values_list("id", flat=True), 1)
+    }
+
+
+def funnel_facts(firsts: dict[int, datetime], *, ranks: dict[int, int]) -> tuple[int, int, int]:
+    """From an account's first entry into each stage (stage id → time): the stages it entered, those after which it
+    entered a later stage, and how many stages from the first it went through in order (each no earlier than the
+    one before), as the funnel counts them (journeys.selectors)."""
+    by_rank = {ranks[stage_id]: at for stage_id, at in firsts.items() if stage_id in ranks}
+    entered = went_on = 0
+    for rank, at in by_rank.items():
+        entered |= 1 << (rank - 1)
+        if any(later > rank and later_at >= at for later, later_at in by_rank.items()):
+            went_on |= 1 << (rank - 1)
+    in_order, previous = 0, None
+    while (rank := in_order + 1) in by_rank and (previous is None or by_rank[rank] >= previous):
+        in_order, previous = rank, by_rank[rank]
+    return entered, went_on, in_order
 
 
 def _locked_state(account: Account) -> AccountJourney | None:
@@ -258,6 +299,7 @@ def journeys_backfill(
     ).values_list("id", "stage__journey_id", "channel"):
         channel_touchpoints[journey_id, channel] = touchpoint_id  # the journey's first of the channel wins
     stages = Stage.objects.in_bulk()
+    ranks = {journey.id: stage_ranks(journey) for journey in Journey.objects.all()}
 
     def place(ids: list[int]) -> Counter:
         low, high = ids[0], ids[-1]
@@ -290,6 +332,8 @@ def journeys_backfill(
             )
             if account_moves:
                 moves.extend(account_moves)
+                # Forward only, so each move is its stage's first entry.
+                facts = funnel_facts({m.to_stage_id: m.at for m in account_moves}, ranks=ranks[journey.id])
                 states.append(
                     AccountJourney(
                         account_id=account_id,
@@ -297,6 +341,9 @@ def journeys_backfill(
                         stage_id=account_moves[-1].to_stage_id,
                         since=account_moves[-1].at,
                         started_at=account_moves[0].at,
+                        entered=facts[0],
+                        went_on=facts[1],
+                        in_order=facts[2],
                     )
                 )
         Transition.objects.bulk_create(moves, batch_size=5000)
@@ -324,7 +371,7 @@ def _moves_from_history(
         # Not clamped to the account's creation: history imported with the account is older than its row.
         at = max(at, moves[-1].at) if moves else at
         if moves:
-            moves[-1].left_at = at
+            moves[-1].left_at, moves[-1].stay_seconds = at, _seconds(moves[-1].at, at)
         moves.append(
             Transition(
                 account_id=account_id,
@@ -338,6 +385,29 @@ def _moves_from_history(
         )
         current = stage
     return moves
+
+
+def journey_facts_refresh(*, journey: Journey, progress: Callable[[int], None] | None = None) -> dict:
+    """Every account's funnel facts again from its transitions, after the journey's stages changed order."""
+    ranks = stage_ranks(journey)
+
+    def refresh(ids: list[int]) -> Counter:
+        firsts = defaultdict(dict)
+        for account_id, stage_id, first in (
+            Transition.objects.filter(journey=journey, account_id__gte=ids[0], account_id__lte=ids[-1])
+            .exclude(to_stage=None)
+            .values("account_id", "to_stage_id")
+            .annotate(first=Min("at"))
+            .values_list("account_id", "to_stage_id", "first")
+        ):
+            firsts[account_id][stage_id] = first
+        states = list(AccountJourney.objects.filter(journey=journey, account_id__gte=ids[0], account_id__lte=ids[-1]))
+        for state in states:
+            state.entered, state.went_on, state.in_order = funnel_facts(firsts[state.account_id], ranks=ranks)
+        AccountJourney.objects.bulk_update(states, ["entered", "went_on", "in_order"], batch_size=2000)
+        return Counter(refreshed=len(states))
+
+    return account_batches_run(job=f"journey-facts-{journey.id}", work=refresh, restart=True, progress=progress)
 
 
 # --- Norms and drawn-out stages ------------------------------------------------------------------------

@@ -180,3 +180,23 @@ def test_the_generic_telephony_api_answers_any_json_with_a_4xx_or_success(token_
         api.post("/api/v1/telephony/calls/any-call/events/", body, format="json"),
     ):
         assert response.status_code < 500, response.content
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_webhook_is_a_400_not_a_crash(client, connections):
+    """Found by the Twilio property above on PostgreSQL, which cannot store NUL in text."""
+    twilio = connections["twilio"]
+    path = f"/telephony/twilio/{twilio.webhook_key}/voice/"
+    params = {"CallSid": "CA\x00", "From": "+79161234567"}
+    signature = twilio_signature(
+        auth_token=twilio.secret, url="https://crm.example.com" + path, params={k: [v] for k, v in params.items()}
+    )
+    response = client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    mango = connections["mango"]
+    body = json.dumps({"entry_id": "a\x00b"})
+    response = client.post(
+        f"/telephony/mango/{mango.webhook_key}/events/call",
+        {"vpbx_api_key": "key", "sign": mango_sign(api_key="key", payload=body, salt=mango.secret), "json": body},
+    )
+    assert response.status_code == 400

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "crm.ratelimit.WebhookFailureLimitMiddleware",
+    "crm.middleware.RejectNulCharactersMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # who made a change, for the audit trail
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its 429 page
 ]
@@ -181,6 +182,7 @@ CELERY_TASK_ROUTES = {
         "segments.behaviour_suggest",
         "journeys.daily",
         "journeys.backfill",
+        "journeys.facts_refresh",
         "crm.outreach_campaigns",
         "crm.outreach_greetings",
         "crm.outreach_maintenance_due",

@@ -11,6 +11,7 @@ from django.urls import reverse
 from crm.models import Industry, LeadSource, LeadSourceCost
 from journeys.models import AccountJourney, Journey, Stage, Transition
 from journeys.selectors import JourneyFilters, cycle_times, journey_drop_offs, journey_funnel, lead_sources
+from journeys.services import funnel_facts, journey_facts_refresh, stage_ranks
 from segments.models import Segment
 from tests.crm.factories import AccountFactory, InteractionFactory, OrderFactory
 
@@ -19,22 +20,33 @@ T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 
 
 def walk(account, *steps):
-    """The account's moves: (stage code or None for lost, days after T0). Stays get their left_at."""
+    """The account's moves: (stage code or None for lost, days after T0). Stays get their end and length, and the
+    account its funnel facts, as the services keep them."""
     journey = Journey.objects.get(is_default=True)
     moves, previous = [], None
     for code, day in steps:
         to_stage = Stage.objects.get(journey=journey, code=code) if code else None
+        at = T0 + timedelta(days=day)
         if moves:
-            moves[-1].left_at = T0 + timedelta(days=day)
-        moves.append(
-            Transition(
-                account=account, journey=journey, from_stage=previous, to_stage=to_stage, at=T0 + timedelta(days=day)
-            )
-        )
+            moves[-1].left_at = at
+            moves[-1].stay_seconds = int((at - moves[-1].at).total_seconds()) if moves[-1].to_stage else None
+        moves.append(Transition(account=account, journey=journey, from_stage=previous, to_stage=to_stage, at=at))
         previous = to_stage
     Transition.objects.bulk_create(moves)
+    firsts = {}
+    for move in moves:
+        if move.to_stage:
+            firsts.setdefault(move.to_stage.id, move.at)
+    entered, went_on, in_order = funnel_facts(firsts, ranks=stage_ranks(journey))
     AccountJourney.objects.create(
-        account=account, journey=journey, stage=previous, since=moves[-1].at, started_at=moves[0].at
+        account=account,
+        journey=journey,
+        stage=previous,
+        since=moves[-1].at,
+        started_at=moves[0].at,
+        entered=entered,
+        went_on=went_on,
+        in_order=in_order,
     )
 
 
@@ -191,3 +203,17 @@ def test_the_analytics_page_shows_charts_and_tables_in_a_fixed_number_of_queries
     assert page.status_code == 200
     assert 'data-testid="funnel-chart"' in content and "Awareness" in content and "60.0 %" in content
     assert len(more) == len(few)
+
+
+def test_after_the_stages_are_reordered_the_funnel_is_counted_in_the_new_order(superuser, five_accounts):
+    journey = Journey.objects.get(is_default=True)
+    Stage.objects.filter(journey=journey, code="consideration").update(position=99)
+    Stage.objects.filter(journey=journey, code="decision").update(position=2)
+    Stage.objects.filter(journey=journey, code="consideration").update(position=3)
+
+    journey_facts_refresh(journey=journey)
+
+    rows = rows_by_code(JourneyFilters(user=superuser, journey=journey))
+    # a: awareness 0, decision 6, consideration 2 (earlier than decision: out of order); c skipped nothing now
+    assert [rows[c].entered_in_order for c in ("awareness", "decision", "consideration", "purchase")] == [5, 2, 0, 0]
+    assert rows["decision"].converted == 2  # a and c both bought afterwards

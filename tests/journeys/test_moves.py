@@ -219,6 +219,7 @@ def test_a_drawn_out_stay_opens_one_task_for_the_manager(manager):
             to_stage=stage("decision"),
             at=now - timedelta(days=100),
             left_at=now - timedelta(days=100 - days),
+            stay_seconds=days * 86400,
         )
     slow, quick = AccountFactory(manager=manager, name="Slow"), AccountFactory(manager=manager)
     for account, days in ((slow, 25), (quick, 5)):
