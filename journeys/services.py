@@ -401,11 +401,16 @@ def journey_facts_refresh(*, journey: Journey, progress: Callable[[int], None] |
             .values_list("account_id", "to_stage_id", "first")
         ):
             firsts[account_id][stage_id] = first
-        states = list(AccountJourney.objects.filter(journey=journey, account_id__gte=ids[0], account_id__lte=ids[-1]))
-        for state in states:
-            state.entered, state.went_on, state.in_order = funnel_facts(firsts[state.account_id], ranks=ranks)
-        AccountJourney.objects.bulk_update(states, ["entered", "went_on", "in_order"], batch_size=2000)
-        return Counter(refreshed=len(states))
+        by_facts = defaultdict(list)
+        for account_id in AccountJourney.objects.filter(
+            journey=journey, account_id__gte=ids[0], account_id__lte=ids[-1]
+        ).values_list("account_id", flat=True):
+            by_facts[funnel_facts(firsts[account_id], ranks=ranks)].append(account_id)
+        for (entered, went_on, in_order), account_ids in by_facts.items():  # few distinct ones: one UPDATE each
+            AccountJourney.objects.filter(account_id__in=account_ids).update(
+                entered=entered, went_on=went_on, in_order=in_order
+            )
+        return Counter(refreshed=sum(len(account_ids) for account_ids in by_facts.values()))
 
     return account_batches_run(job=f"journey-facts-{journey.id}", work=refresh, restart=True, progress=progress)
 
