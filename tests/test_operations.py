@@ -47,3 +47,20 @@ def test_a_pg_dump_backup_restores_into_a_new_database_with_every_row(tmp_path):
         assert restored == [str(Account.objects.count()), "Ромашка"]
     finally:
         subprocess.run(["dropdb", *base, "--if-exists", target], check=True)  # noqa: S607
+
+
+def test_with_log_format_json_every_line_is_a_json_object(tmp_path):
+    """What a log collector reads: one object a line, with the time, level, logger and message."""
+    import json
+    import os
+    import sys
+
+    script = (
+        "import logging, django; django.setup(); "
+        "logging.getLogger('crm.healthz').warning('Health check: the broker does not answer: %s', 'refused')"
+    )
+    env = {**os.environ, "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert line["level"] == "WARNING" and line["logger"] == "crm.healthz"
+    assert line["message"] == "Health check: the broker does not answer: refused" and line["time"]
