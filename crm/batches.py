@@ -51,7 +51,8 @@ def account_batches_done(*, job: str) -> int:
 
 class AccountBatchCommand(BaseCommand):
     """A management command around a resumable job: --restart, --batch, --quiet and a progress bar that starts
-    where an unfinished run stopped. Subclasses set `job` and implement `run(**kwargs) -> dict` and `report()`."""
+    where an unfinished run stopped. Subclasses set `job` and define `run(*, batch_accounts, restart, progress)`,
+    which returns the job's summary, and `report(summary)`, the line printed at the end."""
 
     job: str
 
@@ -65,9 +66,3 @@ class AccountBatchCommand(BaseCommand):
         with tqdm(total=Account.objects.count(), initial=done, unit="account", unit_scale=True, disable=quiet) as bar:
             summary = self.run(batch_accounts=batch, restart=restart, progress=bar.update)
         self.stdout.write(self.style.SUCCESS(self.report(summary)))
-
-    def run(self, **kwargs) -> dict:
-        raise NotImplementedError
-
-    def report(self, summary: dict) -> str:
-        raise NotImplementedError

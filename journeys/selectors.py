@@ -147,12 +147,15 @@ def _entries(filters: JourneyFilters, ranks: int) -> tuple[int, dict[int, tuple[
     return cohort, {rank: tuple(values[3 * (rank - 1) : 3 * rank]) for rank in range(1, ranks + 1)}
 
 
+def _interpolate(around: list[float], position: float) -> float:
+    """As PostgreSQL's percentile_cont: linear between the sorted values at int(position) and the next one."""
+    low, high = around[0], around[1] if len(around) > 1 else around[0]
+    return low + (high - low) * (position - int(position))
+
+
 def _percentile(values: list[float], fraction: float) -> float:
-    """As PostgreSQL's percentile_cont: linear between the two nearest of the sorted values."""
     position = (len(values) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
+    return _interpolate(values[int(position) : int(position) + 2], position)
 
 
 def _percentile_from_index(cursor, where: str, params: list, n: int, fraction: float) -> float:
@@ -164,9 +167,7 @@ def _percentile_from_index(cursor, where: str, params: list, n: int, fraction: f
         f"LIMIT 2 OFFSET {low}",
         params,
     )
-    values = [row[0] for row in cursor.fetchall()]
-    high = values[1] if len(values) > 1 else values[0]
-    return values[0] + (high - values[0]) * (position - low)
+    return _interpolate([row[0] for row in cursor.fetchall()], position)
 
 
 DAY = 86400

@@ -6,12 +6,13 @@ from datetime import datetime
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Contact, ContactConsent
 from surveys import links
-from surveys.models import Answer, Invitation, Question, Response, Survey
+from surveys.models import Answer, Invitation, Metric, Question, Response, Survey
 from surveys.services.loop import feedback_loop_run
 
 _YES = {True, "yes", "true", "1", "on", "да"}
@@ -224,12 +225,19 @@ def response_complete(*, response: Response, now: datetime) -> None:
     if response.invitation_id:
         Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(answered_at=now)
     feedback_loop_run(response=response, now=now)
-    if response.answers.filter(metric="nps", score__gte=9).exists():
+    from journeys.services import PROMOTER_FROM
+
+    # One query for what the answers mean elsewhere: a promoter moves the journey, words feed the suggestions.
+    said = response.answers.aggregate(
+        promoter=Count("id", filter=Q(metric=Metric.NPS, score__gte=PROMOTER_FROM)),
+        words=Count("id", filter=~Q(text="")),
+    )
+    if said["promoter"]:
         from journeys.models import Event
         from journeys.services import journey_event_safely
 
         journey_event_safely(account_id=response.account_id, event=Event.PROMOTER_ANSWER, at=response.submitted_at)
-    if response.answers.exclude(text="").exists():
+    if said["words"]:
         from segments.services.behaviour import contact_behaviour_suggest
 
         contact_behaviour_suggest(contact_id=response.contact_id)
