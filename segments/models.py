@@ -23,7 +23,10 @@ class ZoneChange(models.Model):
         RESPONSE = "response", _("A survey answer")
         RECLASSIFICATION = "reclassification", _("Reclassification")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: the (account, -created_at) index below serves every lookup by account.
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     from_zone = models.CharField(_("from"), max_length=8, choices=Zone)
     to_zone = models.CharField(_("to"), max_length=8, choices=Zone)
     mean = models.DecimalField(_("mean score"), max_digits=4, decimal_places=2, null=True, blank=True)
@@ -61,7 +64,10 @@ class LevelChange(models.Model):
         ORDER = "order", _("An order or a referral")
         RECLASSIFICATION = "reclassification", _("Reclassification")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: the (account, -created_at) index below serves every lookup by account.
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     from_level = models.CharField(_("from"), max_length=16, choices=Level)
     to_level = models.CharField(_("to"), max_length=16, choices=Level)
     purchases = models.PositiveIntegerField(_("purchases"), default=0)

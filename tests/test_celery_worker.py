@@ -6,6 +6,7 @@ never takes it.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,11 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from crm.models import Contact, MessageKind, OutboundMessage, Task
-from crm.services.outreach import MessagePlan, messages_plan
+from crm.services.outreach import MessagePlan, messages_plan, outbox_requeue_stale
 from crm.tasks import outbox_send_task, promises_remind_task
 from tests.crm.factories import CommitmentFactory
 
@@ -68,7 +70,7 @@ def _worker_process(queue: str, log_path: Path, **env_extra):
             stderr=subprocess.STDOUT,
         )
         try:
-            yield
+            yield process
         finally:
             process.terminate()
             try:
@@ -105,28 +107,71 @@ def test_a_real_worker_turns_an_overdue_promise_into_one_task_even_when_the_job_
     assert Task.objects.filter(commitment=overdue).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_real_workers_and_a_repeated_beat_tick_send_10000_messages_exactly_once(account, smtp_server, tmp_path):
-    # Given 10,000 queued messages, one per person.
+def _queued_messages(account, count: int) -> None:
     people = Contact.objects.bulk_create(
         Contact(account=account, first_name="Иван", patronymic="Петрович", email=f"p{n}@example.ru")
-        for n in range(10_000)
+        for n in range(count)
     )
-    for person in people:
-        person.account = account
     # Subject and body given: a transactional test cannot count on the templates the migrations shipped.
     messages_plan(
         MessagePlan(key=f"load:{p.pk}", kind=MessageKind.BIRTHDAY, contact=p, subject="С днём рождения!", body="…")
         for p in people
     )
-    assert OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED).count() == 10_000
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
+    assert OutboundMessage.objects.filter(status=OutboundMessage.Status.QUEUED).count() == count
+
+
+def _smtp_env(smtp_server) -> dict:
+    return {
         "EMAIL_URL": f"smtp://{smtp_server.controller.hostname}:{smtp_server.controller.port}",
-        # Whatever the hour CI runs at: this test is about exactly-once, not about quiet hours.
+        # Whatever the hour CI runs at: these tests are about exactly-once, not about quiet hours.
         "CRM_OUTREACH_SENDING_HOURS": "0,24",
         "CRM_OUTREACH_QUIET_WEEKENDS": "false",
     }
+
+
+def _sent() -> int:
+    return OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_loses_no_message_and_a_resend_carries_the_same_message_id(
+    account, smtp_server, tmp_path
+):
+    _queued_messages(account, 3000)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+
+    # When the worker is killed with SIGKILL in the middle of its sending...
+    with _worker_process(queue, tmp_path / "killed.log", **_smtp_env(smtp_server)) as process:
+        outbox_send_task.apply_async(queue=queue)
+        assert _wait_for(lambda: _sent() >= 300, timeout=120), f"only {_sent()} sent before the kill"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    assert _sent() < 3000, "the worker finished before it was killed: the test proves nothing"
+    stranded = OutboundMessage.objects.filter(status=OutboundMessage.Status.SENDING).count()
+    assert stranded > 0, "the kill should leave a claimed batch behind"
+
+    # ...and the sweeper runs once the claims time out, and a new worker takes the job.
+    later = timezone.now() + timedelta(minutes=settings.CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES + 1)
+    assert outbox_requeue_stale(now=later) == stranded
+    with _worker_process(queue, tmp_path / "restarted.log", **_smtp_env(smtp_server)):
+        outbox_send_task.apply_async(queue=queue)
+        assert _wait_for(lambda: _sent() == 3000, timeout=240), f"only {_sent()} sent after the restart"
+
+    # Then every message arrived. At most the one in flight at the kill (the SMTP server had said "250",
+    # the worker had not yet written it down) arrived twice, under its original Message-ID, which mail
+    # servers and clients drop as a duplicate.
+    received = [(email["X-CRM-Message-Key"], email["Message-ID"]) for email in smtp_server.messages]
+    assert len({key for key, _ in received}) == 3000
+    assert len(received) - 3000 <= 1
+    assert len(set(received)) == 3000, "a message was sent again under a different Message-ID"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_real_workers_and_a_repeated_beat_tick_send_10000_messages_exactly_once(account, smtp_server, tmp_path):
+    # Given 10,000 queued messages, one per person.
+    _queued_messages(account, 10_000)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = _smtp_env(smtp_server)
 
     # When two workers take the sending job, enqueued four times as a doubled beat would.
     with ExitStack() as stack:
@@ -134,8 +179,7 @@ def test_two_real_workers_and_a_repeated_beat_tick_send_10000_messages_exactly_o
             stack.enter_context(_worker_process(queue, tmp_path / f"worker{n}.log", **env))
         for _ in range(4):
             outbox_send_task.apply_async(queue=queue)
-        sent = lambda: OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count()  # noqa: E731
-        assert _wait_for(lambda: sent() == 10_000, timeout=240), f"only {sent()} sent"
+        assert _wait_for(lambda: _sent() == 10_000, timeout=240), f"only {_sent()} sent"
 
     # Then the SMTP server got each message exactly once.
     keys = [email["X-CRM-Message-Key"] for email in smtp_server.messages]

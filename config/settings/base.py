@@ -279,6 +279,8 @@ CRM_ZONE_GREEN_FROM = env.float("CRM_ZONE_GREEN_FROM", default=9.0)
 CRM_ZONE_YELLOW_FROM = env.float("CRM_ZONE_YELLOW_FROM", default=7.0)
 # An account's zone is read from its relationship-survey answers of this many days (segments).
 CRM_ZONE_WINDOW_DAYS = env.int("CRM_ZONE_WINDOW_DAYS", default=45)
+# Database connections a bulk classification of zones and levels runs on at once (PostgreSQL): about its cores.
+CRM_CLASSIFY_CONNECTIONS = env.int("CRM_CLASSIFY_CONNECTIONS", default=2)
 # The share of revenue that is margin, for ROI by lead source: (revenue × margin − cost) / cost.
 CRM_GROSS_MARGIN_PERCENT = env.float("CRM_GROSS_MARGIN_PERCENT", default=30.0)
 # Churn: an active client with no order for this many days counts as lost (the expected buying cycle).

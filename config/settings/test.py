@@ -25,3 +25,9 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
 # Every test client comes from 127.0.0.1: the limits get a test of their own (tests/crm/test_rate_limits.py).
 CRM_PUBLIC_REQUESTS_PER_MINUTE = 1_000_000
 CRM_WEBHOOK_FAILURES_PER_MINUTE = 1_000_000
+
+# A test that starts real beat and worker processes sends every task to a queue of its own, so nothing else
+# enqueued on this broker (by earlier tests, or a developer's running beat) reaches its worker, and back.
+if _test_queue := env.str("CRM_TEST_QUEUE", default=""):  # noqa: F405
+    CELERY_TASK_DEFAULT_QUEUE = _test_queue
+    CELERY_TASK_ROUTES = {}

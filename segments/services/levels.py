@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Account, Level, Order, Zone
 from segments.models import LevelBaseline, LevelChange
-from segments.services import account_labels_store
+from segments.services import account_labels_store, id_ranges_run
 
 BATCH_SIZE = 20_000
 YEAR = timedelta(days=365)
@@ -100,22 +100,21 @@ def _period(now: datetime) -> dict:
     return {"now": now, "year_ago": now - YEAR, "cancelled": Order.Status.CANCELLED.value}
 
 
-def _baseline_record(cursor, source: str, params: dict, now: datetime) -> LevelBaseline:
-    cursor.execute(f"SELECT COUNT(*), AVG(last_year), AVG(categories) FROM {source} bought", params)  # noqa: S608
-    buying, purchases, categories = cursor.fetchone()
+def level_baseline_compute(*, now: datetime | None = None) -> LevelBaseline:
+    """Record the company averages of the accounts that bought in the last 12 months."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), AVG(last_year), AVG(categories) FROM ({_BOUGHT_SELECT.format(only='')}) bought",  # noqa: S608
+            _period(now),
+        )
+        buying, purchases, categories = cursor.fetchone()
     return LevelBaseline.objects.create(
         computed_at=now,
         buying_accounts=buying or 0,
         purchases_average=Decimal(purchases or 0).quantize(Decimal("0.01")),
         categories_average=Decimal(categories or 0).quantize(Decimal("0.01")),
     )
-
-
-def level_baseline_compute(*, now: datetime | None = None) -> LevelBaseline:
-    """Record the company averages of the accounts that bought in the last 12 months."""
-    now = now or timezone.now()
-    with connection.cursor() as cursor:
-        return _baseline_record(cursor, f"({_BOUGHT_SELECT.format(only='')})", _period(now), now)
 
 
 def level_baseline_current(*, now: datetime | None = None) -> LevelBaseline:
@@ -148,31 +147,33 @@ def levels_classify(
     """Every account's level against fresh company averages, set-based in batches of account ids; safe to run
     twice. Run after the zones, since an advocate may be green rather than core."""
     now = now or timezone.now()
-    last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    report = LevelReport(accounts=Account.objects.count())
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {_BOUGHT_TABLE} AS {_BOUGHT_SELECT.format(only='')}", _period(now))
-        cursor.execute(f"CREATE INDEX {_BOUGHT_TABLE}_account ON {_BOUGHT_TABLE} (account_id)")
-        try:
-            report.baseline = _baseline_record(cursor, _BOUGHT_TABLE, {}, now)
-            for low in range(1, last + 1, batch_size):
-                high = min(low + batch_size - 1, last)
-                with transaction.atomic():
-                    report.changed += _levels_apply(
-                        cursor,
-                        low=low,
-                        high=high,
-                        bought=_BOUGHT_TABLE,
-                        baseline=report.baseline,
-                        trigger=LevelChange.Trigger.RECLASSIFICATION,
-                        now=now,
-                    )
-                if progress:
-                    progress(high - low + 1)
-        finally:
+
+    def bought_table_create():  # on each connection the batches run on; gone with the connection or below
+        with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
-    return report
+            cursor.execute(f"CREATE TEMPORARY TABLE {_BOUGHT_TABLE} AS {_BOUGHT_SELECT.format(only='')}", _period(now))
+            cursor.execute(f"CREATE INDEX {_BOUGHT_TABLE}_account ON {_BOUGHT_TABLE} (account_id)")
+
+    baseline = level_baseline_compute(now=now)
+
+    def batch(low: int, high: int) -> Counter:
+        with connection.cursor() as cursor:
+            return _levels_apply(
+                cursor,
+                low=low,
+                high=high,
+                bought=_BOUGHT_TABLE,
+                baseline=baseline,
+                trigger=LevelChange.Trigger.RECLASSIFICATION,
+                now=now,
+            )
+
+    try:
+        changed = id_ranges_run(batch, batch_size=batch_size, progress=progress, connection_setup=bought_table_create)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
+    return LevelReport(accounts=Account.objects.count(), changed=changed, baseline=baseline)
 
 
 @transaction.atomic

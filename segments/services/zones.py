@@ -23,7 +23,7 @@ from django.utils.translation import override
 from crm.models import Account, MessageKind, Zone
 from crm.services.outreach import MessagePlan, enqueue_after_commit, messages_plan
 from segments.models import ZoneChange
-from segments.services import account_labels_store
+from segments.services import account_labels_store, id_ranges_run
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 20_000  # accounts a statement; the id lists stay under SQLite's limit on variables
@@ -113,21 +113,16 @@ def zones_classify(
     """Every account's zone, set-based in batches of account ids; safe to run twice (a second run changes
     nothing). Memory and transactions are bounded by the batch, not by the number of accounts."""
     now = now or timezone.now()
-    report = ZoneReport(accounts=Account.objects.count())
-    last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    for low in range(1, last + 1, batch_size):
-        high = min(low + batch_size - 1, last)
-        with transaction.atomic():
-            changes = _zone_changes_apply(
-                _changes_find(low=low, high=high, now=now),
-                trigger=ZoneChange.Trigger.RECLASSIFICATION,
-                now=now,
-            )
-            report.alerts += zone_falls_alert(changes, now=now)
-        report.changed.update(change.to_zone for change in changes)
-        if progress:
-            progress(high - low + 1)  # ids covered, of `last`
-    return report
+
+    def batch(low: int, high: int) -> Counter:
+        changes = _zone_changes_apply(
+            _changes_find(low=low, high=high, now=now), trigger=ZoneChange.Trigger.RECLASSIFICATION, now=now
+        )
+        return Counter(change.to_zone for change in changes) + Counter(alerts=zone_falls_alert(changes, now=now))
+
+    changed = id_ranges_run(batch, batch_size=batch_size, progress=progress)
+    alerts = changed.pop("alerts", 0)
+    return ZoneReport(accounts=Account.objects.count(), changed=changed, alerts=alerts)
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Base levels (DOMAIN §6): lead, first-time, repeat, core (above the company averages), advocate."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from itertools import count
@@ -125,3 +126,34 @@ def test_the_card_shows_the_playbooks_of_the_type_and_the_level(client, manager)
     assert "Type 4" in playbooks or "Тип 4" in playbooks
     assert "video" in playbooks.lower() or "видео" in playbooks.lower()  # type 4 prefers video calls
     assert "Lead" in playbooks or "Лид" in playbooks  # and the level's task: convert
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_bulk_run_shares_its_batches_among_connections_and_classifies_the_same(manager, products):
+    from django.db import connection
+
+    from tests.conftest import NOT_APPLICABLE
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: SQLite runs the batches one after another")
+    valves, pumps, filters = products
+    firsts = [AccountFactory(manager=manager) for _ in range(5)]
+    for account in firsts:
+        bought(account, [valves])
+    cores = [AccountFactory(manager=manager) for _ in range(3)]
+    for account in cores:
+        for days in (5, 50, 100, 200, 300):
+            bought(account, [valves, pumps, filters] if days == 5 else [valves], days_ago=days)
+    leads = [AccountFactory(manager=manager) for _ in range(4)]
+    threads = set()
+
+    # Batches of 2 accounts, outside a transaction: the ranges go to two connections at once.
+    report = levels_classify(batch_size=2, progress=lambda done: threads.add(threading.get_ident()))
+
+    assert len(threads) == 2
+    assert report.changed == {Level.FIRST_TIME: 5, Level.CORE: 3}
+    assert {level_of(a) for a in firsts} == {Level.FIRST_TIME}
+    assert {level_of(a) for a in cores} == {Level.CORE}
+    assert {level_of(a) for a in leads} == {Level.LEAD}
+    assert LevelChange.objects.count() == 8
+    assert levels_classify(batch_size=2).changed == {}

@@ -1,8 +1,8 @@
 """Email through Django's email backends: SMTP in production, one connection per batch."""
 
 import contextlib
+import hashlib
 import smtplib
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -35,7 +35,11 @@ class EmailChannel(Channel):
     def send(self, message: OutboundMessage, *, unsubscribe_url: str) -> str:
         if self.connection is None:
             self.open()
-        message_id = make_msgid(domain=settings.CRM_EMAIL_MESSAGE_ID_DOMAIN)
+        # The same Message-ID on every attempt: if a sender dies between the SMTP server's "250" and recording
+        # the send, the message goes out again after its claim times out, and mail servers and clients drop
+        # the copy by its Message-ID.
+        digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
+        message_id = f"<{digest}@{settings.CRM_EMAIL_MESSAGE_ID_DOMAIN}>"
         headers = {"Message-ID": message_id, "X-CRM-Message-Key": message.idempotency_key}
         if unsubscribe_url:
             # RFC 8058: mail clients show an "Unsubscribe" button that POSTs to this address.
