@@ -25,6 +25,17 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"CRM_REQUIRE_SERVICES=1, but the test was skipped: {reason}"
 
 
+@pytest.fixture(autouse=True)
+def _recent_rows_forgotten():
+    """What a process remembers of tokens and connections (crm/recent.py) does not outlive a test's rolled-back
+    rows, as it does not outlive a few seconds in production."""
+    from crm.recent import recent_forget
+
+    recent_forget()
+    yield
+    recent_forget()
+
+
 @pytest.fixture
 def department(db):
     return DepartmentFactory(name="Sales Moscow")

@@ -291,6 +291,9 @@ CRM_COMPANY_HEAD_USERNAME = env.str("CRM_COMPANY_HEAD_USERNAME", default="")
 # --- Telephony (issue 7) -----------------------------------------------------------------------
 # A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
 CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
+# API tokens and telephony connections, read on every request, are remembered this long in each process
+# (crm/recent.py): a token revoked or a user deactivated in another process stops working within it. 0: off.
+CRM_RECENT_ROWS_SECONDS = env.int("CRM_RECENT_ROWS_SECONDS", default=5)
 CRM_MANGO_API_URL = env.str("CRM_MANGO_API_URL", default="https://app.mango-office.ru/vpbx")
 CRM_TWILIO_API_URL = env.str("CRM_TWILIO_API_URL", default="https://api.twilio.com")
 CRM_ZADARMA_API_URL = env.str("CRM_ZADARMA_API_URL", default="https://api.zadarma.com")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import ApiToken
-from crm.prepared import first_match
+from crm.recent import recent_forget, recent_match
 
 # Each resource can be granted read or write; "*" grants everything.
 SCOPE_RESOURCES = (
@@ -67,7 +67,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     if len(parts) != 3 or parts[0] != "crm":
         return None
     _crm, prefix, secret = parts
-    token = first_match(ApiToken, related="user", prefix=prefix)  # every API request: a prepared statement
+    token = recent_match(ApiToken, related="user", prefix=prefix)  # every API request: remembered for seconds
     if token is None:
         return None
     if not hmac.compare_digest(token.token_hash, _hash(secret)):
@@ -78,6 +78,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > _LAST_USED_PRECISION:
         # Written at most once a minute, so a busy integration does not write on every request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 
@@ -88,5 +89,6 @@ def api_token_has_scope(token: ApiToken, *, resource: str, write: bool) -> bool:
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    recent_forget()
     token.refresh_from_db()
     return token

@@ -10,13 +10,13 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from crm.models.telephony import TelephonyConnection
-from crm.prepared import first_match
+from crm.recent import recent_match
 from crm.services.telephony import caller_lookup
 
 
 @require_GET
 def asterisk_lookup(request, webhook_key: str):
-    connection = first_match(
+    connection = recent_match(
         TelephonyConnection, webhook_key=webhook_key, provider=TelephonyConnection.Provider.ASTERISK, is_active=True
     )
     token = request.headers.get("X-CRM-Token", "")

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from crm.api.permissions import HasResourceScope
 from crm.models.telephony import Call, TelephonyConnection
-from crm.prepared import first_match
+from crm.recent import recent_match
 from crm.services.telephony import EVENT_TYPES, call_event, call_register, caller_lookup
 
 CallRegisterSerializer = type(
@@ -41,7 +41,7 @@ class CallEventSerializer(serializers.Serializer):
 
 def _connection(name: str | None) -> TelephonyConnection:
     named = {"name": name} if name else {}
-    connection = first_match(
+    connection = recent_match(
         TelephonyConnection, provider=TelephonyConnection.Provider.GENERIC, is_active=True, **named
     )
     if connection is None:

@@ -7,11 +7,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from crm.models.telephony import TelephonyConnection
-from crm.prepared import first_match
+from crm.recent import recent_match
 
 
 def connection_for(webhook_key: str, provider: str) -> TelephonyConnection:
-    connection = first_match(TelephonyConnection, webhook_key=webhook_key, provider=provider, is_active=True)
+    connection = recent_match(TelephonyConnection, webhook_key=webhook_key, provider=provider, is_active=True)
     if connection is None:
         raise Http404("Unknown telephony connection")
     return connection

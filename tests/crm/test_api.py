@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -338,6 +339,34 @@ class TestTokens:
         response = client.get("/api/v1/accounts/")
         assert response.status_code == 401
         assert _error(response)["code"] == "authentication_failed"
+
+    def test_a_process_remembers_a_token_for_seconds_and_forgets_it_when_revoked_or_deactivated(
+        self, token_client, manager, settings, django_assert_num_queries
+    ):
+        from crm.services.tokens import api_token_revoke
+
+        settings.CRM_RECENT_ROWS_SECONDS = 1
+        client = token_client(manager, ["contacts:read"])
+        assert client.get("/api/v1/contacts/lookup/", {"phone": "+79161234567"}).status_code == 200
+        with django_assert_num_queries(1):  # the contact lookup only: the token is remembered
+            assert client.get("/api/v1/contacts/lookup/", {"phone": "+79161234567"}).status_code == 200
+
+        # Revoked elsewhere (another process): refused once the second has passed.
+        ApiToken.objects.update(revoked_at=timezone.now())
+        assert client.get("/api/v1/contacts/").status_code == 200
+        time.sleep(1.1)
+        assert client.get("/api/v1/contacts/").status_code == 401
+
+        # Revoked or deactivated in this process (the admin's action and form): refused at once.
+        token = token_client(manager, ["contacts:read"])
+        assert token.get("/api/v1/contacts/").status_code == 200
+        api_token_revoke(token=ApiToken.objects.get(revoked_at__isnull=True))
+        assert token.get("/api/v1/contacts/").status_code == 401
+        other = token_client(manager, ["contacts:read"])
+        assert other.get("/api/v1/contacts/").status_code == 200
+        manager.is_active = False
+        manager.save()
+        assert other.get("/api/v1/contacts/").status_code == 401
 
     def test_only_the_hash_is_stored(self, manager):
         from crm.services.tokens import api_token_issue
