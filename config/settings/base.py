@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         "ZoneEnum": "crm.models.accounts.Zone",
         "BehaviourTypeEnum": "crm.models.accounts.BehaviourType",
         "AxisEnum": "crm.models.accounts.Axis",
+        "LexiconAxisEnum": "segments.models.LexiconEntry.Axis",
+        "LexiconLeansEnum": "segments.models.LexiconEntry.Leans",
         "OrderStatusEnum": "crm.models.orders.Order.Status",
         "CommitmentStatusEnum": "crm.models.activity.Commitment.Status",
         "CommitmentKindEnum": "crm.models.activity.Commitment.Kind",

@@ -5,6 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm.api.fields import DateTimeField, ModelSerializer
 from crm.models import (
     Account,
     Axis,
@@ -42,7 +43,7 @@ class ActiveUserField(serializers.PrimaryKeyRelatedField):
 # --- Output ----------------------------------------------------------------------------------
 
 
-class UserOutputSerializer(serializers.ModelSerializer):
+class UserOutputSerializer(ModelSerializer):
     full_name = serializers.CharField(source="get_full_name")
 
     class Meta:
@@ -61,9 +62,9 @@ class UserOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class AccountOutputSerializer(serializers.ModelSerializer):
-    industry = serializers.StringRelatedField()
-    lead_source = serializers.StringRelatedField()
+class AccountOutputSerializer(ModelSerializer):
+    industry = serializers.StringRelatedField(allow_null=True)
+    lead_source = serializers.StringRelatedField(allow_null=True)
     behaviour_type_source = serializers.SerializerMethodField(
         help_text="Where `behaviour_type` comes from: set on the account, or its decision maker's; empty: not sure."
     )
@@ -118,7 +119,7 @@ class BehaviourEvidenceSerializer(serializers.Serializer):
     weight = serializers.IntegerField()
     source = serializers.ChoiceField(choices=["interaction", "answer"], help_text="An interaction or a survey answer")
     id = serializers.IntegerField(help_text="The interaction's or the answer's id")
-    at = serializers.DateTimeField()
+    at = DateTimeField()
     excerpt = serializers.CharField(help_text="The words around the phrase, the phrase in «»")
 
 
@@ -132,7 +133,7 @@ class BehaviourSuggestionSerializer(serializers.Serializer):
     disagrees = serializers.BooleanField(help_text="On an axis both decided, the manager and the suggestion differ")
     evidence = BehaviourEvidenceSerializer(many=True)
     texts = serializers.IntegerField(help_text="Notes and answers read")
-    computed_at = serializers.DateTimeField()
+    computed_at = DateTimeField()
 
 
 class ContactOutputSerializer(serializers.Serializer):
@@ -144,7 +145,7 @@ class ContactOutputSerializer(serializers.Serializer):
     addressed_name = serializers.CharField(read_only=True)
     position = serializers.CharField(read_only=True)
     is_decision_maker = serializers.BooleanField(read_only=True)
-    email = serializers.EmailField(read_only=True)
+    email = serializers.CharField(read_only=True, help_text="An email address, or empty when unknown")
     language = serializers.ChoiceField(choices=Contact._meta.get_field("language").choices, read_only=True)
     birthday = serializers.DateField(read_only=True, allow_null=True)
     preferred_channel = serializers.ChoiceField(choices=Contact.Channel.choices, read_only=True, allow_blank=True)
@@ -153,7 +154,7 @@ class ContactOutputSerializer(serializers.Serializer):
     behaviour_type = serializers.IntegerField(read_only=True, allow_null=True, help_text="From the two axes")
     behaviour_suggestion = serializers.SerializerMethodField()
     phones = PhoneOutputSerializer(many=True, read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
+    created_at = DateTimeField(read_only=True)
 
     @extend_schema_field(BehaviourSuggestionSerializer(allow_null=True))
     def get_behaviour_suggestion(self, contact):
@@ -176,7 +177,7 @@ class PhoneMatchSerializer(serializers.Serializer):
     extension = serializers.CharField(read_only=True)
 
 
-class InteractionOutputSerializer(serializers.ModelSerializer):
+class InteractionOutputSerializer(ModelSerializer):
     class Meta:
         model = Interaction
         fields = [
@@ -198,7 +199,7 @@ class InteractionOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrderLineOutputSerializer(serializers.ModelSerializer):
+class OrderLineOutputSerializer(ModelSerializer):
     product = serializers.CharField(source="product.name")
     category = serializers.CharField(source="product.category.name")
 
@@ -207,7 +208,7 @@ class OrderLineOutputSerializer(serializers.ModelSerializer):
         fields = ["product", "category", "quantity", "unit_price"]
 
 
-class OrderOutputSerializer(serializers.ModelSerializer):
+class OrderOutputSerializer(ModelSerializer):
     lines = OrderLineOutputSerializer(many=True, read_only=True)
 
     class Meta:
@@ -226,7 +227,7 @@ class OrderOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class CommitmentOutputSerializer(serializers.ModelSerializer):
+class CommitmentOutputSerializer(ModelSerializer):
     is_overdue = serializers.BooleanField(read_only=True)
     kept_on_time = serializers.BooleanField(read_only=True, allow_null=True)
 
@@ -252,7 +253,7 @@ class CommitmentOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class TaskOutputSerializer(serializers.ModelSerializer):
+class TaskOutputSerializer(ModelSerializer):
     class Meta:
         model = Task
         fields = [
@@ -273,7 +274,7 @@ class TaskOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class ServiceRequestOutputSerializer(serializers.ModelSerializer):
+class ServiceRequestOutputSerializer(ModelSerializer):
     class Meta:
         model = ServiceRequest
         fields = [
@@ -296,7 +297,7 @@ class ServiceRequestOutputSerializer(serializers.ModelSerializer):
 # --- Input ------------------------------------------------------------------------------------
 
 
-class AccountInputSerializer(serializers.ModelSerializer):
+class AccountInputSerializer(ModelSerializer):
     manager = ActiveUserField(required=False, allow_null=True)
     referred_by = VisibleAccountField(required=False, allow_null=True)
 
@@ -318,7 +319,7 @@ class AccountInputSerializer(serializers.ModelSerializer):
         ]
 
 
-class ContactInputSerializer(serializers.ModelSerializer):
+class ContactInputSerializer(ModelSerializer):
     account = VisibleAccountField()
     phones = serializers.ListField(
         child=serializers.CharField(max_length=64),
@@ -355,7 +356,7 @@ class ContactUpdateSerializer(ContactInputSerializer):
         fields = [name for name in ContactInputSerializer.Meta.fields if name != "phones"]
 
 
-class PhoneInputSerializer(serializers.ModelSerializer):
+class PhoneInputSerializer(ModelSerializer):
     contact = VisibleContactField()
 
     class Meta:
@@ -364,7 +365,7 @@ class PhoneInputSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class InteractionInputSerializer(serializers.ModelSerializer):
+class InteractionInputSerializer(ModelSerializer):
     account = VisibleAccountField()
     contact = VisibleContactField(required=False, allow_null=True)
 
@@ -395,7 +396,7 @@ class OrderLineInputSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
 
 
-class OrderInputSerializer(serializers.ModelSerializer):
+class OrderInputSerializer(ModelSerializer):
     account = VisibleAccountField()
     lines = OrderLineInputSerializer(many=True, required=False, max_length=500)
 
@@ -410,7 +411,7 @@ class OrderDeliveryDateChangeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class CommitmentInputSerializer(serializers.ModelSerializer):
+class CommitmentInputSerializer(ModelSerializer):
     account = VisibleAccountField(required=False, allow_null=True)
     contact = VisibleContactField(required=False, allow_null=True)
     owner = ActiveUserField(required=False, allow_null=True)
@@ -424,10 +425,10 @@ class CommitmentCloseInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[Commitment.Status.KEPT, Commitment.Status.BROKEN, Commitment.Status.CANCELLED]
     )
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
 
 
-class TaskInputSerializer(serializers.ModelSerializer):
+class TaskInputSerializer(ModelSerializer):
     account = VisibleAccountField(required=False, allow_null=True)
     assignee = ActiveUserField(required=False, allow_null=True)
 
@@ -436,11 +437,11 @@ class TaskInputSerializer(serializers.ModelSerializer):
         fields = ["assignee", "account", "title", "description", "kind", "priority", "due_at"]
 
 
-class ServiceRequestInputSerializer(serializers.ModelSerializer):
+class ServiceRequestInputSerializer(ModelSerializer):
     account = VisibleAccountField()
     contact = VisibleContactField(required=False, allow_null=True)
     assignee = ActiveUserField(required=False, allow_null=True)
-    created_at = serializers.DateTimeField(required=False)
+    created_at = DateTimeField(required=False)
 
     class Meta:
         model = ServiceRequest

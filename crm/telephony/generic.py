@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.fields import DateTimeField
 from crm.api.permissions import HasResourceScope
 from crm.models.telephony import Call, TelephonyConnection
 from crm.recent import recent_match
@@ -24,7 +25,7 @@ CallRegisterSerializer = type(
         # "from" is a Python keyword, hence the class built with type().
         "from": serializers.CharField(max_length=64),
         "to": serializers.CharField(max_length=64, required=False, allow_blank=True, default=""),
-        "started_at": serializers.DateTimeField(required=False),
+        "started_at": DateTimeField(required=False),
         "connection": serializers.CharField(max_length=100, required=False, help_text="Connection name"),
     },
 )
@@ -32,7 +33,7 @@ CallRegisterSerializer = type(
 
 class CallEventSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=EVENT_TYPES)
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
     duration = serializers.IntegerField(required=False, min_value=0, max_value=7 * 24 * 3600)
     answered_by = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
     recording_url = serializers.URLField(required=False, allow_blank=True, max_length=500, default="")

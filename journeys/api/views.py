@@ -4,6 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api.fields import DateTimeField, ModelSerializer
 from crm.api.permissions import HasResourceScope
 from crm.api.serializers import VisibleAccountField
 from crm.api.views import ERROR_RESPONSES
@@ -105,11 +106,11 @@ class TransitionInputSerializer(serializers.Serializer):
     to_stage = serializers.PrimaryKeyRelatedField(
         queryset=Stage.objects.select_related("journey"), allow_null=True, help_text="null: left the journey as lost"
     )
-    at = serializers.DateTimeField(required=False, help_text="Default: now")
+    at = DateTimeField(required=False, help_text="Default: now")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class TransitionOutputSerializer(serializers.ModelSerializer):
+class TransitionOutputSerializer(ModelSerializer):
     class Meta:
         model = Transition
         fields = ["id", "account", "journey", "from_stage", "to_stage", "at", "rule", "reason", "acting_user"]

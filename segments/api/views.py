@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView, get_object_or_404
 
+from crm.api.fields import ModelSerializer
 from crm.api.permissions import HasResourceScope
 from crm.api.serializers import AccountOutputSerializer, ContactOutputSerializer
 from crm.api.views import CRMViewSet
@@ -13,7 +14,7 @@ from segments.selectors import segment_members
 HISTORY_LIMIT = 500
 
 
-class ZoneChangeSerializer(serializers.ModelSerializer):
+class ZoneChangeSerializer(ModelSerializer):
     class Meta:
         model = ZoneChange
         fields = ["from_zone", "to_zone", "mean", "answers", "trigger", "created_at"]
@@ -33,7 +34,7 @@ class ZoneHistoryView(ListAPIView):
         return ZoneChange.objects.filter(account=account).order_by("-created_at", "-id")[:HISTORY_LIMIT]
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(ModelSerializer):
     class Meta:
         model = Segment
         fields = ["id", "name", "description", "target", "filters", "created_at", "updated_at"]

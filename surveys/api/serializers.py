@@ -1,13 +1,14 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from crm.api.fields import DateTimeField, ModelSerializer
 from crm.models import Industry, User
 from surveys.models import Response, Survey
 
 
 class ResponseInputSerializer(serializers.Serializer):
     contact = serializers.IntegerField(min_value=1, help_text="The person's id in the CRM")
-    submitted_at = serializers.DateTimeField(help_text="When the person answered (ISO 8601 with its offset)")
+    submitted_at = DateTimeField(help_text="When the person answered (ISO 8601 with its offset)")
     external_id = serializers.CharField(max_length=128, help_text="Your id for the response: retries are idempotent")
     answers = serializers.DictField(
         child=serializers.JSONField(), allow_empty=False, help_text="Question code → score, text, or true/false"
@@ -22,7 +23,7 @@ class AnswerSerializer(serializers.Serializer):
     skipped = serializers.BooleanField()
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+class ResponseSerializer(ModelSerializer):
     survey = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     answers = AnswerSerializer(many=True, read_only=True)
 
@@ -37,8 +38,8 @@ class MetricQuerySerializer(serializers.Serializer):
     survey = serializers.SlugRelatedField(
         slug_field="slug", queryset=Survey.objects.all(), required=False, help_text="Only this survey (nps, csat, ces)"
     )
-    from_ = serializers.DateTimeField(required=False, help_text="From (inclusive)")
-    to = serializers.DateTimeField(required=False, help_text="Up to (exclusive)")
+    from_ = DateTimeField(required=False, help_text="From (inclusive)")
+    to = DateTimeField(required=False, help_text="Up to (exclusive)")
     account = serializers.IntegerField(required=False, min_value=1)
     manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     industry = serializers.PrimaryKeyRelatedField(queryset=Industry.objects.all(), required=False)

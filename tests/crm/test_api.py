@@ -292,6 +292,17 @@ class TestOrdersAndPromises:
         change = DeliveryDateChange.objects.get(order=order)
         assert (change.old_date, change.new_date, change.reason) == (old_date, new_date, "Таможня")
 
+    def test_a_promise_due_in_the_year_745_is_refused_with_the_range_and_nothing_is_stored(self, manager_api, account):
+        response = manager_api.post(
+            "/api/v1/commitments/",
+            {"account": account.pk, "description": "Отправить договор", "due_at": "0745-08-31T06:00:00+03:00"},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert "1900" in str(_error(response)["fields"]["due_at"])
+        assert not account.commitments.exists()
+
     def test_a_promise_is_closed_once(self, manager_api, account):
         commitment = CommitmentFactory(account=account)
 
