@@ -31,3 +31,18 @@ class HasResourceScope(BasePermission):
                 % {"action": _(action), "things": model.verbose_name_plural}
             )
         return True
+
+
+class SeesAllAccounts(BasePermission):
+    """For the telephony API, which answers for any caller: its user must be one who may see every account (an
+    integration user with `crm.view_all_accounts`), never a manager, who would read other managers' clients."""
+
+    def has_permission(self, request, view):
+        if not request.user.sees_all_accounts:
+            raise PermissionDenied(
+                _(
+                    "The telephony API answers for every caller: use a token of a user who may see all accounts "
+                    "(the permission “Can see every account”)."
+                )
+            )
+        return True

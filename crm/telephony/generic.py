@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.api.fields import DateTimeField
-from crm.api.permissions import HasResourceScope
+from crm.api.permissions import HasResourceScope, SeesAllAccounts
 from crm.models.telephony import Call, TelephonyConnection
 from crm.recent import recent_match
 from crm.services.telephony import EVENT_TYPES, call_event, call_register, caller_lookup
@@ -68,7 +68,7 @@ class JSONOnly(BaseContentNegotiation):
 
 
 class TelephonyView(APIView):
-    permission_classes = [HasResourceScope]
+    permission_classes = [HasResourceScope, SeesAllAccounts]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
     scope_resource, permission_model = "telephony", Call

@@ -175,6 +175,17 @@ def test_the_api_needs_a_token_with_the_telephony_scope(api_client, token_client
     assert not Call.objects.exists()
 
 
+def test_a_managers_token_or_session_cannot_look_up_callers(token_client, manager_api, manager, pbx, caller):
+    managers_token = token_client(manager, ["telephony:read", "telephony:write"])
+
+    for client in (managers_token, manager_api):
+        response = client.get("/api/v1/telephony/lookup/", {"phone": "9161234567"})
+        assert response.status_code == 403
+        assert "all accounts" in response.json()["error"]["message"]
+        assert register(client).status_code == 403
+    assert not Call.objects.exists()
+
+
 def test_the_lookup_answers_route_and_card_and_needs_a_number(telephony_api, pbx, caller):
     response = telephony_api.get("/api/v1/telephony/lookup/", {"phone": "9161234567"})
 

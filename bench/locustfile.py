@@ -1,0 +1,139 @@
+"""The mixed load of bench/load.py: managers in the admin, API clients, telephony lookups, survey respondents.
+
+Run by bench/load.py, which prepares the data (LOAD_DATA, a JSON file) and starts the servers. The server runs
+the production settings behind what would be a TLS proxy: requests say `X-Forwarded-Proto: https`, and the
+cookies, which production marks Secure, are kept here by hand (requests would not send them over plain HTTP).
+"""
+
+import itertools
+import json
+import os
+import random
+import re
+
+from locust import HttpUser, between, task
+
+DATA = json.loads(open(os.environ["LOAD_DATA"]).read())  # noqa: SIM115, PTH123
+HTTPS = {"X-Forwarded-Proto": "https"}
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+invitations = itertools.cycle(DATA["invitations"])  # each respondent answers a fresh invitation
+
+
+class BrowserUser(HttpUser):
+    abstract = True
+
+    def on_start(self):
+        self.jar = {}
+
+    def send(self, method, path, name, **kwargs):
+        headers = {**HTTPS, "Referer": f"https://{DATA['host']}{path}", **kwargs.pop("headers", {})}
+        response = self.client.request(
+            method, path, name=name, headers=headers, cookies=self.jar, allow_redirects=False, **kwargs
+        )
+        self.jar.update(response.cookies.get_dict())
+        return response
+
+    def form_token(self, html: str) -> str:
+        return CSRF_INPUT.search(html).group(1)
+
+
+class Manager(BrowserUser):
+    """An account manager: the list of their clients, then a client card."""
+
+    weight = 2
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        super().on_start()
+        self.username, self.accounts = random.choice(DATA["managers"])
+        page = self.send("GET", "/admin/login/", "admin login page")
+        answer = self.send(
+            "POST",
+            "/admin/login/",
+            "admin login",
+            data={
+                "username": self.username,
+                "password": DATA["password"],
+                "csrfmiddlewaretoken": self.form_token(page.text),
+                "next": "/admin/",
+            },
+        )
+        assert answer.status_code == 302, answer.text[:300]
+
+    @task(2)
+    def account_list(self):
+        self.send("GET", "/admin/crm/account/", "admin: my accounts")
+
+    @task(3)
+    def client_card(self):
+        self.send("GET", f"/admin/crm/account/{random.choice(self.accounts)}/change/", "admin: client card")
+
+
+class ApiClient(HttpUser):
+    """An integration listing and filtering through the REST API with a manager's token."""
+
+    weight = 2
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self):
+        self.client.headers.update({"Authorization": f"Bearer {DATA['api_token']}", **HTTPS})
+
+    @task
+    def accounts_filtered(self):
+        zone = random.choice(["red", "yellow", "green", "grey"])
+        self.client.get(f"/api/v1/accounts/?zone={zone}&page_size=50", name="api: accounts by zone")
+
+    @task
+    def contacts_search(self):
+        self.client.get("/api/v1/contacts/?search=Иван&page_size=50", name="api: contacts search")
+
+    @task
+    def one_account(self):
+        self.client.get(f"/api/v1/accounts/{random.choice(DATA['api_accounts'])}/", name="api: one account")
+
+
+class Telephony(HttpUser):
+    """The PBX asking who is calling, for every ringing call."""
+
+    weight = 3
+    wait_time = between(0.1, 0.3)
+
+    def on_start(self):
+        self.client.headers.update({"Authorization": f"Bearer {DATA['telephony_token']}", **HTTPS})
+
+    @task
+    def lookup(self):
+        number = random.choice(DATA["phones"])
+        self.client.get(
+            f"/api/v1/telephony/lookup/?phone={number}&connection=bench-generic", name="telephony: caller card"
+        )
+
+
+class Respondent(BrowserUser):
+    """A client opening their relationship survey and sending it."""
+
+    weight = 1
+    wait_time = between(2, 5)
+
+    @task
+    def answer(self):
+        self.jar = {}
+        path = f"/s/{next(invitations)}/"
+        page = self.send("GET", path, "survey: page")
+        if page.status_code != 200:
+            return
+        self.send(
+            "POST",
+            path,
+            "survey: submit",
+            data={
+                "q_result": random.randint(6, 10),
+                "q_understanding": random.randint(6, 10),
+                "q_service_quality": random.randint(5, 10),
+                "q_recommend": random.randint(0, 10),
+                "q_fix_three": "Быстрее отвечать на письма; отчёт раз в неделю",
+                "q_like_three": "Менеджер; качество; сроки",
+                "action": "send",
+                "csrfmiddlewaretoken": self.form_token(page.text),
+            },
+        )
