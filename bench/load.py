@@ -15,6 +15,7 @@ memory of the web and worker processes at the start and the end of the run.
 import argparse
 import csv
 import json
+import logging
 import os
 import random
 import secrets
@@ -30,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# One key for this process, which signs the survey links, and for the production server, which checks them.
+os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
 
 import django  # noqa: E402
 
@@ -51,7 +54,7 @@ PORT = 8056
 class Sink:
     received = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         Sink.received += 1
         return "250 OK"
 
@@ -63,9 +66,7 @@ def prepare(invitations: int) -> dict:
     managers = list(User.objects.filter(username__startswith="bench", is_superuser=False).order_by("username")[:10])
     ApiToken.objects.filter(name__startswith="bench-mixed").delete()
     _token, telephony = api_token_issue(user=superuser, name="bench-mixed-pbx", scopes=["telephony:read"])
-    _token, api = api_token_issue(
-        user=managers[0], name="bench-mixed-api", scopes=["accounts:read", "contacts:read"]
-    )
+    _token, api = api_token_issue(user=managers[0], name="bench-mixed-api", scopes=["accounts:read", "contacts:read"])
     max_phone = Phone.objects.order_by("-id").values_list("id", flat=True).first()
     phones = list(
         Phone.objects.filter(id__in=[rng.randrange(1, max_phone) for _ in range(3000)]).values_list("number", flat=True)
@@ -86,7 +87,10 @@ def prepare(invitations: int) -> dict:
         "api_accounts": list(Account.objects.filter(manager=managers[0]).values_list("id", flat=True)[:500]),
         "telephony_token": telephony,
         "phones": [number.replace("+", "%2B") for number in phones],
-        "invitations": [links.invitation_token(survey_id=survey.id, contact_id=p.id, round=round_) for p in people],
+        "invitations": [  # those the survey's rules let through (an email, consent, not asked lately)
+            links.invitation_token(survey_id=survey.id, contact_id=contact_id, round=round_)
+            for contact_id in Invitation.objects.filter(survey=survey, round=round_).values_list("contact", flat=True)
+        ],
     }
 
 
@@ -127,12 +131,12 @@ def main():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         smtp_port = probe.getsockname()[1]
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
     smtp = Controller(Sink(), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "CONN_MAX_AGE": "600",
@@ -145,7 +149,7 @@ def main():
     }
     servers = [
         subprocess.Popen(  # noqa: S603
-            [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", "--workers", str(args.workers)],
+            [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(args.workers)],
             cwd=ROOT,
             env=environment,
         )
@@ -224,11 +228,12 @@ def main():
                 f"| {row['99%']} | {row['Failure Count']} |"
             )
     print(f"\nEmails received by the SMTP server: {Sink.received:,}")
-    first, last = memory[0], memory[-1]
-    print("\n| process | RSS at start, MB | RSS at end, MB | max, MB |\n|---|---|---|---|")
+    # Samples every 30 s: the one after the first minute is the warm process (imports, caches, connections).
+    first, warm, last = memory[0], memory[min(2, len(memory) - 1)], memory[-1]
+    print("\n| process | RSS at start, MB | after 1 minute | at the end | max |\n|---|---|---|---|---|")
     for key in sorted(first):
         peak = max(sample.get(key, 0) for sample in memory)
-        print(f"| {key} | {first[key]:.0f} | {last.get(key, 0):.0f} | {peak:.0f} |")
+        print(f"| {key} | {first[key]:.0f} | {warm.get(key, 0):.0f} | {last.get(key, 0):.0f} | {peak:.0f} |")
     if (workdir / "load_failures.csv").exists():
         print("\nFailures:\n" + (workdir / "load_failures.csv").read_text()[:3000])
 

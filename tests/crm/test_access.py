@@ -7,6 +7,7 @@ surveys, templates); and what only administrators open. The API endpoints and th
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -493,3 +494,24 @@ def test_personal_data_of_another_managers_person_is_not_exported(client, manage
 
     assert theirs["crm.contact"].last_name not in response.content.decode() or response.status_code == 302
     assert response.status_code == 302  # nothing selected that the manager may see: back to the list
+
+
+def test_every_api_operation_needs_its_own_scope(api_client, token_client, superuser):
+    """An integration token sees only its scopes: a superuser's token with every scope but the operation's own
+    gets a 403 from every operation of the schema."""
+    from django.urls import resolve
+
+    from crm.services.tokens import VALID_SCOPES
+
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()["paths"]
+    checked = 0
+    for template, operations in schema.items():
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        resource = resolve(path).func.cls.scope_resource
+        client = token_client(superuser, sorted(VALID_SCOPES - {"*", f"{resource}:read", f"{resource}:write"}))
+        for method in set(operations) & {"get", "post", "put", "patch", "delete"}:
+            response = getattr(client, method)(path, {}, format="json")
+            assert response.status_code == 403, (method, template, response.status_code)
+            assert resource in response.json()["error"]["message"]
+            checked += 1
+    assert checked >= 50
