@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -61,7 +62,7 @@ def table_rows(output: str) -> list[list[str]]:
 
     return [
         [cell.strip() for cell in line.strip("|").split("|")]
-        for line, following in zip(lines, [*lines[1:], ""], strict=True)
+        for line, following in pairwise([*lines, ""])
         if line.startswith("|") and not rule(line) and not rule(following)  # a header is followed by its rule
     ]
 

@@ -42,7 +42,7 @@ from tqdm import tqdm  # noqa: E402
 from bench.generate import drop_secondary_indexes  # noqa: E402
 from crm.models import Account, Contact, Industry, User  # noqa: E402
 from surveys import links, metrics  # noqa: E402
-from surveys.models import Survey  # noqa: E402
+from surveys.models import Response, Survey  # noqa: E402
 from surveys.services.invitations import survey_invite, surveys_cadence_plan  # noqa: E402
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -198,7 +198,12 @@ def measure_submit(requests: int) -> None:
         .select_related("account__manager")
         .order_by("?")[:requests]
     )
-    with connection.cursor() as cursor:  # an earlier run's invitations would throttle these people
+    # An earlier run's invitations would throttle these people; those who answered one keep it, and sit this out.
+    answered = set(
+        Response.objects.filter(contact__in=people, invitation__isnull=False).values_list("contact_id", flat=True)
+    )
+    people = [p for p in people if p.id not in answered]
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM surveys_invitation WHERE contact_id = ANY(%s)", [[p.id for p in people]])
     for start in range(0, len(people), 500):
         survey_invite(survey=survey, people=[(p, round) for p in people[start : start + 500]])
