@@ -10,13 +10,13 @@ class CrmConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from crm.models import ApiToken, TelephonyConnection, User
-        from crm.recent import recent_forget
+        from crm.recent import recent_forget_changed
         from crm.schedules import schedules_install
         from crm.services.roles import roles_ensure_groups
 
         for model in (ApiToken, TelephonyConnection, User):
-            post_save.connect(recent_forget, sender=model, weak=False)
-            post_delete.connect(recent_forget, sender=model, weak=False)
+            post_save.connect(recent_forget_changed, sender=model, weak=False)
+            post_delete.connect(recent_forget_changed, sender=model, weak=False)
 
         # Groups need the permissions that post_migrate creates, so they are set up after it.
         post_migrate.connect(lambda sender, **kwargs: roles_ensure_groups(), sender=self, weak=False)

@@ -12,6 +12,7 @@ import threading
 
 from cachetools import TTLCache
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Model
 
 from crm.prepared import first_match
@@ -45,3 +46,10 @@ def recent_forget(**_signal) -> None:
     with _lock:
         if _rows is not None:
             _rows.clear()
+
+
+def recent_forget_changed(**_signal) -> None:
+    """A token, connection or user changed: forget now, and again once the change commits, in case a request on
+    another thread read the old row in between."""
+    recent_forget()
+    transaction.on_commit(recent_forget)

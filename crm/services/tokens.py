@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import ApiToken
-from crm.recent import recent_forget, recent_match
+from crm.recent import recent_forget_changed, recent_match
 
 # Each resource can be granted read or write; "*" grants everything.
 SCOPE_RESOURCES = (
@@ -89,6 +89,6 @@ def api_token_has_scope(token: ApiToken, *, resource: str, write: bool) -> bool:
 @transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    recent_forget()
+    recent_forget_changed()
     token.refresh_from_db()
     return token
