@@ -45,25 +45,12 @@ class Worker:
 
 
 @contextmanager
-def _worker_process(queue: str, log_path: Path, **env_extra):
+def celery_process(arguments: list[str], log_path: Path, **env_extra):
+    """`celery -A config <arguments>` as a real process on the test's database, its output in `log_path`."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(), **env_extra}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            [sys.executable, "-m", "celery", "-A", "config", *arguments, "--loglevel=INFO"],
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -78,6 +65,11 @@ def _worker_process(queue: str, log_path: Path, **env_extra):
             except subprocess.TimeoutExpired:
                 process.kill()
     print(log_path.read_text()[-5000:])  # shown by pytest when the test fails
+
+
+def _worker_process(queue: str, log_path: Path, **env_extra):
+    arguments = ["worker", "--pool=solo", "-Q", queue, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return celery_process(arguments, log_path, **env_extra)
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ a worker, on the filesystem broker and SQLite, or in CI's second run on Redis an
 schedule is made due at once, so both beats send every job as they start.
 """
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 from contextlib import ExitStack
 from datetime import timedelta
@@ -24,7 +21,7 @@ from crm.models import OutboundMessage, Task
 from crm.schedules import DEFAULT_SCHEDULE, schedules_install
 from surveys.models import Invitation
 from tests.crm.factories import AccountFactory, CommitmentFactory, ContactFactory
-from tests.test_celery_worker import ROOT, _database_url, _smtp_env, _wait_for, _worker_process
+from tests.test_celery_worker import _smtp_env, _wait_for, _worker_process, celery_process
 
 
 def _shipped_data():
@@ -40,19 +37,6 @@ def _shipped_data():
     schedules_install()
 
 
-def _beat(stack: ExitStack, log_path, schedule_path, env: dict):
-    log = stack.enter_context(log_path.open("w"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO", "-s", str(schedule_path)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    stack.callback(process.wait, 30)
-    stack.callback(process.terminate)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_send_every_job_twice_and_nothing_is_done_twice(manager, smtp_server, tmp_path):
     _shipped_data()
@@ -66,20 +50,14 @@ def test_two_beats_send_every_job_twice_and_nothing_is_done_twice(manager, smtp_
     PeriodicTask.objects.filter(name__in=DEFAULT_SCHEDULE).update(last_run_at=now - timedelta(days=8))
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(),
-        "CRM_TEST_QUEUE": queue,
-        **_smtp_env(smtp_server),
-    }
+    env = {"CRM_TEST_QUEUE": queue, **_smtp_env(smtp_server)}
     jobs = len(DEFAULT_SCHEDULE)
     worker_log = tmp_path / "worker.log"
     with ExitStack() as stack:
-        stack.enter_context(_worker_process(queue, worker_log, CRM_TEST_QUEUE=queue, **_smtp_env(smtp_server)))
+        stack.enter_context(_worker_process(queue, worker_log, **env))
         beat_logs = [tmp_path / f"beat{n}.log" for n in range(2)]
         for n, log in enumerate(beat_logs):
-            _beat(stack, log, tmp_path / f"schedule{n}", env)
+            stack.enter_context(celery_process(["beat", "-s", str(tmp_path / f"schedule{n}")], log, **env))
 
         def sent_by(log):
             return set(re.findall(r"Sending due task (.+?) \(", log.read_text())) if log.exists() else set()
