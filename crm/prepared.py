@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from functools import cache
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
@@ -51,14 +51,16 @@ class _Cursor(CursorWrapper):
 
 
 @contextmanager
-def prepared_cursor(*, binary: bool = False):
+def prepared_cursor(*, binary: bool = False, using: str = DEFAULT_DB_ALIAS):
     """`binary`: results in PostgreSQL's binary format, cheaper to read (timestamps above all). Not for
-    rows with jsonb columns: Django reads jsonb as text, which binary results are not."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = _PreparingCursor(connection.connection)
+    rows with jsonb columns: Django reads jsonb as text, which binary results are not. `using`: another
+    alias of the same database (the rows still become instances of the default one)."""
+    db = connections[using]
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        raw = _PreparingCursor(db.connection)
         raw.binary_results = binary
-    with _Cursor(raw, connection) as cursor:
+    with _Cursor(raw, db) as cursor:
         yield cursor
 
 

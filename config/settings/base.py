@@ -86,6 +86,8 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
+CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one SQLite file: WAL lets readers work
@@ -107,6 +109,19 @@ else:
     # connection pooler that cannot keep them (PgBouncer before 1.21, or without max_prepared_statements).
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
+    # The caller lookup's own connection to the same database (crm/services/telephony.py): its session carries
+    # the lookup's time budget, so a lookup is one round trip instead of BEGIN, SET LOCAL, the query and COMMIT.
+    # No health check: a lookup that finds its connection broken reconnects and tries once more.
+    _options = DATABASES["default"].get("OPTIONS", {})
+    DATABASES["telephony"] = {
+        **DATABASES["default"],
+        "OPTIONS": {
+            **_options,
+            "options": f"{_options.get('options', '')} -c statement_timeout={CRM_TELEPHONY_LOOKUP_BUDGET_MS}".strip(),
+        },
+        "CONN_HEALTH_CHECKS": False,
+        "TEST": {"MIRROR": "default"},
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"
 # django-axes first: it refuses a locked-out login before the password is even checked.
@@ -289,8 +304,7 @@ CRM_CHURN_CYCLE_DAYS = env.int("CRM_CHURN_CYCLE_DAYS", default=180)
 CRM_COMPANY_HEAD_USERNAME = env.str("CRM_COMPANY_HEAD_USERNAME", default="")
 
 # --- Telephony (issue 7) -----------------------------------------------------------------------
-# A ringing call does not wait for a slow database: past this, the lookup answers the fallback route.
-CRM_TELEPHONY_LOOKUP_BUDGET_MS = env.int("CRM_TELEPHONY_LOOKUP_BUDGET_MS", default=300)
+# CRM_TELEPHONY_LOOKUP_BUDGET_MS is set with the databases above.
 # API tokens and telephony connections, read on every request, are remembered this long in each process
 # (crm/recent.py): a token revoked or a user deactivated in another process stops working within it. 0: off.
 CRM_RECENT_ROWS_SECONDS = env.int("CRM_RECENT_ROWS_SECONDS", default=5)

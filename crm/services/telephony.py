@@ -7,7 +7,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connections, transaction
 from django.db import connection as connection_db
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,8 @@ from crm.telephony.card import CARD_LISTS, CardRows, caller_card, card_rows, car
 logger = logging.getLogger(__name__)
 
 MISSED_CALL_RULE = "missed_call"
+# The database alias whose session carries the lookup's time budget (config/settings/base.py), on PostgreSQL.
+LOOKUP_DATABASE = "telephony"
 
 
 @dataclass
@@ -74,9 +76,9 @@ def _caller_sql(with_card: bool) -> str:
     )
 
 
-def _caller_find(e164: str, with_card: bool) -> tuple[Contact | None, CardRows | None]:
+def _caller_find(e164: str, with_card: bool, using: str = DEFAULT_DB_ALIAS) -> tuple[Contact | None, CardRows | None]:
     """The contact for the number (decision makers first), with the card's rows when asked: on PostgreSQL
-    one prepared statement, under the time budget of the caller's transaction."""
+    one prepared statement on the connection `using`."""
     if connection_db.vendor != "postgresql":
         contact = (
             Contact.objects.filter(phones__number=e164)
@@ -85,7 +87,7 @@ def _caller_find(e164: str, with_card: bool) -> tuple[Contact | None, CardRows |
             .first()
         )
         return contact, card_rows(contact.account) if contact and with_card else None
-    with prepared_cursor(binary=True) as cursor:  # no jsonb among these models
+    with prepared_cursor(binary=True, using=using) as cursor:  # no jsonb among these models
         cursor.execute(_caller_sql(with_card), [e164])
         row = cursor.fetchone()
     if row is None:
@@ -99,6 +101,31 @@ def _caller_find(e164: str, with_card: bool) -> tuple[Contact | None, CardRows |
     account.manager = manager
     contact.account = account
     return contact, card_rows_from(row[end:]) if with_card else None
+
+
+def _caller_find_budgeted(e164: str, with_card: bool) -> tuple[Contact | None, CardRows | None]:
+    """_caller_find under CRM_TELEPHONY_LOOKUP_BUDGET_MS on PostgreSQL: past it, OperationalError.
+
+    Inside a transaction the lookup must see that transaction's rows, so it runs there with the budget
+    SET LOCAL in a savepoint. Outside one it runs on the LOOKUP_DATABASE connection, whose session carries
+    the budget: one round trip instead of four (BEGIN, SET LOCAL, the lookup, COMMIT) on every ringing call.
+    """
+    if connection_db.vendor != "postgresql":
+        return _caller_find(e164, with_card)
+    if connection_db.in_atomic_block or LOOKUP_DATABASE not in connections:
+        with transaction.atomic():
+            with connection_db.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS])
+            return _caller_find(e164, with_card)
+    try:
+        return _caller_find(e164, with_card, using=LOOKUP_DATABASE)
+    except OperationalError:
+        lookup_db = connections[LOOKUP_DATABASE]
+        if lookup_db.connection is None or not lookup_db.connection.broken:
+            raise  # the budget ran out, or no connection could be made
+        # This connection has no health check: a database restart is found here, and costs one more try.
+        lookup_db.close()
+        return _caller_find(e164, with_card, using=LOOKUP_DATABASE)
 
 
 def caller_lookup(*, connection: TelephonyConnection, number: str, with_card: bool = True) -> Lookup:
@@ -117,13 +144,9 @@ def caller_lookup(*, connection: TelephonyConnection, number: str, with_card: bo
             card=caller_card(contact=None, number=number) if with_card else {},
         )
     try:
-        with transaction.atomic():
-            if connection_db.vendor == "postgresql":
-                with connection_db.cursor() as cursor:
-                    cursor.execute("SET LOCAL statement_timeout = %s", [settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS])
-            contact, rows = _caller_find(e164, with_card)
-    except OperationalError:
-        logger.warning("Caller lookup for %s ran out of its time budget: routed to the fallback", e164)
+        contact, rows = _caller_find_budgeted(e164, with_card)
+    except OperationalError as error:
+        logger.warning("Caller lookup for %s failed within its time budget (%s): routed to the fallback", e164, error)
         return Lookup(number=e164, contact=None, route=call_route(connection=connection, contact=None))
     route = call_route(connection=connection, contact=contact)
     card = caller_card(contact=contact, number=e164, rows=rows) if with_card else {}

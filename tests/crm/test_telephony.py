@@ -1,18 +1,25 @@
 """Telephony: lookup, routing, the caller card, the call log, the generic API and Asterisk."""
 
 import threading
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.models import Interaction, Task
 from crm.models.telephony import Call, TelephonyConnection
 from crm.services.orders import order_delivery_date_change
-from crm.services.telephony import call_event, call_register, caller_lookup, telephony_connection_create
+from crm.services.telephony import (
+    LOOKUP_DATABASE,
+    call_event,
+    call_register,
+    caller_lookup,
+    telephony_connection_create,
+)
 from tests.conftest import NOT_APPLICABLE
 from tests.crm.factories import CommitmentFactory, OrderFactory
 
@@ -216,11 +223,15 @@ def test_the_lookup_runs_the_same_number_of_queries_whatever_the_clients_history
     assert len(small) == len(large) <= 11  # on PostgreSQL 3 of them set the time budget (savepoint, SET LOCAL)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_slow_database_does_not_hold_the_call_the_lookup_answers_the_fallback(settings, caller):
+def _postgresql_only(why: str) -> None:
     if connection.vendor != "postgresql":
-        pytest.skip(f"{NOT_APPLICABLE}: the time budget is PostgreSQL's statement_timeout")
-    settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS = 200
+        pytest.skip(f"{NOT_APPLICABLE}: {why}")
+
+
+@pytest.mark.parametrize("inside_a_transaction", [False, True], ids=["own connection", "caller's transaction"])
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_slow_database_does_not_hold_the_call_the_lookup_answers_the_fallback(caller, inside_a_transaction):
+    _postgresql_only("the time budget is PostgreSQL's statement_timeout")
     pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
     locked, release = threading.Event(), threading.Event()
 
@@ -239,14 +250,42 @@ def test_a_slow_database_does_not_hold_the_call_the_lookup_answers_the_fallback(
     locked.wait(5)
     try:
         started = timezone.now()
-        lookup = caller_lookup(connection=pbx, number=NUMBER)
+        with transaction.atomic() if inside_a_transaction else nullcontext():
+            lookup = caller_lookup(connection=pbx, number=NUMBER)
         elapsed = (timezone.now() - started).total_seconds()
     finally:
         release.set()
         holder.join()
 
     assert (lookup.route.target, lookup.contact) == ("0", None)
-    assert elapsed < 1
+    assert elapsed < 1  # the budget is 300 ms
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_database_restart_costs_the_lookup_a_reconnect_not_the_call(caller):
+    _postgresql_only("the lookup's own connection exists on PostgreSQL")
+    pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
+    assert caller_lookup(connection=pbx, number=NUMBER).route.target == "101"
+    lookup_db = connections[LOOKUP_DATABASE]
+    with connection.cursor() as cursor:  # what a restart does to the lookup's open session
+        cursor.execute("SELECT pg_terminate_backend(%s)", [lookup_db.connection.info.backend_pid])
+
+    lookup = caller_lookup(connection=pbx, number=NUMBER)
+
+    assert (lookup.route.target, lookup.contact.account) == ("101", caller.account)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_outside_a_transaction_the_lookup_is_one_statement_on_its_own_connection(caller):
+    _postgresql_only("the lookup's own connection exists on PostgreSQL")
+    pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
+    caller_lookup(connection=pbx, number=NUMBER)  # prepares the statement
+
+    with CaptureQueriesContext(connection) as on_default, CaptureQueriesContext(connections[LOOKUP_DATABASE]) as own:
+        lookup = caller_lookup(connection=pbx, number=NUMBER)
+
+    assert lookup.card["contact"]["name"] == "Иван Петрович"
+    assert (len(on_default), len(own)) == (0, 1)
 
 
 def test_asterisk_gets_a_flat_answer_with_its_token(client, caller):
