@@ -111,17 +111,17 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
     # The caller lookup's own connection to the same database (crm/services/telephony.py): its session carries
     # the lookup's time budget, so a lookup is one round trip instead of BEGIN, SET LOCAL, the query and COMMIT.
-    # No health check: a lookup that finds its connection broken reconnects and tries once more.
+    # No health check: a lookup that finds its connection broken reconnects and tries once more. Off behind a
+    # pooler that refuses the `options` startup parameter (PgBouncer): the lookup then sets its budget itself.
     _options = DATABASES["default"].get("OPTIONS", {})
-    DATABASES["telephony"] = {
-        **DATABASES["default"],
-        "OPTIONS": {
-            **_options,
-            "options": f"{_options.get('options', '')} -c statement_timeout={CRM_TELEPHONY_LOOKUP_BUDGET_MS}".strip(),
-        },
-        "CONN_HEALTH_CHECKS": False,
-        "TEST": {"MIRROR": "default"},
-    }
+    _budget = f"-c statement_timeout={CRM_TELEPHONY_LOOKUP_BUDGET_MS}"
+    if env.bool("CRM_TELEPHONY_OWN_CONNECTION", default=True):
+        DATABASES["telephony"] = {
+            **DATABASES["default"],
+            "OPTIONS": {**_options, "options": f"{_options.get('options', '')} {_budget}".strip()},
+            "CONN_HEALTH_CHECKS": False,
+            "TEST": {"MIRROR": "default"},
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"
 # django-axes first: it refuses a locked-out login before the password is even checked.

@@ -1,7 +1,8 @@
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
@@ -29,12 +30,27 @@ def account_labels_store(changes: Iterable[tuple[int, str]], *, label: str, now:
     return Counter({value: len(ids) for value, ids in by_value.items()})
 
 
+@contextmanager
+def run_alone(job: str) -> Iterator[None]:
+    """One bulk run of `job` at a time, across processes: a second run waits until the first ends. Two at once
+    would both read the same old labels and each write the history (and the alerts) of the same change.
+
+    A PostgreSQL advisory lock held by this connection's session, so it goes with a process that dies. SQLite
+    needs none: each batch reads what it changes inside its own IMMEDIATE transaction, so writers take turns."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [job])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [job])
+
+
 def id_ranges_run(
-    work: Callable[[int, int], Counter],
-    *,
-    batch_size: int,
-    progress: Callable[[int], None] | None = None,
-    connection_setup: Callable[[], None] | None = None,
+    work: Callable[[int, int], Counter], *, batch_size: int, progress: Callable[[int], None] | None = None
 ) -> Counter:
     """Call `work(low, high)` for every range of `batch_size` account ids, each in a transaction of its own, and
     sum the counts it returns.
@@ -42,14 +58,12 @@ def id_ranges_run(
     On PostgreSQL, and outside a transaction, the ranges run on CRM_CLASSIFY_CONNECTIONS connections at once
     (threads, each with its own connection; PostgreSQL does the work, so this uses the database server's cores).
     Elsewhere, or inside the caller's transaction (which must see its own writes), they run one after another on
-    the caller's connection. `connection_setup()` runs once on each connection first (a temporary table, say)."""
+    the caller's connection."""
     last = Account.objects.order_by("-id").values_list("id", flat=True).first() or 0
     ranges = [(low, min(low + batch_size - 1, last)) for low in range(1, last + 1, batch_size)]
     workers = settings.CRM_CLASSIFY_CONNECTIONS
     if connection.vendor != "postgresql" or connection.in_atomic_block or workers < 2 or len(ranges) < 2:
         totals = Counter()
-        if connection_setup:
-            connection_setup()
         for low, high in ranges:
             with transaction.atomic():
                 totals += work(low, high)
@@ -62,8 +76,6 @@ def id_ranges_run(
     def worker() -> Counter:
         counts = Counter()
         try:
-            if connection_setup:
-                connection_setup()
             while not failed.is_set():
                 with lock:
                     low, high = next(pending, (None, None))
@@ -78,7 +90,7 @@ def id_ranges_run(
             failed.set()  # the other threads stop after their current range
             raise
         finally:
-            connection.close()  # this thread's own connection, and its temporary tables with it
+            connection.close()  # this thread's own connection
         return counts
 
     with ThreadPoolExecutor(max_workers=workers) as pool:

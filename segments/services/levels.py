@@ -7,7 +7,8 @@ checked). Advocate: referred at least one account, and is core or in the green z
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,14 +19,14 @@ from django.utils.translation import gettext as _
 
 from crm.models import Account, Level, Order, Zone
 from segments.models import LevelBaseline, LevelChange
-from segments.services import account_labels_store, id_ranges_run
+from segments.services import account_labels_store, id_ranges_run, run_alone
 
 BATCH_SIZE = 20_000
 YEAR = timedelta(days=365)
 
 # Each account's purchases and distinct categories of the last 12 months: for a whole run into a
-# temporary table, in one pass over the order lines (and the company averages come from it); for
-# one account inline, restricted to it.
+# table that every connection's batches read, in one pass over the order lines (and the company
+# averages come from it); for one account inline, restricted to it.
 _BOUGHT_SELECT = """
     SELECT o.account_id, COUNT(DISTINCT o.id) AS last_year, COUNT(DISTINCT p.category_id) AS categories
     FROM crm_order o
@@ -100,14 +101,13 @@ def _period(now: datetime) -> dict:
     return {"now": now, "year_ago": now - YEAR, "cancelled": Order.Status.CANCELLED.value}
 
 
-def level_baseline_compute(*, now: datetime | None = None) -> LevelBaseline:
-    """Record the company averages of the accounts that bought in the last 12 months."""
+def level_baseline_compute(*, now: datetime | None = None, bought: str | None = None) -> LevelBaseline:
+    """Record the company averages of the accounts that bought in the last 12 months (read from the run's
+    `bought` table when there is one)."""
     now = now or timezone.now()
+    source = bought or f"({_BOUGHT_SELECT.format(only='')}) bought"
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), AVG(last_year), AVG(categories) FROM ({_BOUGHT_SELECT.format(only='')}) bought",  # noqa: S608
-            _period(now),
-        )
+        cursor.execute(f"SELECT COUNT(*), AVG(last_year), AVG(categories) FROM {source}", _period(now))  # noqa: S608
         buying, purchases, categories = cursor.fetchone()
     return LevelBaseline.objects.create(
         computed_at=now,
@@ -141,38 +141,45 @@ def _levels_apply(
     return account_labels_store(cursor.fetchall(), label="level", now=now)
 
 
+@contextmanager
+def _bought_last_year_table(now: datetime) -> Iterator[str]:
+    """_BOUGHT_SELECT for every account, built once per run into a table the batches on every connection read.
+    Unlogged: nothing in it needs to survive a crash, and the next run drops what a dead one left."""
+    unlogged = "UNLOGGED " if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
+        cursor.execute(f"CREATE {unlogged}TABLE {_BOUGHT_TABLE} AS {_BOUGHT_SELECT.format(only='')}", _period(now))
+        cursor.execute(f"CREATE INDEX {_BOUGHT_TABLE}_account ON {_BOUGHT_TABLE} (account_id)")
+    try:
+        yield _BOUGHT_TABLE
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
+
+
 def levels_classify(
     *, now: datetime | None = None, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None
 ) -> LevelReport:
     """Every account's level against fresh company averages, set-based in batches of account ids; safe to run
-    twice. Run after the zones, since an advocate may be green rather than core."""
+    twice, and a second run at the same time waits for the first. Run after the zones, since an advocate may be
+    green rather than core."""
     now = now or timezone.now()
+    with run_alone("levels_classify"), _bought_last_year_table(now) as bought:
+        baseline = level_baseline_compute(now=now, bought=bought)
 
-    def bought_table_create():  # on each connection the batches run on; gone with the connection or below
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {_BOUGHT_TABLE} AS {_BOUGHT_SELECT.format(only='')}", _period(now))
-            cursor.execute(f"CREATE INDEX {_BOUGHT_TABLE}_account ON {_BOUGHT_TABLE} (account_id)")
+        def batch(low: int, high: int) -> Counter:
+            with connection.cursor() as cursor:
+                return _levels_apply(
+                    cursor,
+                    low=low,
+                    high=high,
+                    bought=bought,
+                    baseline=baseline,
+                    trigger=LevelChange.Trigger.RECLASSIFICATION,
+                    now=now,
+                )
 
-    baseline = level_baseline_compute(now=now)
-
-    def batch(low: int, high: int) -> Counter:
-        with connection.cursor() as cursor:
-            return _levels_apply(
-                cursor,
-                low=low,
-                high=high,
-                bought=_BOUGHT_TABLE,
-                baseline=baseline,
-                trigger=LevelChange.Trigger.RECLASSIFICATION,
-                now=now,
-            )
-
-    try:
-        changed = id_ranges_run(batch, batch_size=batch_size, progress=progress, connection_setup=bought_table_create)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {_BOUGHT_TABLE}")
+        changed = id_ranges_run(batch, batch_size=batch_size, progress=progress)
     return LevelReport(accounts=Account.objects.count(), changed=changed, baseline=baseline)
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import override
 from crm.models import Account, MessageKind, Zone
 from crm.services.outreach import MessagePlan, enqueue_after_commit, messages_plan
 from segments.models import ZoneChange
-from segments.services import account_labels_store, id_ranges_run
+from segments.services import account_labels_store, id_ranges_run, run_alone
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 20_000  # accounts a statement; the id lists stay under SQLite's limit on variables
@@ -111,7 +111,8 @@ def zones_classify(
     *, now: datetime | None = None, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None
 ) -> ZoneReport:
     """Every account's zone, set-based in batches of account ids; safe to run twice (a second run changes
-    nothing). Memory and transactions are bounded by the batch, not by the number of accounts."""
+    nothing, and one at the same time waits for the first). Memory and transactions are bounded by the batch,
+    not by the number of accounts."""
     now = now or timezone.now()
 
     def batch(low: int, high: int) -> Counter:
@@ -120,7 +121,8 @@ def zones_classify(
         )
         return Counter(change.to_zone for change in changes) + Counter(alerts=zone_falls_alert(changes, now=now))
 
-    changed = id_ranges_run(batch, batch_size=batch_size, progress=progress)
+    with run_alone("zones_classify"):
+        changed = id_ranges_run(batch, batch_size=batch_size, progress=progress)
     alerts = changed.pop("alerts", 0)
     return ZoneReport(accounts=Account.objects.count(), changed=changed, alerts=alerts)
 

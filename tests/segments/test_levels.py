@@ -157,3 +157,32 @@ def test_on_postgresql_a_bulk_run_shares_its_batches_among_connections_and_class
     assert {level_of(a) for a in leads} == {Level.LEAD}
     assert LevelChange.objects.count() == 8
     assert levels_classify(batch_size=2).changed == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_second_bulk_run_waits_for_the_first_so_no_change_is_written_twice(manager, products):
+    from django.db import connection, connections
+
+    from tests.conftest import NOT_APPLICABLE
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: SQLite's writers take turns batch by batch")
+    firsts = [AccountFactory(manager=manager) for _ in range(3)]
+    for account in firsts:
+        bought(account, [products[0]])
+    first_run = connections.create_connection("default")  # another process's run, holding its lock
+    with first_run.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext('levels_classify'))")
+    second = threading.Thread(target=lambda: (levels_classify(batch_size=2), connection.close()))
+
+    second.start()
+    second.join(1)
+    waited = second.is_alive()
+    with first_run.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(hashtext('levels_classify'))")
+    first_run.close()
+    second.join(10)
+
+    assert waited
+    assert LevelChange.objects.count() == 3
+    assert {level_of(a) for a in firsts} == {Level.FIRST_TIME}
