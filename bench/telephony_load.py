@@ -4,7 +4,8 @@
 
 Needs the 1M-account database (bench/generate.py) and the connections bench/measure.py creates
 (bench-generic, bench-asterisk), and wrk (`apt-get install wrk`). Every request asks for one of
-3,000 stored numbers, picked at random, written in a different format each time. Everything
+3,000 stored numbers, picked at random, written in a different format each time. The last row is
+the floor (bench/floor.py), measured the same way right after: how fast the VM is at that moment. Everything
 (gunicorn, PostgreSQL, wrk) shares this machine's cores, as it would on a small server.
 """
 
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,8 +118,43 @@ def main():
     worker = ["--workers", str(args.workers)]
     if args.threads > 1:
         worker += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    server_kind = f"{args.workers} sync workers" if args.threads == 1 else f"{args.workers}×{args.threads} gthread"
+    lookups = {
+        "caller lookup with route and card (generic API, token)": lua_script(
+            [f"/api/v1/telephony/lookup/?phone={n}&connection=bench-generic" for n in spelled],
+            {"Authorization": f"Bearer {raw}"},
+        ),
+        "Asterisk CURL() lookup (route and display name)": lua_script(
+            [f"/telephony/asterisk/{asterisk.webhook_key}/lookup/?phone={n}" for n in spelled],
+            {"X-CRM-Token": asterisk.secret},
+        ),
+    }
+    floor = {
+        "floor: minimal Django view, one indexed lookup (bench/floor.py)": lua_script(
+            [f"/phone/?phone={n.replace('+', '%2B')}" for n in numbers], {}
+        )
+    }
+    print("| what | gunicorn | connections | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|")
+    for application, settings, scripts in (
+        ("config.wsgi", "config.settings.production", lookups),
+        ("bench.floor:application", "bench.floor", floor),
+    ):
+        with serve(application, {**environment, "DJANGO_SETTINGS_MODULE": settings}, worker):
+            for label, script in scripts.items():
+                wrk(script, 5, args.connections)  # warm-up: connections, prepared statements, caches
+                result = wrk(script, args.seconds, args.connections)
+                print(
+                    f"| {label} | {server_kind} | {args.connections} | {result['rps']:,.0f} | {result['p50']} "
+                    f"| {result['p99']} | {result['errors']} |",
+                    flush=True,
+                )
+
+
+@contextmanager
+def serve(application: str, environment: dict, worker: list[str]):
+    """gunicorn serving `application` on PORT until the block ends."""
     server = subprocess.Popen(  # noqa: S603
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", *worker, "--log-level", "warning"],
+        [str(ROOT / ".venv/bin/gunicorn"), application, "-b", f"127.0.0.1:{PORT}", *worker, "--log-level", "warning"],
         cwd=ROOT,
         env=environment,
     )
@@ -128,26 +165,7 @@ def main():
                 break
             except OSError:
                 time.sleep(0.2)
-        kinds = {
-            "caller lookup with route and card (generic API, token)": lua_script(
-                [f"/api/v1/telephony/lookup/?phone={n}&connection=bench-generic" for n in spelled],
-                {"Authorization": f"Bearer {raw}"},
-            ),
-            "Asterisk CURL() lookup (route and display name)": lua_script(
-                [f"/telephony/asterisk/{asterisk.webhook_key}/lookup/?phone={n}" for n in spelled],
-                {"X-CRM-Token": asterisk.secret},
-            ),
-        }
-        server_kind = f"{args.workers} sync workers" if args.threads == 1 else f"{args.workers}×{args.threads} gthread"
-        print("| what | gunicorn | connections | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|")
-        for label, script in kinds.items():
-            wrk(script, 5, args.connections)  # warm-up: connections, prepared statements, caches
-            result = wrk(script, args.seconds, args.connections)
-            print(
-                f"| {label} | {server_kind} | {args.connections} | {result['rps']:,.0f} | {result['p50']} "
-                f"| {result['p99']} | {result['errors']} |",
-                flush=True,
-            )
+        yield
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(10)
