@@ -186,3 +186,31 @@ def test_on_postgresql_a_second_bulk_run_waits_for_the_first_so_no_change_is_wri
     assert waited
     assert LevelChange.objects.count() == 3
     assert {level_of(a) for a in firsts} == {Level.FIRST_TIME}
+
+
+def test_on_postgresql_a_change_of_level_rewrites_the_account_row_in_place(manager, products):
+    """A first classification changes every account's level: without an index on it, and with room left in each
+    page (migration crm 0022), PostgreSQL makes a HOT update and writes no index entry. An index that includes the
+    level would make every one of these updates rewrite an entry in each of the table's indexes."""
+    from django.db import connection
+
+    from tests.conftest import NOT_APPLICABLE
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: HOT updates are PostgreSQL's")
+    for _ in range(5):
+        bought(AccountFactory(manager=manager), products[:1])
+
+    def account_updates():  # (rows updated, of which HOT) in this test's transaction
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'crm_account'"
+            )
+            return cursor.fetchone()
+
+    updated_before, hot_before = account_updates()
+    report = levels_classify()
+    updated, hot = account_updates()
+
+    assert report.changed == {Level.FIRST_TIME: 5}
+    assert (updated - updated_before, hot - hot_before) == (5, 5)
