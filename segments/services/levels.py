@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Account, Level, Order, Zone
 from segments.models import LevelBaseline, LevelChange
-from segments.services import account_labels_store, id_ranges_run, run_alone
+from segments.services import account_labels_store, accounts_hold, id_ranges_run, run_alone
 
 BATCH_SIZE = 20_000
 YEAR = timedelta(days=365)
@@ -126,7 +126,8 @@ def _levels_apply(
     cursor, *, low: int, high: int, bought: str, baseline: LevelBaseline, trigger: str, now: datetime
 ) -> Counter:
     """Store the new levels of the accounts in [low, high] and their history rows; {new level: accounts}.
-    In the caller's transaction."""
+    In the caller's transaction, which holds these accounts from here (accounts_hold)."""
+    accounts_hold(low, high)
     params = {
         **_period(now),
         "low": low,

@@ -23,7 +23,7 @@ from django.utils.translation import override
 from crm.models import Account, MessageKind, Zone
 from crm.services.outreach import MessagePlan, enqueue_after_commit, messages_plan
 from segments.models import ZoneChange
-from segments.services import account_labels_store, id_ranges_run, run_alone
+from segments.services import account_labels_store, accounts_hold, id_ranges_run, run_alone
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 20_000  # accounts a statement; the id lists stay under SQLite's limit on variables
@@ -116,6 +116,7 @@ def zones_classify(
     now = now or timezone.now()
 
     def batch(low: int, high: int) -> Counter:
+        accounts_hold(low, high)
         changes = _zone_changes_apply(
             _changes_find(low=low, high=high, now=now), trigger=ZoneChange.Trigger.RECLASSIFICATION, now=now
         )
@@ -131,6 +132,7 @@ def zones_classify(
 def account_zone_refresh(*, account_id: int, now: datetime | None = None) -> ZoneChange | None:
     """After a relationship-survey answer: the account's zone now, and its change if there is one."""
     now = now or timezone.now()
+    accounts_hold(account_id, account_id)
     rows = _changes_find(low=account_id, high=account_id, now=now)
     changes = _zone_changes_apply(rows, trigger=ZoneChange.Trigger.RESPONSE, now=now)
     zone_falls_alert(changes, now=now)

@@ -214,3 +214,42 @@ def test_on_postgresql_a_change_of_level_rewrites_the_account_row_in_place(manag
 
     assert report.changed == {Level.FIRST_TIME: 5}
     assert (updated - updated_before, hot - hot_before) == (5, 5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_an_order_during_the_bulk_run_is_classified_once_and_counted(manager, products):
+    """A client orders while the nightly run reaches their account: the run waits for the order's transaction and
+    reads the order. Otherwise it would classify from the orders before it, write its own change from the same old
+    level, and leave that level in place of the one the new order gives."""
+    from django.db import connection, transaction
+
+    from tests.conftest import NOT_APPLICABLE
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: SQLite's writers take turns")
+    account = AccountFactory(manager=manager)
+    bought(account, products[:1])  # a first purchase, not classified yet: the level is still lead
+    ordered, release = threading.Event(), threading.Event()
+
+    def order():  # a second purchase (repeat), its transaction kept open until released
+        with transaction.atomic():
+            order_create(account=account, number="N-2", amount=Decimal("100"), ordered_at=timezone.now())
+            ordered.set()
+            release.wait(10)
+        connection.close()
+
+    def bulk_run():
+        levels_classify(batch_size=2)
+        connection.close()
+
+    threads = [threading.Thread(target=order), threading.Thread(target=bulk_run)]
+    threads[0].start()
+    ordered.wait(10)
+    threads[1].start()
+    threads[1].join(1)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+
+    assert level_of(account) == Level.REPEAT
+    assert list(LevelChange.objects.values_list("from_level", "to_level")) == [(Level.LEAD, Level.REPEAT)]
