@@ -14,6 +14,7 @@ from crm.services.orders import order_create
 from segments.models import LevelBaseline, LevelChange
 from segments.services.levels import levels_classify
 from tests.crm.factories import AccountFactory, OrderFactory
+from tests.segments.meanwhile import meanwhile
 
 pytestmark = pytest.mark.django_db
 _skus = count()
@@ -221,7 +222,7 @@ def test_on_postgresql_an_order_during_the_bulk_run_is_classified_once_and_count
     """A client orders while the nightly run reaches their account: the run waits for the order's transaction and
     reads the order. Otherwise it would classify from the orders before it, write its own change from the same old
     level, and leave that level in place of the one the new order gives."""
-    from django.db import connection, transaction
+    from django.db import connection
 
     from tests.conftest import NOT_APPLICABLE
 
@@ -229,27 +230,10 @@ def test_on_postgresql_an_order_during_the_bulk_run_is_classified_once_and_count
         pytest.skip(f"{NOT_APPLICABLE}: SQLite's writers take turns")
     account = AccountFactory(manager=manager)
     bought(account, products[:1])  # a first purchase, not classified yet: the level is still lead
-    ordered, release = threading.Event(), threading.Event()
-
-    def order():  # a second purchase (repeat), its transaction kept open until released
-        with transaction.atomic():
-            order_create(account=account, number="N-2", amount=Decimal("100"), ordered_at=timezone.now())
-            ordered.set()
-            release.wait(10)
-        connection.close()
-
-    def bulk_run():
-        levels_classify(batch_size=2)
-        connection.close()
-
-    threads = [threading.Thread(target=order), threading.Thread(target=bulk_run)]
-    threads[0].start()
-    ordered.wait(10)
-    threads[1].start()
-    threads[1].join(1)
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    meanwhile(
+        lambda: order_create(account=account, number="N-2", amount=Decimal("100"), ordered_at=timezone.now()),
+        lambda: levels_classify(batch_size=2),
+    )
 
     assert level_of(account) == Level.REPEAT
     assert list(LevelChange.objects.values_list("from_level", "to_level")) == [(Level.LEAD, Level.REPEAT)]

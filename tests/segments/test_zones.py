@@ -16,6 +16,7 @@ from segments.services.zones import zones_classify
 from surveys.models import Case, Survey
 from surveys.services.responses import survey_response_record
 from tests.crm.factories import AccountFactory, ContactFactory
+from tests.segments.meanwhile import meanwhile
 
 pytestmark = pytest.mark.django_db
 _keys = count()
@@ -190,11 +191,10 @@ def test_on_postgresql_two_answers_of_one_account_at_once_give_one_zone_from_bot
     """Two people of one client answer at the same moment: the second refresh waits for the first, then reads
     both answers. Otherwise each would see only its own answer, both would write a change from the same old zone,
     and the zone left would be the last one written, not the one both answers give."""
-    import threading
     from importlib import import_module
 
     from django.apps import apps
-    from django.db import connection, transaction
+    from django.db import connection
 
     from tests.conftest import NOT_APPLICABLE
 
@@ -204,27 +204,10 @@ def test_on_postgresql_two_answers_of_one_account_at_once_give_one_zone_from_bot
     import_module("surveys.migrations.0002_shipped_surveys").install(apps, None)
     account, first_person = client_with(manager)
     second_person = ContactFactory(account=account)
-    answered, release = threading.Event(), threading.Event()
-
-    def first():  # answers 3 (red on its own) and keeps its transaction open until released
-        with transaction.atomic():
-            answer(first_person, [3, 3, 3, 3])
-            answered.set()
-            release.wait(10)
-        connection.close()
-
-    def second():  # answers 10 (green on its own)
-        answer(second_person, [10, 10, 10, 10])
-        connection.close()
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    threads[0].start()
-    answered.wait(10)
-    threads[1].start()
-    threads[1].join(1)
-    release.set()
-    for thread in threads:
-        thread.join(10)
+    meanwhile(
+        lambda: answer(first_person, [3, 3, 3, 3]),  # red on its own
+        lambda: answer(second_person, [10, 10, 10, 10]),  # green on its own
+    )
 
     assert zone_of(account) == Zone.RED  # the mean of both answers, 6.5
     assert list(ZoneChange.objects.values_list("from_zone", "to_zone")) == [(Zone.GREY, Zone.RED)]
