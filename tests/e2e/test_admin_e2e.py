@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import connections
 
 from crm.services.roles import ACCOUNT_MANAGERS
 from tests.crm.factories import AccountFactory, ContactFactory, PhoneFactory, UserFactory
@@ -39,6 +40,9 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+        # The test's queries ran while Playwright's event loop was running here: Django kept their connections
+        # apart from the ones pytest-django closes, and one left open keeps the test database from being dropped.
+        connections.close_all()
 
 
 def _manager(username):
