@@ -8,6 +8,7 @@ without the room, each new row version went to a new page, with an entry in ever
 
 from django.db import migrations
 
+
 def room_leave(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ALTER TABLE crm_account SET (fillfactor = 50)")

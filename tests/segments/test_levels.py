@@ -218,7 +218,7 @@ def test_on_postgresql_a_change_of_level_rewrites_the_account_row_in_place(manag
 
 
 @pytest.mark.django_db(transaction=True)
-def test_on_postgresql_an_order_during_the_bulk_run_is_classified_once_and_counted(manager, products):
+def test_on_postgresql_an_order_during_the_bulk_run_is_read_and_its_change_written_once(manager, products):
     """A client orders while the nightly run reaches their account: the run waits for the order's transaction and
     reads the order. Otherwise it would classify from the orders before it, write its own change from the same old
     level, and leave that level in place of the one the new order gives."""
