@@ -242,7 +242,6 @@ def orders_on_track_plan(*, now: datetime | None = None) -> int:
     """Every week, tell clients who want certainty that their long order is on track."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    year, week, _day = today.isocalendar()
     orders = (
         Order.objects.open()
         .filter(
@@ -262,9 +261,11 @@ def orders_on_track_plan(*, now: datetime | None = None) -> int:
             contact = main.get(order.account_id)
             if contact is None:
                 continue
+            # Counted in weeks since the order, not calendar weeks: a Sunday and the Monday after are one week.
+            weeks_since_order = (now - order.ordered_at).days // 7
             plans.append(
                 MessagePlan(
-                    key=f"order-on-track:{order.id}:{year}-W{week:02d}",
+                    key=f"order-on-track:{order.id}:week-{weeks_since_order}",
                     kind=MessageKind.ORDER_ON_TRACK,
                     contact=contact,
                     context=_order_context(order),
