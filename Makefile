@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo --accounts 300 --seed 1
 	$(BIN)/python manage.py ensure_demo_admin
 	@echo "Open http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs/). Ctrl-C stops everything."
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	DJANGO_SETTINGS_MODULE=config.settings.local PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 ## The whole suite. CRM_REQUIRE_SERVICES=1 turns a skip for a missing service into a failure.
 test: $(STAMP)

@@ -1,8 +1,8 @@
-import os
-
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+from config.entrypoint import settings_module_required
+
+settings_module_required()
 
 app = Celery("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.urls import include, path, reverse
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm.api.errors import json_not_found, json_server_error
 from crm.telephony import twilio
@@ -11,6 +13,16 @@ from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
 from crm.views import healthz_view, tracked_link_view, unsubscribe_view
 from surveys.views import survey_page
+
+_swagger = SpectacularSwaggerSplitView.as_view(url_name="api-schema")  # its script is a file: no inline JS
+
+
+def api_docs_view(request, *args, **kwargs):
+    """The docs page sends a person who is not signed in to the login page (the schema answers 401)."""
+    if not settings.CRM_API_DOCS_PUBLIC and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    return _swagger(request, *args, **kwargs)
+
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
@@ -37,7 +49,7 @@ urlpatterns = [
     path("telephony/twilio/<str:webhook_key>/connect/", twilio.twilio_connect, name="telephony_twilio_connect"),
     path("telephony/twilio/<str:webhook_key>/recording/", twilio.twilio_recording, name="telephony_twilio_recording"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs_view, name="api-docs"),
 ]
 
 

@@ -20,3 +20,14 @@ def account_access_q(user, *, prefix: str = "") -> Q:
         q |= Q(**{f"{prefix}manager__department_id__in": user.headed_department_ids})
         q |= Q(**{f"{prefix}manager__isnull": True})
     return q
+
+
+def assignable_managers_q(user, *, prefix: str = "") -> Q:
+    """A filter over User: to whom `user` may hand an account. Themselves; a head, also the members of the
+    departments they head; one who sees every account, any active user."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    q = Q(**{f"{prefix}is_active": True})
+    if user.sees_all_accounts:
+        return q
+    return q & (Q(**{f"{prefix}pk": user.pk}) | Q(**{f"{prefix}department_id__in": user.headed_department_ids}))

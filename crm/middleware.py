@@ -1,3 +1,5 @@
+from csp.constants import UNSAFE_EVAL
+from csp.middleware import CSPMiddleware
 from django.http import HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -50,3 +52,17 @@ def _has_nul(request) -> bool:
     if any(NUL in key or any(NUL in value or ESCAPED_NUL in value for value in values) for key, values in params):
         return True
     return request.content_type == "application/json" and ESCAPED_NUL.encode() in request.body
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY) on every response, with one allowance for the
+    admin: its theme (Unfold) runs the standard build of Alpine.js, which evaluates its attribute expressions.
+    The public pages (surveys, unsubscribing, tracked links) and the API keep the strict policy."""
+
+    ADMIN_PREFIX = "/admin/"
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if request.path_info.startswith(self.ADMIN_PREFIX):
+            parts.update = {**(parts.update or {}), "script-src": [UNSAFE_EVAL]}
+        return parts

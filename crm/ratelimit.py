@@ -69,9 +69,9 @@ def public_rate_limit(scope: str):
 
 
 class WebhookFailureLimitMiddleware:
-    """A telephony webhook answers a provider that signs its requests: an address that keeps failing the check
-    (a wrong signature, token or webhook key) is refused for the rest of the minute, while the provider's own
-    traffic, however heavy, is never slowed."""
+    """A telephony webhook answers a provider that signs its requests: an address that keeps being refused (a
+    wrong signature, token or webhook key, a malformed request) is refused for the rest of the minute, while the
+    provider's own traffic, however heavy, is never slowed."""
 
     PREFIX = "/telephony/"
 
@@ -85,6 +85,6 @@ class WebhookFailureLimitMiddleware:
         if _count(key, add=0) >= settings.CRM_WEBHOOK_FAILURES_PER_MINUTE:
             return too_many_requests()
         response = self.get_response(request)
-        if response.status_code in (401, 403, 404):
+        if response.status_code >= 400:  # every refusal counts, not only a failed check: a 400 or a 500 too
             _count(key, add=1)
         return response

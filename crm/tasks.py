@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from crm.services import outreach, outreach_jobs
+from crm.services import imports, outreach, outreach_jobs
 
 
 @shared_task(name="crm.outbox_send")
@@ -38,3 +38,20 @@ def greetings_task() -> int:
 @shared_task(name="crm.outreach_campaigns")
 def campaigns_task() -> int:
     return outreach_jobs.campaigns_plan()
+
+
+@shared_task(name="crm.import_job_check")
+def import_job_check_task(job_id: int) -> str:
+    job = imports.import_job_check(job_id=job_id)
+    return job.status if job else "nothing to do"
+
+
+@shared_task(name="crm.import_job_run")
+def import_job_run_task(job_id: int) -> str:
+    job = imports.import_job_run(job_id=job_id)
+    return job.status if job else "nothing to do"
+
+
+@shared_task(name="crm.imports_resume")
+def imports_resume_task() -> int:
+    return imports.import_jobs_resume()

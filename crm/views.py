@@ -14,7 +14,7 @@ from crm.models import Contact, ContactConsent
 from crm.outreach.unsubscribe import unsubscribe_token_read
 from crm.ratelimit import public_rate_limit
 from crm.services.outreach import contact_unsubscribe
-from crm.services.proposals import tracked_link_open
+from crm.services.proposals import document_url_allowed, tracked_link_open
 
 logger = logging.getLogger(__name__)
 Purpose = ContactConsent.Purpose
@@ -99,7 +99,7 @@ def _page(request, contact, link, *, error="", status=200):
 @public_rate_limit("tracked-link")
 def tracked_link_view(request, token: str):
     link = tracked_link_open(token=token[:64])
-    if link is None:
+    if link is None or not document_url_allowed(link.target_url):  # a link made before the hosts were limited
         return render(
             request,
             "crm/public/message.html",

@@ -1,7 +1,6 @@
 """A saved segment's members as a CSV download, streamed so a segment of a million rows needs no memory."""
 
 import csv
-import re
 
 from django.db.models import OuterRef, Subquery
 from django.http import StreamingHttpResponse
@@ -10,17 +9,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from crm.models import Phone
+from crm.spreadsheets import spreadsheet_cell
 from segments.models import Segment
 from segments.selectors import segment_members
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?\d+")  # a phone number in E.164 is data, not a formula
-
-
-def _cell(value) -> str:
-    """A spreadsheet must not run a client-supplied name as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text) else text
 
 
 class _Echo:
@@ -62,7 +53,7 @@ def _rows(segment: Segment, user):
 def segment_csv_response(*, segment: Segment, user) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow([_cell(value) for value in row]) for row in _rows(segment, user)),
+        (writer.writerow([spreadsheet_cell(value) for value in row]) for row in _rows(segment, user)),
         content_type="text/csv; charset=utf-8",
     )
     filename = f"{slugify(segment.name, allow_unicode=False) or 'segment'}-{timezone.localdate():%Y-%m-%d}.csv"

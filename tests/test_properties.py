@@ -2,6 +2,7 @@
 to every webhook parser, which must answer with a person's error, never a crash."""
 
 import json
+import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -200,3 +201,35 @@ def test_a_nul_character_in_a_webhook_is_a_400_not_a_crash(client, connections):
         {"vpbx_api_key": "key", "sign": mango_sign(api_key="key", payload=body, salt=mango.secret), "json": body},
     )
     assert response.status_code == 400
+
+
+@FUZZ
+@given(forged=st.text(min_size=1, max_size=40))
+def test_any_characters_in_any_signature_or_token_are_refused_never_a_server_error(client, connections, forged):
+    """`hmac.compare_digest` raises on non-ASCII str: `sign=ключ`, `Signature: éé` were 500s before any check."""
+    asterisk = telephony_connection_create(
+        provider="asterisk", name=f"a-{uuid.uuid4()}", secret="asterisk-secret", fallback_target="1"
+    )
+    zadarma, mango, twilio, itoolabs = (connections[name] for name in ("zadarma", "mango", "twilio", "itoolabs"))
+    body = json.dumps({"entry_id": "E1"})
+    in_headers = [
+        client.get(f"/telephony/asterisk/{asterisk.webhook_key}/lookup/", {"phone": "1"}, HTTP_X_CRM_TOKEN=forged),
+        client.post(f"/telephony/zadarma/{zadarma.webhook_key}/", {"event": "NOTIFY_START"}, HTTP_SIGNATURE=forged),
+        client.post(
+            f"/telephony/twilio/{twilio.webhook_key}/voice/", {"CallSid": "CA1"}, HTTP_X_TWILIO_SIGNATURE=forged
+        ),
+    ]
+    in_fields = [
+        client.post(f"/telephony/itoolabs/{itoolabs.webhook_key}/", {"cmd": "contact", "crm_token": forged}),
+        client.post(
+            f"/telephony/mango/{mango.webhook_key}/events/call", {"vpbx_api_key": "key", "sign": forged, "json": body}
+        ),
+        client.post(
+            f"/telephony/mango/{mango.webhook_key}/events/call", {"vpbx_api_key": forged, "sign": forged, "json": body}
+        ),
+    ]
+
+    assert [response.status_code for response in in_headers] == [403] * len(in_headers)
+    # A NUL in a parameter is refused as a malformed request before any check (crm/middleware.py).
+    expected = 400 if "\x00" in forged else 403
+    assert [response.status_code for response in in_fields] == [expected] * len(in_fields)

@@ -6,8 +6,10 @@ DATABASE_URL, REDIS_URL and EMAIL_URL switch to real services with no code chang
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp import constants as csp
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs' Swagger UI served from here, not a CDN (and under our CSP)
     "import_export",
     "django_celery_beat",
     "axes",
@@ -59,6 +62,7 @@ MIDDLEWARE = [
     "crm.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "crm.middleware.ContentSecurityPolicyMiddleware",
     "crm.ratelimit.WebhookFailureLimitMiddleware",
     "crm.middleware.RejectNulCharactersMiddleware",
     "auditlog.middleware.AuditlogMiddleware",  # who made a change, for the audit trail
@@ -202,6 +206,8 @@ CELERY_TASK_ROUTES = {
         "crm.outreach_greetings",
         "crm.outreach_maintenance_due",
         "crm.outreach_orders_on_track",
+        "crm.import_job_check",
+        "crm.import_job_run",
         "surveys.cadence_plan",
         "surveys.triggered_plan",
         "surveys.reminders_plan",
@@ -256,6 +262,9 @@ CRM_METRICS_MIN_SAMPLE = env.int("CRM_METRICS_MIN_SAMPLE", default=10)
 # --- Outreach (issue 3): the outbox, its channels and rules -------------------------------------------
 # Links in messages (unsubscribe, tracked proposals) must be absolute: the address clients reach us at.
 CRM_PUBLIC_BASE_URL = env.str("CRM_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The hosts a tracked proposal link may lead to (our document storage): "files.example.com", ".example.com" for
+# every subdomain. Anything else is refused when the link is made, so /l/<token>/ is no open redirect.
+CRM_DOCUMENT_HOSTS = env.list("CRM_DOCUMENT_HOSTS", default=[urlsplit(CRM_PUBLIC_BASE_URL).hostname])
 CRM_EMAIL_MESSAGE_ID_DOMAIN = env.str("CRM_EMAIL_MESSAGE_ID_DOMAIN", default="crm.localhost")
 CRM_TELEGRAM_BOT_TOKEN = env.str("CRM_TELEGRAM_BOT_TOKEN", default="")
 CRM_TELEGRAM_API_URL = env.str("CRM_TELEGRAM_API_URL", default="https://api.telegram.org")
@@ -337,6 +346,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Accounts, contacts, interactions, orders, promises, tasks and service requests.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Outside local use the schema and the docs need a login (session or token): CRM_API_DOCS_PUBLIC.
+    "SERVE_PERMISSIONS": ["crm.api.permissions.ApiDocsAccess"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "crm.models.accounts.Account.Status",
@@ -355,6 +368,37 @@ SPECTACULAR_SETTINGS = {
         "InteractionChannelEnum": "crm.models.activity.Interaction.Channel",
         "PhoneKindEnum": "crm.models.accounts.Phone.Kind",
     },
+}
+
+# --- Imports of accounts and contacts (crm/services/imports.py) --------------------------------------------
+# A file over either limit is refused with the reason; up to CRM_IMPORT_INLINE_ROWS rows are checked and imported
+# in the request, anything bigger by a worker, CRM_IMPORT_CHUNK_ROWS rows to a transaction.
+CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=20 * 2**20)
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=100_000)
+CRM_IMPORT_INLINE_ROWS = env.int("CRM_IMPORT_INLINE_ROWS", default=200)
+CRM_IMPORT_CHUNK_ROWS = env.int("CRM_IMPORT_CHUNK_ROWS", default=100)
+
+# The API's schema and docs (/api/schema/, /api/docs/) answer without a login only where this is true:
+# local.py turns it on for a developer's machine; anywhere else they need a session or an API token.
+CRM_API_DOCS_PUBLIC = env.bool("CRM_API_DOCS_PUBLIC", default=False)
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------------------
+# Every page: scripts only from our own origin or inline with the request's nonce; no plugins, no framing,
+# forms post only to us. Styles may be inline (the admin theme sets style attributes). The admin alone also
+# allows eval: its theme (Unfold) runs the standard build of Alpine.js (crm/middleware.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    }
 }
 
 # --- Admin theme ----------------------------------------------------------------------------

@@ -22,6 +22,13 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
     for _folder in ("queue", "processed", "control"):
         (VAR_DIR / "test-broker" / _folder).mkdir(parents=True, exist_ok=True)  # noqa: F405
 
+# The schema tests read /api/schema/ as a developer's machine serves it; tests/crm/test_api.py switches this off
+# to check that the docs need a login everywhere else.
+CRM_API_DOCS_PUBLIC = True
+
+# The document hosts the tests' proposals link to.
+CRM_DOCUMENT_HOSTS = ["files.example", "example.com"]
+
 # Every test client comes from 127.0.0.1: the limits get a test of their own (tests/crm/test_rate_limits.py).
 CRM_PUBLIC_REQUESTS_PER_MINUTE = 1_000_000
 CRM_WEBHOOK_FAILURES_PER_MINUTE = 1_000_000

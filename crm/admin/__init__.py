@@ -1,1 +1,1 @@
-from crm.admin import accounts, activity, audit, orders, outreach, telephony, users  # noqa: F401  (registers the model admins)
+from crm.admin import accounts, activity, audit, imports, orders, outreach, telephony, users  # noqa: F401  (registers the model admins)

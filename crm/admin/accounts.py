@@ -2,6 +2,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -12,28 +13,43 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
+from import_export.admin import ExportMixin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RelatedDropdownFilter
-from unfold.contrib.import_export.forms import ExportForm, ImportForm
+from unfold.contrib.import_export.forms import ExportForm
 
-from crm.admin.mixins import AppendOnlyAdminMixin, RowLevelAccessMixin
-from crm.admin.resources import AccountResource, ContactResource, ImportKeepsGoodRowsMixin
+from crm.access import assignable_managers_q
+from crm.admin.imports import ImportFromFileMixin
+from crm.admin.mixins import (
+    AppendOnlyAdminMixin,
+    FormulaSafeExportMixin,
+    RowLevelAccessMixin,
+    UserScopedResourceMixin,
+)
 from crm.models import (
     Account,
     AccountEvent,
     Commitment,
     Contact,
     ContactConsent,
+    ImportJob,
     Industry,
     Interaction,
     LeadSource,
     LeadSourceCost,
     Phone,
+    User,
 )
 from crm.phones import phone_normalize, phone_try_normalize
+from crm.resources import AccountResource, ContactResource
 from crm.selectors import account_client_card
-from crm.services.accounts import account_create, account_update, contact_create, contact_update
+from crm.services.accounts import (
+    account_create,
+    account_manager_check,
+    account_update,
+    contact_create,
+    contact_update,
+)
 from crm.services.privacy import contact_data_export, contact_erase
 from segments.services.behaviour import contact_behaviour_accept_suggestion
 from surveys.admin_views import send_survey
@@ -90,9 +106,11 @@ def _open_commitments(**extra):
 
 
 @admin.register(Account)
-class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportModelAdmin, ModelAdmin):
+class AccountAdmin(
+    RowLevelAccessMixin, ImportFromFileMixin, UserScopedResourceMixin, FormulaSafeExportMixin, ExportMixin, ModelAdmin
+):
     resource_classes = [AccountResource]
-    import_form_class = ImportForm
+    import_kind = ImportJob.Kind.ACCOUNTS
     export_form_class = ExportForm
     list_display = [
         "name",
@@ -181,6 +199,28 @@ class AccountAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportMo
     def last_contact(self, obj):
         return obj.last_interaction_at and timezone.localtime(obj.last_interaction_at).strftime("%Y-%m-%d")
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class AccountForm(form):
+            def clean_manager(self):
+                manager = self.cleaned_data.get("manager")
+                # A new account with no manager goes to its creator (account_create); taking one off the list
+                # puts it in the queue, which only those who see the queue may do.
+                if "manager" in self.changed_data and (manager is not None or self.instance.pk):
+                    try:
+                        account_manager_check(acting_user=request.user, manager=manager)
+                    except ValidationError as error:
+                        raise ValidationError(error.message_dict["manager"]) from None
+                return manager
+
+        return AccountForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "manager":  # the same rule as account_manager_check, so the form says it first
+            kwargs["queryset"] = User.objects.filter(assignable_managers_q(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
         if change:
@@ -234,9 +274,11 @@ class ConsentInline(TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(RowLevelAccessMixin, ImportKeepsGoodRowsMixin, ImportExportModelAdmin, ModelAdmin):
+class ContactAdmin(
+    RowLevelAccessMixin, ImportFromFileMixin, UserScopedResourceMixin, FormulaSafeExportMixin, ExportMixin, ModelAdmin
+):
     resource_classes = [ContactResource]
-    import_form_class = ImportForm
+    import_kind = ImportJob.Kind.CONTACTS
     export_form_class = ExportForm
     list_display = ["full_name", "account", "position", "is_decision_maker", "email", "language"]
     list_select_related = ["account"]

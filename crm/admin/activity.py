@@ -8,7 +8,7 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.contrib.import_export.forms import ExportForm
 
-from crm.admin.mixins import ReturnToNextMixin, RowLevelAccessMixin
+from crm.admin.mixins import FormulaSafeExportMixin, ReturnToNextMixin, RowLevelAccessMixin
 from crm.models import Commitment, Equipment, Interaction, ResponseTarget, ServiceRequest, Task
 from crm.services.activity import (
     commitment_close,
@@ -23,7 +23,7 @@ from crm.services.activity import (
 )
 
 
-class ExportableAdmin(ExportActionModelAdmin, ModelAdmin):
+class ExportableAdmin(FormulaSafeExportMixin, ExportActionModelAdmin, ModelAdmin):
     export_form_class = ExportForm
 
 

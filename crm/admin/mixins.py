@@ -3,6 +3,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from crm.models import Account, Contact
+from crm.spreadsheets import EXPORT_FORMATS
 
 
 class AppendOnlyAdminMixin:
@@ -16,6 +17,19 @@ class AppendOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class FormulaSafeExportMixin:
+    """The admin's exports offer only formats whose text cells cannot run as formulas (crm/spreadsheets.py)."""
+
+    export_formats = EXPORT_FORMATS
+
+
+class UserScopedResourceMixin:
+    """The export's resource gets the requesting user, to export only the rows they may see (crm/resources.py)."""
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
 
 class RowLevelAccessMixin:

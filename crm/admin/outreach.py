@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
@@ -17,7 +18,7 @@ from crm.models import Campaign, MessageKind, MessageTemplate, OutboundMessage, 
 from crm.outreach.rendering import variables_help
 from crm.services.outreach import enqueue_after_commit, outbound_message_retry
 from crm.services.outreach_jobs import campaign_activate, campaign_audience
-from crm.services.proposals import proposal_send, tracked_link_url
+from crm.services.proposals import document_url_check, proposal_send, tracked_link_url
 
 
 @admin.register(OutboundMessage)
@@ -145,8 +146,19 @@ class CampaignAdmin(ModelAdmin):
         queryset.update(status=Campaign.Status.FINISHED)
 
 
+class TrackedLinkForm(forms.ModelForm):
+    def clean_target_url(self):
+        url = self.cleaned_data["target_url"]
+        try:
+            document_url_check(url)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["target_url"]) from None
+        return url
+
+
 @admin.register(TrackedLink)
 class TrackedLinkAdmin(RowLevelAccessMixin, ModelAdmin):
+    form = TrackedLinkForm
     list_display = ["title", "account", "contact", "created_by", "created_at", "open_count", "first_opened_at"]
     list_select_related = ["account", "contact", "created_by"]
     search_fields = ["title", "account__name"]

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -46,3 +48,13 @@ class SeesAllAccounts(BasePermission):
                 )
             )
         return True
+
+
+class ApiDocsAccess(BasePermission):
+    """The schema and the docs: open where settings.CRM_API_DOCS_PUBLIC (a developer's machine), otherwise for a
+    signed-in user or an API token. Read at request time, so a test can switch it."""
+
+    message = _lazy("Sign in to the admin, or send an API token, to read the API's schema.")
+
+    def has_permission(self, request, view):
+        return settings.CRM_API_DOCS_PUBLIC or bool(request.user and request.user.is_authenticated)

@@ -5,6 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm.access import assignable_managers_q
 from crm.api.fields import DateTimeField, ModelSerializer
 from crm.models import (
     Account,
@@ -38,6 +39,13 @@ class VisibleContactField(serializers.PrimaryKeyRelatedField):
 class ActiveUserField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return User.objects.filter(is_active=True)
+
+
+class AssignableManagerField(serializers.PrimaryKeyRelatedField):
+    """Someone the requesting user may hand an account to (crm/access.py); anyone else is "does not exist"."""
+
+    def get_queryset(self):
+        return User.objects.filter(assignable_managers_q(self.context["request"].user))
 
 
 # --- Output ----------------------------------------------------------------------------------
@@ -298,7 +306,7 @@ class ServiceRequestOutputSerializer(ModelSerializer):
 
 
 class AccountInputSerializer(ModelSerializer):
-    manager = ActiveUserField(required=False, allow_null=True)
+    manager = AssignableManagerField(required=False, allow_null=True)
     referred_by = VisibleAccountField(required=False, allow_null=True)
 
     class Meta:

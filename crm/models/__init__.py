@@ -22,6 +22,7 @@ from crm.models.activity import (
     Task,
 )
 from crm.models.base import BatchCheckpoint, Language, TimeStampedModel
+from crm.models.imports import ImportJob
 from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
 from crm.models.outreach import (
     Campaign,
@@ -51,6 +52,7 @@ __all__ = [
     "DeliveryDateChange",
     "Department",
     "Equipment",
+    "ImportJob",
     "Industry",
     "Interaction",
     "Language",

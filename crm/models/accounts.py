@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -27,8 +28,14 @@ def validate_inn(value: str) -> None:
         ) from None
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """Read once per process: zoneinfo walks the whole zone database on disk every time it is asked."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in _time_zones():
         raise ValidationError(
             _("“%(value)s” is not a time zone: use a name such as Europe/Moscow or Asia/Yekaterinburg."),
             code="time_zone_invalid",

@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Account, AccountEvent, Contact, ContactConsent, Phone
+from crm.access import assignable_managers_q
+from crm.models import Account, AccountEvent, Contact, ContactConsent, Phone, User
 from crm.phones import phone_normalize
 
 
@@ -15,8 +16,33 @@ def account_event_record(*, account: Account, type: str, acting_user=None, **dat
     return AccountEvent.objects.create(account=account, type=type, acting_user=acting_user, data=data)
 
 
+def account_manager_check(*, acting_user, manager) -> None:
+    """Who may hand an account to whom (crm/access.py). Unknown, inactive and forbidden users get one answer,
+    so the check tells nothing about who exists. No acting user: the system itself (imports, jobs, the demo)."""
+    if acting_user is None:
+        return
+    if manager is None:
+        allowed = acting_user.sees_all_accounts or bool(acting_user.headed_department_ids)  # they see the queue
+    else:
+        allowed = User.objects.filter(assignable_managers_q(acting_user), pk=manager.pk).exists()
+    if not allowed:
+        raise ValidationError(
+            {
+                "manager": _(
+                    "You may assign accounts to yourself; a head also to the members of their department. "
+                    "Ask a head or an administrator to assign it to someone else."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Account:
+    """A new account. A plain manager who names no manager gets it themselves, rather than losing it to the
+    queue they cannot see."""
+    if manager is None and acting_user is not None and not acting_user.sees_all_accounts:
+        manager = acting_user if not acting_user.headed_department_ids else None
+    account_manager_check(acting_user=acting_user, manager=manager)
     account = Account(name=name, manager=manager, **fields)
     account.full_clean()
     account.save()
@@ -64,6 +90,8 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
     old_behaviour_type_set = account.behaviour_type_set
     for field, value in fields.items():
         setattr(account, field, value)
+    if account.manager_id != old_manager_id:
+        account_manager_check(acting_user=acting_user, manager=account.manager)
     account.full_clean()
     account.save()
     if account.manager_id != old_manager_id:

@@ -5,10 +5,13 @@ For a behaviour type 4 client (emotional, unconfident) the manager is asked to c
 
 import secrets
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http.request import validate_host
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +21,30 @@ from crm.models import BehaviourType, Contact, Task, User
 from crm.models.outreach import MessageKind, TrackedLink
 from crm.services.activity import interaction_log, rule_tasks_open
 from crm.services.outreach import MessagePlan, message_plan
+
+
+def document_url_allowed(url: str) -> bool:
+    """A tracked link redirects from our own domain, so it may lead only to the document hosts we trust
+    (CRM_DOCUMENT_HOSTS, entries like ALLOWED_HOSTS'): otherwise it would be an open redirect for phishing."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return parts.scheme in ("https", "http") and bool(host) and validate_host(host, settings.CRM_DOCUMENT_HOSTS)
+
+
+def document_url_check(url: str) -> None:
+    if not document_url_allowed(url):
+        raise ValidationError(
+            {
+                "target_url": _(
+                    "Links may lead only to our document storage (%(hosts)s). Upload the document there and "
+                    "send its link, or ask an administrator to add its host to CRM_DOCUMENT_HOSTS."
+                )
+                % {"hosts": ", ".join(settings.CRM_DOCUMENT_HOSTS) or "—"}
+            }
+        )
 
 
 @transaction.atomic
@@ -32,6 +59,7 @@ def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user:
         created_by=acting_user,
     )
     link.full_clean()
+    document_url_check(target_url)
     link.save()
     url = tracked_link_url(link)
     message_plan(

@@ -1,13 +1,13 @@
 """Integration tokens: `crm_<prefix>_<secret>`. The prefix finds the row, the hash is compared in constant time."""
 
 import hashlib
-import hmac
 import secrets
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from crm.models import ApiToken
@@ -70,7 +70,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     token = recent_match(ApiToken, related="user", prefix=prefix)  # every API request: remembered for seconds
     if token is None:
         return None
-    if not hmac.compare_digest(token.token_hash, _hash(secret)):
+    if not constant_time_compare(token.token_hash, _hash(secret)):
         return None
     now = timezone.now()
     if token.revoked_at or (token.expires_at and token.expires_at <= now) or not token.user.is_active:

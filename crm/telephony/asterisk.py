@@ -4,9 +4,8 @@ GET /telephony/asterisk/<webhook key>/lookup/?phone=${CALLERID(num)}   header X-
 → {"extension": "101", "display_name": "Иван Петрович · Ромашка"}
 """
 
-import hmac
-
 from django.http import JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 
 from crm.models.telephony import TelephonyConnection
@@ -22,7 +21,7 @@ def asterisk_lookup(request, webhook_key: str):
     token = request.headers.get("X-CRM-Token", "")
     # Compare even when the connection is unknown, so the answer takes the same time either way.
     expected = connection.secret if connection else "-" * 32
-    if not hmac.compare_digest(token.encode(), expected.encode()) or connection is None:
+    if not constant_time_compare(token, expected) or connection is None:
         return JsonResponse({"error": "forbidden"}, status=403)
     phone = request.GET.get("phone", "")
     if not phone.strip():

@@ -6,11 +6,11 @@ The PBX POSTs form data with `crm_token` (compared in constant time) and `cmd`:
 - `history`: the finished call: `type` in/out, `status` (Success or a failure), `duration`, `link`.
 """
 
-import hmac
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -24,7 +24,7 @@ from crm.telephony.webhooks import connection_for
 def itoolabs_crm_api(request, webhook_key: str):
     connection = connection_for(webhook_key, TelephonyConnection.Provider.ITOOLABS)
     data = request.POST
-    if not hmac.compare_digest(data.get("crm_token", "").encode(), connection.secret.encode()):
+    if not constant_time_compare(data.get("crm_token", ""), connection.secret):
         return HttpResponseForbidden("Bad crm_token")
     command = data.get("cmd", "")
     if command == "contact":

@@ -7,13 +7,13 @@ late changes nothing.
 """
 
 import hashlib
-import hmac
 import json
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -53,7 +53,7 @@ def mango_event(request, webhook_key: str, event: str):
     connection = connection_for(webhook_key, TelephonyConnection.Provider.MANGO)
     api_key, payload, sign = (request.POST.get(name, "") for name in ("vpbx_api_key", "json", "sign"))
     expected = mango_sign(api_key=connection.api_key, payload=payload, salt=connection.secret)
-    if not (hmac.compare_digest(api_key, connection.api_key) and hmac.compare_digest(sign, expected)):
+    if not (constant_time_compare(api_key, connection.api_key) and constant_time_compare(sign, expected)):
         return HttpResponseForbidden("Bad sign")
     try:
         data = json.loads(payload)

@@ -1,10 +1,15 @@
-"""Webhook signature rules, exactly as each provider documents them. All comparisons are constant-time."""
+"""Webhook signature rules, exactly as each provider documents them.
+
+All comparisons are constant-time and on bytes, so a signature of any characters is only a wrong one, never a 500.
+"""
 
 import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
+
+from django.utils.crypto import constant_time_compare
 
 DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -37,6 +42,6 @@ def twilio_signature_valid(*, auth_token: str, url: str, params: Mapping[str, li
     """Twilio signs the URL as it called it, which may or may not carry the default port: accept either."""
     candidates = {_with_port(url, port=False), _with_port(url, port=True)}
     return any(
-        hmac.compare_digest(twilio_signature(auth_token=auth_token, url=candidate, params=params), signature)
+        constant_time_compare(twilio_signature(auth_token=auth_token, url=candidate, params=params), signature)
         for candidate in candidates
     )

@@ -5,11 +5,11 @@ fields depending on the event, as Zadarma's SDK (lib/Webhook/Notify*.php) define
 NOTIFY_START with {"redirect": <extension>, "caller_name": ...} routes the call.
 """
 
-import hmac
 import logging
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -51,7 +51,7 @@ def zadarma_webhook(request, webhook_key: str):
         return HttpResponse("")  # an event we do not use: acknowledged, nothing to do
     signed = "".join(data.get(name, "") for name in SIGNED_FIELDS[event])
     expected = zadarma_signature(secret=connection.secret, signed=signed)
-    if not hmac.compare_digest(expected, request.headers.get("Signature", "")):
+    if not constant_time_compare(expected, request.headers.get("Signature", "")):
         return HttpResponseForbidden("Bad signature")
     missing = [name for name in REQUIRED[event] if not data.get(name)]
     if missing:

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
@@ -177,6 +178,8 @@ SHARED_MODELS = {
     "segments.levelbaseline",
     "crm.leadsourcecost",
 }
+# Each row its author's alone (and administrators'): tested where the model is.
+AUTHOR_ONLY_MODELS = {"crm.importjob": "tests/crm/test_imports.py: an upload is seen and run by its uploader"}
 # Administrators only: tokens, connections, schedules, the audit trail, login records.
 ADMIN_ONLY_MODELS = {
     "crm.apitoken",
@@ -224,7 +227,7 @@ def _api_ids(client, endpoint):
 def test_every_model_in_the_admin_is_in_the_matrix():
     registered = {model._meta.label_lower for model in admin.site._registry}
 
-    assert registered == set(ADMIN_MODELS) | SHARED_MODELS | ADMIN_ONLY_MODELS
+    assert registered == set(ADMIN_MODELS) | SHARED_MODELS | ADMIN_ONLY_MODELS | set(AUTHOR_ONLY_MODELS)
 
 
 @pytest.mark.parametrize("model", ADMIN_MODELS)
@@ -515,3 +518,85 @@ def test_every_api_operation_needs_its_own_scope(api_client, token_client, super
             assert resource in response.json()["error"]["message"]
             checked += 1
     assert checked >= 50
+
+
+# Who may hand an account to whom (crm/access.py): themselves; a head, also their department's members; one who
+# sees all accounts, anyone active. The same rule in the API, the admin form and the import.
+ASSIGNMENTS = [
+    ("manager", "manager", True),
+    ("manager", "head", False),
+    ("manager", "other_manager", False),
+    ("manager", "superuser", False),
+    ("head", "manager", True),
+    ("head", "head", True),
+    ("head", "other_manager", False),
+    ("head", "superuser", False),
+    ("superuser", "other_manager", True),
+]
+
+
+@pytest.mark.parametrize(("who", "to", "allowed"), ASSIGNMENTS)
+def test_who_may_assign_an_account_to_whom_through_the_api(request, token_client, manager, who, to, allowed):
+    account = AccountFactory(manager=manager)
+    acting, target = request.getfixturevalue(who), request.getfixturevalue(to)
+
+    response = token_client(acting, ["*"]).patch(
+        f"/api/v1/accounts/{account.pk}/", {"manager": target.pk}, format="json"
+    )
+
+    account.refresh_from_db()
+    assert (response.status_code, account.manager) == ((200, target) if allowed else (400, manager))
+
+
+@pytest.mark.parametrize(("who", "to", "allowed"), ASSIGNMENTS)
+def test_who_may_assign_an_account_to_whom_in_the_admin(request, client, manager, who, to, allowed):
+    account = AccountFactory(manager=manager, name="Ромашка")
+    acting, target = request.getfixturevalue(who), request.getfixturevalue(to)
+    client.force_login(acting)
+
+    response = client.post(
+        reverse("admin:crm_account_change", args=[account.pk]),
+        {
+            "name": "Ромашка",
+            "status": account.status,
+            "manager": target.pk,
+            "time_zone": account.time_zone,
+            "survey_cadence_days": 30,
+        },
+    )
+
+    account.refresh_from_db()
+    assert account.manager == (target if allowed else manager)
+    if not allowed:
+        assert list(response.context["adminform"].form.errors) == ["manager"]
+
+
+def test_a_manager_cannot_put_their_account_in_the_queue_but_a_head_can(client, token_client, manager, head):
+    account = AccountFactory(manager=manager)
+
+    refused = token_client(manager, ["*"]).patch(f"/api/v1/accounts/{account.pk}/", {"manager": None}, format="json")
+    done = token_client(head, ["*"]).patch(f"/api/v1/accounts/{account.pk}/", {"manager": None}, format="json")
+
+    assert (refused.status_code, done.status_code) == (400, 200)
+
+
+def test_an_account_a_manager_creates_without_a_manager_is_theirs(token_client, manager):
+    response = token_client(manager, ["*"]).post("/api/v1/accounts/", {"name": "Новый клиент"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["manager"] == manager.pk
+
+
+def test_the_import_assigns_only_to_whom_the_importer_may(client, manager, other_manager):
+    client.force_login(manager)
+    csv = f"name,inn,status,manager\nЧужому,,active,{other_manager.username}\nСебе,,active,{manager.username}\n"
+
+    preview = client.post(
+        reverse("admin:crm_account_import_file"),
+        {"import_file": SimpleUploadedFile("a.csv", csv.encode())},
+        follow=True,
+    )
+
+    page = preview.content.decode()
+    assert f"Unknown user “{other_manager.username}”" in page
+    assert "Import 1 valid row" in page

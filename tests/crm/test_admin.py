@@ -252,6 +252,15 @@ def test_moving_a_delivery_in_the_admin_needs_a_reason_and_is_kept(client, manag
     assert (change.old_date, change.new_date, change.acting_user) == (old, old + timedelta(days=4), manager)
 
 
+def upload(client, model, name, content, **options):
+    """Upload a file from the list's Import button and follow to the import's page, as a manager's browser does."""
+    return client.post(
+        reverse(f"admin:crm_{model}_import_file"),
+        {"import_file": SimpleUploadedFile(name, content), **options},
+        follow=True,
+    )
+
+
 class TestImportExport:
     CSV = (
         "name,legal_name,inn,industry,size,status,lead_source,manager\n"
@@ -260,31 +269,16 @@ class TestImportExport:
         "АО «Гранит»,,,,,prospect,,\n"
     )
 
-    def _upload(self, client):
-        return client.post(
-            reverse("admin:crm_account_import"),
-            {
-                "resource": 0,
-                "format": 0,
-                "import_file": SimpleUploadedFile("accounts.csv", self.CSV.encode(), content_type="text/csv"),
-            },
-        )
-
     def test_bad_rows_are_reported_and_good_rows_are_imported(self, client, manager):
         client.force_login(manager)
 
-        preview = self._upload(client)
-        page = preview.content.decode()
-        assert preview.status_code == 200
+        checked = upload(client, "account", "accounts.csv", self.CSV.encode())
+        page = checked.content.decode()
+        assert checked.status_code == 200
         assert "1234567890" in page and "not a valid INN" in page
-        assert "2 rows are valid" in page
-        confirm = preview.context["confirm_form"]
-        assert confirm is not None
+        assert "Import 2 valid rows" in page
 
-        done = client.post(
-            reverse("admin:crm_account_process_import"),
-            {**{name: field.initial for name, field in confirm.fields.items()}, **confirm.initial},
-        )
+        done = client.post(reverse("admin:crm_importjob_confirm", args=[checked.context["job"].pk]))
 
         assert done.status_code == 302
         imported = Account.objects.order_by("name")
@@ -317,20 +311,9 @@ def test_contact_import_normalises_phones_and_reports_bad_rows(client, manager):
     )
     client.force_login(manager)
 
-    preview = client.post(
-        reverse("admin:crm_contact_import"),
-        {
-            "resource": 0,
-            "format": 0,
-            "import_file": SimpleUploadedFile("contacts.csv", csv.encode(), content_type="text/csv"),
-        },
-    )
-    page = preview.content.decode()
-    confirm = preview.context["confirm_form"]
-    client.post(
-        reverse("admin:crm_contact_process_import"),
-        {**{name: field.initial for name, field in confirm.fields.items()}, **confirm.initial},
-    )
+    checked = upload(client, "contact", "contacts.csv", csv.encode())
+    page = checked.content.decode()
+    client.post(reverse("admin:crm_importjob_confirm", args=[checked.context["job"].pk]))
 
     assert "is not a valid phone number" in page and "No account of yours matches" in page
     contact = account.contacts.get()

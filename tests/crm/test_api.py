@@ -147,12 +147,13 @@ class TestAccounts:
         assert good.status_code == 200
         assert (good.json()["survey_day"], good.json()["survey_cadence_days"]) == (15, 60)
 
-    def test_changing_the_manager_is_recorded_with_who_did_it(self, manager_api, account, head):
-        response = manager_api.patch(f"/api/v1/accounts/{account.pk}/", {"manager": head.pk}, format="json")
+    def test_changing_the_manager_is_recorded_with_who_did_it(self, token_client, account, head):
+        head_api = token_client(head, ["*"])
+        response = head_api.patch(f"/api/v1/accounts/{account.pk}/", {"manager": head.pk}, format="json")
 
         assert response.status_code == 200
         event = account.events.get(type="manager_changed")
-        assert event.data["to"] == head.pk
+        assert (event.data["to"], event.acting_user) == (head.pk, head)
 
     def test_malformed_json_is_a_400(self, manager_api):
         response = manager_api.generic("POST", "/api/v1/accounts/", "{not json", content_type="application/json")
@@ -401,6 +402,15 @@ def test_schema_and_docs_are_served(manager_api, client, manager):
     assert schema.status_code == 200
     assert b"/api/v1/contacts/" in schema.content
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_outside_local_use_the_schema_and_docs_need_a_login(api_client, client, manager_api, settings):
+    settings.CRM_API_DOCS_PUBLIC = False
+
+    assert api_client.get("/api/schema/").status_code == 401
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/admin/login/")
+    assert manager_api.get("/api/schema/").status_code == 200  # an integration's token still reads it
 
 
 def test_an_unknown_api_url_is_a_json_404(manager_api):

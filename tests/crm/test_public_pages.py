@@ -2,8 +2,9 @@
 
 import pytest
 from django.core import signing
+from django.core.exceptions import ValidationError
 
-from crm.models import ContactConsent, MessageKind, OutboundMessage
+from crm.models import ContactConsent, MessageKind, OutboundMessage, TrackedLink
 from crm.outreach.unsubscribe import unsubscribe_token_make, unsubscribe_url
 from crm.services.outreach import MessagePlan, message_plan
 from crm.services.proposals import proposal_send
@@ -105,3 +106,39 @@ def test_a_tracked_link_redirects_to_the_document_and_counts_the_open(client, pe
 @pytest.mark.django_db
 def test_an_unknown_tracked_link_is_a_404_page(client):
     assert client.get("/l/not-a-token/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/phish", "https://files.example.evil.example/x", "javascript:alert(1)", "//evil.example/"],
+)
+def test_a_tracked_link_to_a_host_outside_our_document_storage_is_refused_with_the_reason(person, target):
+    with pytest.raises(ValidationError) as refused:
+        proposal_send(contact=person, title="КП", target_url=target)
+
+    assert "CRM_DOCUMENT_HOSTS" in str(refused.value) or "Enter a valid URL" in str(refused.value)
+    assert not TrackedLink.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_stored_link_to_a_host_no_longer_allowed_does_not_redirect(client, person, settings):
+    link = proposal_send(contact=person, title="КП", target_url="https://files.example/kp.pdf")
+    settings.CRM_DOCUMENT_HOSTS = ["docs.our.example"]
+
+    response = client.get(f"/l/{link.token}/")
+
+    assert response.status_code == 404 and "Location" not in response
+
+
+@pytest.mark.django_db
+def test_the_admin_form_refuses_a_foreign_host_and_says_why(client, manager, person):
+    client.force_login(manager)
+
+    response = client.post(
+        "/admin/crm/trackedlink/add/", {"contact": person.pk, "title": "КП", "target_url": "https://evil.example/x"}
+    )
+
+    assert response.status_code == 200
+    assert "CRM_DOCUMENT_HOSTS" in str(response.context["adminform"].form.errors["target_url"])
+    assert not TrackedLink.objects.exists()

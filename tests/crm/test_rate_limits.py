@@ -39,3 +39,14 @@ def test_webhook_failures_lock_the_address_out_but_a_providers_signed_traffic_is
     assert zadarma_post(client, zadarma, "NOTIFY_START", **START).status_code == 429  # that address is out
     elsewhere = Client(REMOTE_ADDR="10.0.0.9")
     assert zadarma_post(elsewhere, zadarma, "NOTIFY_START", **START).status_code == 200
+
+
+def test_every_refused_webhook_request_counts_not_only_a_failed_signature(client, settings):
+    settings.CRM_WEBHOOK_FAILURES_PER_MINUTE = 3
+    zadarma = telephony_connection_create(provider="zadarma", name="Zadarma", secret="zd-secret", fallback_target="1")
+    url = f"/telephony/zadarma/{zadarma.webhook_key}/"
+    for _ in range(2):
+        assert client.get(url).status_code == 400  # the URL check without its echo token
+    assert zadarma_post(client, zadarma, "NOTIFY_START", signature="ключ", **START).status_code == 403
+
+    assert client.get(url, {"zd_echo": "abc"}).status_code == 429

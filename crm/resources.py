@@ -1,14 +1,15 @@
-"""CSV/XLSX import and export of accounts and contacts (django-import-export).
+"""The columns of accounts and contacts in files, both ways (django-import-export resources): the admin's exports
+and the imports (crm/services/imports.py).
 
 Rows are checked like a form: a bad row is reported with its errors and skipped, the good
 rows are imported. Only accounts the importing user may see can be updated.
 """
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from crm.access import assignable_managers_q
 from crm.models import Account, AccountEvent, Contact, Industry, LeadSource, Phone, User
 from crm.phones import phone_normalize
 from crm.services.accounts import account_event_record
@@ -76,10 +77,20 @@ class _UserScopedResource(resources.ModelResource):
         self.user = user
 
 
+class _AssignableManagerWidget(_NamedWidget):
+    """A manager by username, among those the importing user may hand an account to (crm/access.py)."""
+
+    def __init__(self, user):
+        super().__init__(User, "username")
+        self.user = user
+
+    def get_queryset(self, value, row, *args, **kwargs):
+        return User.objects.filter(assignable_managers_q(self.user))
+
+
 class AccountResource(_UserScopedResource):
     industry = fields.Field("industry", "industry", _NamedWidget(Industry, "name"))
     lead_source = fields.Field("lead_source", "lead_source", _NamedWidget(LeadSource, "name"))
-    manager = fields.Field("manager", "manager", _NamedWidget(User, "username"))
 
     class Meta:
         model = Account
@@ -88,6 +99,10 @@ class AccountResource(_UserScopedResource):
         import_id_fields = []
         clean_model_instances = True
         skip_unchanged = False
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(user=user, **kwargs)
+        self.fields["manager"] = fields.Field("manager", "manager", _AssignableManagerWidget(user))
 
     def get_import_fields(self):
         return [field for field in super().get_import_fields() if field.column_name != "id"]
@@ -102,7 +117,10 @@ class AccountResource(_UserScopedResource):
             return None
         existing = Account.objects.filter(inn=inn).first()
         if existing is not None and not Account.objects.for_user(self.user).filter(pk=existing.pk).exists():
-            raise ValidationError({"inn": _("An account with this INN exists and is managed by someone else.")})
+            # Refused like any row you may not import, without saying whose the INN is.
+            raise ValidationError(
+                {"inn": _("You cannot import INN “%(inn)s”: check the number, or ask your head.") % {"inn": inn}}
+            )
         return existing
 
     def before_save_instance(self, instance, row, **kwargs):
@@ -165,32 +183,3 @@ class ContactResource(_UserScopedResource):
                 extension=normalized.extension,
                 defaults={"raw": raw, "is_primary": index == 0},
             )
-
-
-class ImportKeepsGoodRowsMixin:
-    """Offer to import the valid rows even when some rows are invalid; the invalid ones are listed and skipped.
-
-    django-import-export already skips invalid rows on the real import (it rolls back only on
-    hard errors); its admin merely hides the confirm button when any row is invalid.
-    """
-
-    def get_resource_kwargs(self, request, *args, **kwargs):
-        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
-
-    def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
-        context = getattr(response, "context_data", None) or {}
-        result = context.get("result")
-        if result is not None and not result.has_errors() and result.has_validation_errors():
-            valid, invalid = len(result.valid_rows()), len(result.invalid_rows)
-            if valid:
-                context["confirm_form"] = self.create_confirm_form(request, import_form=context["form"])
-            messages.warning(
-                request,
-                _(
-                    "%(valid)s rows are valid and will be imported; %(invalid)s rows have errors (listed below) "
-                    "and will be skipped."
-                )
-                % {"valid": valid, "invalid": invalid},
-            )
-        return response
