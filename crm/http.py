@@ -1,5 +1,7 @@
 """The one HTTP client for calls to outside services: a session, timeouts, and error classes."""
 
+from urllib.parse import urlsplit
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -67,3 +69,13 @@ def http_raise_for_status(response: requests.Response, *, what: str, detail: str
                 retry_after = None
         raise TransientError(text, retry_after=retry_after)
     raise PermanentError(text)
+
+
+def http_url_or_blank(url: str) -> str:
+    """The URL if it is an http(s) link to a host, else "": what an outside system sends us as a link (a call's
+    recording) is shown to managers as one, and `javascript:…` there would run in the admin's origin."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.hostname else ""

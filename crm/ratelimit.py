@@ -5,6 +5,8 @@ by every process). Small on purpose: django-ratelimit refuses to start on the em
 Django's own Redis cache, which fails `check --deploy`; these few lines do what we need of it.
 """
 
+import functools
+import ipaddress
 import logging
 import time
 from functools import wraps
@@ -18,12 +20,36 @@ logger = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+@functools.cache
+def _trusted_proxies(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in _trusted_proxies(tuple(settings.CRM_TRUSTED_PROXIES)))
+
+
+def client_address(request) -> str:
+    """Who is asking. REMOTE_ADDR, unless that is one of our reverse proxies (CRM_TRUSTED_PROXIES, addresses or
+    networks): then the right-most address of X-Forwarded-For that is not one of ours, the last one a proxy of
+    ours saw. Anything left of it the client wrote itself, so X-Forwarded-For is never read from anyone else.
+    (django-ipware picks the left-most address by default, which a client sets; this is the few lines we need.)"""
+    address = request.META.get("REMOTE_ADDR", "")
+    if not _trusted(address):
+        return address
+    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(forwarded):
+        if not _trusted(hop):
+            return hop
+    return address
 
 
 def _key(scope: str, request) -> str:
-    return f"ratelimit:{scope}:{_client(request)}:{int(time.time()) // WINDOW_SECONDS}"
+    return f"ratelimit:{scope}:{client_address(request)[:64]}:{int(time.time()) // WINDOW_SECONDS}"
 
 
 def _count(key: str, *, add: int) -> int:
@@ -69,9 +95,10 @@ def public_rate_limit(scope: str):
 
 
 class WebhookFailureLimitMiddleware:
-    """A telephony webhook answers a provider that signs its requests: an address that keeps being refused (a
-    wrong signature, token or webhook key, a malformed request) is refused for the rest of the minute, while the
-    provider's own traffic, however heavy, is never slowed."""
+    """A telephony webhook answers a provider that signs its requests. Past CRM_WEBHOOK_FAILURES_PER_MINUTE refusals
+    (a wrong signature, token or webhook key, a malformed request) for one connection from one address in a
+    minute, the next refusals are 429s. The view checks the request first, every time: a correctly signed
+    request is never refused, whoever else shares its address (behind a proxy, or a PBX's NAT) or its connection."""
 
     PREFIX = "/telephony/"
 
@@ -79,12 +106,12 @@ class WebhookFailureLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(self.PREFIX):
-            return self.get_response(request)
-        key = _key("webhook-failures", request)
-        if _count(key, add=0) >= settings.CRM_WEBHOOK_FAILURES_PER_MINUTE:
-            return too_many_requests()
         response = self.get_response(request)
-        if response.status_code >= 400:  # every refusal counts, not only a failed check: a 400 or a 500 too
-            _count(key, add=1)
+        if not request.path.startswith(self.PREFIX) or response.status_code < 400:
+            return response
+        # Every refusal counts, not only a failed check: a 400 or a 500 too. Unknown webhook keys share one count.
+        match = request.resolver_match
+        connection = match.kwargs.get("webhook_key", "")[:64] if match and response.status_code != 404 else "unknown"
+        if _count(_key(f"webhook-failures:{connection}", request), add=1) > settings.CRM_WEBHOOK_FAILURES_PER_MINUTE:
+            return too_many_requests()
         return response

@@ -14,7 +14,7 @@ from crm.models import Account
 from segments.exports import segment_csv_response
 from segments.filters import AccountSegmentFilter, ContactSegmentFilter
 from segments.models import BehaviourSuggestion, LevelBaseline, LevelChange, LexiconEntry, Segment, ZoneChange
-from segments.selectors import segment_accounts, segment_members
+from segments.selectors import segment_accounts, segment_editable_by, segment_members
 from surveys.admin_views import send_survey as send_survey_to_accounts
 
 MEMBERS_SHOWN = 20
@@ -143,6 +143,17 @@ class SegmentAdmin(ModelAdmin):
                 {"fields": list(ContactSegmentFilter.base_filters)},
             ),
         ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or segment_editable_by(segment=obj, user=request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or segment_editable_by(segment=obj, user=request.user))
 
     @admin.display(description=_("filters"))
     def filters_shown(self, obj):

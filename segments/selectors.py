@@ -133,6 +133,18 @@ def segment_filter_errors(*, target: str, filters) -> list[str]:
     return errors
 
 
+def segment_editable_by(*, segment: Segment, user) -> bool:
+    """A saved segment is shared for reading; its author, the author's head and administrators change it (its
+    filters are campaign audiences and survey rounds). One without an author (shipped, or its author deleted) is
+    the administrators'."""
+    if user.is_superuser:
+        return True
+    author = segment.created_by
+    if author is None:
+        return False
+    return author.pk == user.pk or author.head_id == user.pk or author.department_id in user.headed_department_ids
+
+
 def segment_members(*, segment: Segment, user=None) -> QuerySet:
     """The segment's accounts or people now; with a user, only those the user may see."""
     accounts = Account.objects.for_user(user) if user is not None else Account.objects.all()

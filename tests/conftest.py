@@ -29,9 +29,12 @@ def pytest_runtest_makereport(item, call):
 def _recent_rows_forgotten():
     """What a process remembers of tokens and connections (crm/recent.py) does not outlive a test's rolled-back
     rows, as it does not outlive a few seconds in production."""
+    from django.core.cache import cache
+
     from crm.recent import recent_forget
 
     recent_forget()
+    cache.clear()  # rate-limit counters and remembered webhook signatures belong to one test
     yield
     recent_forget()
 

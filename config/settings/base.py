@@ -134,6 +134,10 @@ AXES_FAILURE_LIMIT = env.int("CRM_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CRM_LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # one user from one address: a colleague is not locked out
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "crm.ratelimit.client_address"  # behind our proxy, the client's address, not the proxy's
+# Our reverse proxies (addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"): only from these is X-Forwarded-For
+# read, for the rate limits and the login lockout. Empty: every request is taken from the address it came from.
+CRM_TRUSTED_PROXIES = env.list("CRM_TRUSTED_PROXIES", default=[])
 # Anyone may reach the survey pages, unsubscribe pages and tracked links: per client address and minute.
 CRM_PUBLIC_REQUESTS_PER_MINUTE = env.int("CRM_PUBLIC_REQUESTS_PER_MINUTE", default=60)
 # Webhook requests that fail their signature or token, per address and minute, before the address is refused.

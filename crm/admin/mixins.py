@@ -2,7 +2,6 @@ from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from crm.models import Account, Contact
 from crm.spreadsheets import EXPORT_FORMATS
 
 
@@ -32,15 +31,24 @@ class UserScopedResourceMixin:
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
 
 
+def visible_choices(related_model, user):
+    """The rows of `related_model` a form may offer `user`: scoped by its `for_user` where it has one (an account's
+    rows, a person, a promise, an interaction...), else None for the field's own choices (reference data)."""
+    queryset = related_model._default_manager.all()
+    return queryset.for_user(user) if hasattr(queryset, "for_user") else None
+
+
 class RowLevelAccessMixin:
-    """Every queryset, and every account/contact choice in a form, is limited to what the user may see."""
+    """Every queryset, and every choice of a row of an account's in a form (the account, its person, a promise,
+    the interaction or order it came from...), is limited to what the user may see: an id of another's row is
+    "not one of the choices" and its text never shows."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model in (Account, Contact):
-            kwargs["queryset"] = db_field.related_model.objects.for_user(request.user)
+        if "queryset" not in kwargs and (choices := visible_choices(db_field.related_model, request.user)) is not None:
+            kwargs["queryset"] = choices
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

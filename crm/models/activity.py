@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import account_access_q
+from crm.http import http_url_or_blank
 from crm.models.accounts import Account, Contact
-from crm.models.base import TimeStampedModel
+from crm.models.base import TimeStampedModel, same_account_check
 from crm.models.users import Department
 
 
@@ -90,6 +91,14 @@ class Interaction(TimeStampedModel):
 
     def __str__(self):
         return self.subject or f"{self.get_channel_display()} · {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        same_account_check(self, "contact")
+
+    @property
+    def recording_link(self) -> str:
+        """The recording's link, if it is one a browser may follow (rows stored before links were checked)."""
+        return http_url_or_blank(self.recording_url)
 
 
 class CommitmentQuerySet(models.QuerySet):
@@ -209,6 +218,9 @@ class Commitment(TimeStampedModel):
     def __str__(self):
         return self.description
 
+    def clean(self):
+        same_account_check(self, "contact", "source_interaction", "source_order", "source_service_request")
+
     @property
     def is_overdue(self) -> bool:
         return self.status == self.Status.OPEN and self.due_at < timezone.now()
@@ -300,6 +312,9 @@ class Task(TimeStampedModel):
     def __str__(self):
         return self.title
 
+    def clean(self):
+        same_account_check(self, "commitment")
+
 
 class ServiceRequestQuerySet(models.QuerySet):
     def for_user(self, user):
@@ -367,6 +382,9 @@ class ServiceRequest(TimeStampedModel):
     def __str__(self):
         return self.subject
 
+    def clean(self):
+        same_account_check(self, "contact")
+
     @property
     def is_first_response_overdue(self) -> bool:
         return self.first_response_at is None and self.first_response_due_at < timezone.now()
@@ -426,3 +444,6 @@ class Equipment(TimeStampedModel):
 
     def __str__(self):
         return f"{self.model_name} {self.serial_number}".strip()
+
+    def clean(self):
+        same_account_check(self, "responsible_contact")

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,3 +32,18 @@ class BatchCheckpoint(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.position}"
+
+
+def same_account_check(instance, *links: str) -> None:
+    """A row of one client may link only to that client's rows (its person, promise, source interaction...):
+    a link across accounts would show one client's data on another's page, and count it in their figures."""
+    if not instance.account_id:
+        return
+    errors = {}
+    for name in links:
+        if getattr(instance, f"{name}_id") and getattr(instance, name).account_id != instance.account_id:
+            errors[name] = _("“%(linked)s” belongs to another client: choose one of this client's.") % {
+                "linked": getattr(instance, name)
+            }
+    if errors:
+        raise ValidationError(errors)

@@ -36,6 +36,21 @@ def account_manager_check(*, acting_user, manager) -> None:
         )
 
 
+def _inn_free_check(account: Account, *, acting_user) -> None:
+    """One account per INN (as the import keeps it): a second one would split the client's history in two.
+    The account that has it is named only to someone who may see it."""
+    if not account.inn:
+        return
+    holder = Account.objects.filter(inn=account.inn).exclude(pk=account.pk).first()
+    if holder is None:
+        return
+    if acting_user is None or Account.objects.for_user(acting_user).filter(pk=holder.pk).exists():
+        message = _("“%(name)s” already has this INN: open it instead.") % {"name": holder.name}
+    else:
+        message = _("You cannot use INN “%(inn)s”: check the number, or ask your head.") % {"inn": account.inn}
+    raise ValidationError({"inn": message})
+
+
 @transaction.atomic
 def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Account:
     """A new account. A plain manager who names no manager gets it themselves, rather than losing it to the
@@ -45,6 +60,7 @@ def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Ac
     account_manager_check(acting_user=acting_user, manager=manager)
     account = Account(name=name, manager=manager, **fields)
     account.full_clean()
+    _inn_free_check(account, acting_user=acting_user)
     account.save()
     account_event_record(
         account=account,
@@ -93,6 +109,8 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
     if account.manager_id != old_manager_id:
         account_manager_check(acting_user=acting_user, manager=account.manager)
     account.full_clean()
+    if "inn" in fields:
+        _inn_free_check(account, acting_user=acting_user)
     account.save()
     if account.manager_id != old_manager_id:
         account_event_record(

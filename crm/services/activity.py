@@ -20,9 +20,7 @@ def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tup
         if existing is not None:
             return existing, False
     interaction = Interaction(source=source, external_id=external_id, **fields)
-    if interaction.contact_id and interaction.contact.account_id != interaction.account_id:
-        raise ValidationError({"contact": _("This person works at another account.")})
-    interaction.full_clean(validate_constraints=False)
+    interaction.full_clean(validate_constraints=False)  # its clean() refuses a person of another account
     try:
         with transaction.atomic():
             interaction.save()
@@ -164,9 +162,7 @@ def service_request_create(*, account, channel: str, subject: str, created_at: d
         first_response_due_at=service_request_first_response_due(channel=channel, created_at=created_at),
         **fields,
     )
-    if request.contact_id and request.contact.account_id != account.pk:
-        raise ValidationError({"contact": _("This person works at another account.")})
-    request.full_clean()
+    request.full_clean()  # its clean() refuses a person of another account
     request.save()
     return request
 

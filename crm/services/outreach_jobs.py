@@ -388,14 +388,19 @@ def promises_remind(*, now: datetime | None = None) -> int:
 
 
 def campaign_audience(campaign: Campaign) -> QuerySet:
-    """The campaign's people: those of its saved segment, in its industries, who bought from its categories."""
+    """The campaign's people: those of its saved segment, in its industries, who bought from its categories;
+    among them only the clients its author may see (a campaign made in the admin), whoever edits the segment."""
     from segments.selectors import segment_people
 
     industries = list(campaign.industries.values_list("id", flat=True))
     categories = list(campaign.product_categories.values_list("id", flat=True))
     if not industries and not categories and campaign.segment_id is None:
         return Contact.objects.none()  # never "everyone" by accident
-    people = segment_people(segment=campaign.segment) if campaign.segment_id else Contact.objects.all()
+    owner = campaign.created_by
+    if campaign.segment_id:
+        people = segment_people(segment=campaign.segment, user=owner)
+    else:
+        people = Contact.objects.for_user(owner) if owner is not None else Contact.objects.all()
     if industries:
         people = people.filter(account__industry_id__in=industries)
     if categories:

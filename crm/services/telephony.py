@@ -12,6 +12,7 @@ from django.db import connection as connection_db
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.http import http_url_or_blank
 from crm.models import Account, Contact, Department, Interaction, Phone, ResponseTarget, ServiceRequest, Task, User
 from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
@@ -265,7 +266,10 @@ def call_event(
     if duration is not None:
         call.duration_seconds = duration
     if recording_url:
-        call.recording_url = recording_url[:500]
+        if safe_url := http_url_or_blank(recording_url)[:500]:
+            call.recording_url = safe_url
+        else:
+            logger.warning("Call %s: a recording link that is not http(s) was dropped: %.80r", call_id, recording_url)
     call.save()
     if call.interaction_id:
         Interaction.objects.filter(pk=call.interaction_id).update(

@@ -11,7 +11,7 @@ import json
 
 from django.conf import settings
 
-from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
+from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session, http_url_or_blank
 from crm.models.telephony import Call, TelephonyConnection
 
 ZADARMA_LINK_LIFETIME = 1800  # seconds: long enough to listen, short enough not to leak
@@ -68,7 +68,7 @@ def _mango_link(connection: TelephonyConnection, recording_ref: str) -> str:
 def call_recording_link(call: Call) -> str:
     """Where to listen to the call now: the provider's fresh link, or the link it sent with the call."""
     if not call.recording_ref:
-        if call.recording_url:
+        if http_url_or_blank(call.recording_url):  # a link stored before links were checked is checked again
             return call.recording_url
         raise RecordingError("This call has no recording.")
     connection = call.connection

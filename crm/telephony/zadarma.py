@@ -5,8 +5,11 @@ fields depending on the event, as Zadarma's SDK (lib/Webhook/Notify*.php) define
 NOTIFY_START with {"redirect": <extension>, "caller_name": ...} routes the call.
 """
 
+import hashlib
 import logging
+from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.utils.crypto import constant_time_compare
@@ -19,6 +22,8 @@ from crm.telephony.signatures import zadarma_signature
 from crm.telephony.webhooks import connection_for, provider_time
 
 logger = logging.getLogger(__name__)
+
+REPLAY_WINDOW = timedelta(hours=24)  # longer than any call: its NOTIFY_END still comes with the same id
 
 # event -> the fields whose values, concatenated, are signed
 SIGNED_FIELDS = {
@@ -56,10 +61,26 @@ def zadarma_webhook(request, webhook_key: str):
     missing = [name for name in REQUIRED[event] if not data.get(name)]
     if missing:
         return HttpResponseBadRequest(f"{event} without {', '.join(missing)}")
+    if _replayed(connection, signed, data["pbx_call_id"]):
+        logger.warning("Zadarma %s: a signature already used for another call, for %s: refused", event, connection)
+        return HttpResponseForbidden("Signature already used for another call")
     try:
         return _handle(connection, event, data)
     except ValidationError as error:
         return HttpResponseBadRequest("; ".join(error.messages))
+
+
+def _replayed(connection, signed: str, call_id: str) -> bool:
+    """Zadarma signs only the numbers and the start time, not the call's id: a captured signature would make
+    a new call (and an urgent call-back task) for every other `pbx_call_id` sent with it. The first call id a
+    signed text comes with is remembered for REPLAY_WINDOW; the same text with another id is a replay. (A call's
+    own repeats and its NOTIFY_END carry the same id and pass; two real calls from one number to one number in
+    the same second would be refused, which Zadarma's one-second start time cannot tell apart anyway.)"""
+    digest = hashlib.sha256(f"{connection.pk}:{signed}".encode()).hexdigest()
+    key = f"zadarma-signed:{digest}"
+    if cache.add(key, call_id, timeout=REPLAY_WINDOW.total_seconds()):
+        return False
+    return cache.get(key, call_id) != call_id
 
 
 def _handle(connection, event, data):

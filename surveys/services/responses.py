@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -272,14 +272,23 @@ def survey_response_record(
     cleaned = answers_clean(survey=survey, answers=answers, complete=True)
     if not any(not value.skipped for value in cleaned.values()):
         raise ValidationError({"answers": _("The response answers no question.")})
-    response = Response.objects.create(
-        survey=survey,
-        contact=contact,
-        account=contact.account,
-        source=source,
-        external_id=external_id,
-        submitted_at=submitted_at,
-    )
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                survey=survey,
+                contact=contact,
+                account=contact.account,
+                source=source,
+                external_id=external_id,
+                submitted_at=submitted_at,
+            )
+    except IntegrityError:
+        # The same answer sent twice at once: the other request recorded it first (PostgreSQL let this one
+        # wait on the unique index, then refused it). The answer is theirs, as for any repeat.
+        existing = Response.objects.filter(survey=survey, external_id=external_id).first()
+        if existing is None:
+            raise
+        return existing, False
     _answers_write(response, cleaned, complete=True)
     response_complete(response=response, now=timezone.now())
     return response, True

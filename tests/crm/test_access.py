@@ -15,6 +15,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -600,3 +601,173 @@ def test_the_import_assigns_only_to_whom_the_importer_may(client, manager, other
     page = preview.content.decode()
     assert f"Unknown user “{other_manager.username}”" in page
     assert "Import 1 valid row" in page
+
+
+# Every link (foreign key) a manager can set, in an admin form or an API input, is classified: a link to a row of
+# an account's (anything with `for_user`) must offer only what the user may see, checked below for each one found;
+# any other link must be listed here with why anyone may pick any row. A new link fails until it is one or other.
+REFERENCE_LINKS = {
+    "crm.account.industry": "reference data",
+    "crm.account.lead_source": "reference data",
+    "crm.account.manager": "who may be assigned: its own rule (ASSIGNMENTS above)",
+    "crm.interaction.user": "a colleague who took part",
+    "crm.commitment.owner": "a colleague who owns the promise",
+    "crm.commitment.department": "the department that owes it",
+    "crm.task.assignee": "a colleague",
+    "crm.servicerequest.assignee": "a colleague",
+    "crm.equipment.product": "the catalogue",
+    "surveys.case.owner": "a colleague",
+    "surveys.feedbackitem.owner": "a colleague",
+    "api:AccountInputSerializer.manager": "who may be assigned: its own rule (ASSIGNMENTS above)",
+    "api:CommitmentInputSerializer.owner": "a colleague who owns the promise",
+    "api:CommitmentInputSerializer.department": "the department that owes it",
+    "api:ServiceRequestInputSerializer.assignee": "a colleague",
+    "api:TaskInputSerializer.assignee": "a colleague",
+    "api:InteractionInputSerializer.user": "a colleague who took part",
+    "api:AccountInputSerializer.industry": "reference data",
+    "api:AccountInputSerializer.lead_source": "reference data",
+    "api:OrderLineInputSerializer.product": "the catalogue",
+}
+
+
+def _admin_links():
+    """(model label, field name, form field) for every choice of a row on a form a row-level admin lets anyone
+    fill in (its add or change form, built for an administrator, who sees every field)."""
+    from django.forms import ModelChoiceField
+
+    from crm.admin.mixins import RowLevelAccessMixin
+    from tests.crm.factories import UserFactory
+
+    request = RequestFactory().get("/")
+    request.user = UserFactory.build(is_superuser=True, is_staff=True, is_active=True)
+    for model, model_admin in admin.site._registry.items():
+        if not isinstance(model_admin, RowLevelAccessMixin):
+            continue
+        if not (model_admin.has_add_permission(request) or model_admin.has_change_permission(request)):
+            continue  # read only: nothing to link
+        for name, field in model_admin.get_form(request).base_fields.items():
+            if isinstance(field, ModelChoiceField):
+                yield model._meta.label_lower, name, field
+
+
+def _api_links(user=None):
+    """("api:<serializer>", field name, the rows it accepts) for every writable link of the API's input
+    serializers, as `user` (by default an administrator) would be offered them."""
+    import inspect
+
+    from rest_framework import relations
+
+    from crm.api import serializers
+    from tests.crm.factories import UserFactory
+
+    request = RequestFactory().get("/")
+    request.user = user or UserFactory.build(is_superuser=True, is_staff=True, is_active=True)
+    for name, serializer in inspect.getmembers(serializers, inspect.isclass):
+        if serializer.__module__ == serializers.__name__ and name.endswith(("InputSerializer", "UpdateSerializer")):
+            for field_name, field in serializer(context={"request": request}).fields.items():
+                if isinstance(field, relations.RelatedField) and not field.read_only:
+                    yield f"api:{name}", field_name, field.get_queryset()
+
+
+def _scoped(model) -> bool:
+    return hasattr(model._default_manager.all(), "for_user")
+
+
+def _related(choices):
+    """The model a form field (its .queryset) or an API field (its queryset itself) chooses among."""
+    return getattr(choices, "queryset", choices).model
+
+
+def test_every_link_on_an_admin_form_or_api_input_is_scoped_or_classified(db):
+    found = [*_admin_links(), *_api_links()]
+    unclassified = {f"{where}.{name}" for where, name, field in found if not _scoped(_related(field))} - set(
+        REFERENCE_LINKS
+    )
+
+    assert unclassified == set(), "scope these with for_user, or list them in REFERENCE_LINKS with the reason"
+    assert {"crm.task.commitment", "crm.commitment.source_order", "crm.interaction.contact"} <= {
+        f"{where}.{name}" for where, name, _field in found
+    }
+
+
+def _others(model, manager):
+    """The rows of `model` that `manager` may not see: in the worlds, another manager's and the queue's."""
+    others = model._default_manager.exclude(pk__in=model._default_manager.all().for_user(manager))
+    assert others.exists(), f"the worlds have no other manager's {model._meta.label_lower}"
+    return others
+
+
+def _links_to_scoped_rows(links):
+    return sorted((where, name) for where, name, field in links if _scoped(_related(field)))
+
+
+@pytest.mark.parametrize(("label", "name"), _links_to_scoped_rows(_admin_links()))
+def test_an_admin_form_offers_only_the_managers_own_rows_for_each_link(rf, manager, worlds, label, name):
+    request = rf.get("/")
+    request.user = manager
+    choices = admin.site._registry[apps.get_model(label)].get_form(request).base_fields[name].queryset
+
+    assert not choices.filter(pk__in=_others(choices.model, manager)).exists()
+
+
+@pytest.mark.parametrize(("serializer", "name"), _links_to_scoped_rows(_api_links()))
+def test_an_api_input_accepts_only_the_managers_own_rows_for_each_link(manager, worlds, serializer, name):
+    [choices] = [rows for where, field, rows in _api_links(manager) if (where, field) == (serializer, name)]
+
+    assert not choices.filter(pk__in=_others(choices.model, manager)).exists()
+
+
+def test_services_refuse_a_link_to_another_clients_row_even_for_one_who_sees_both(head, manager):
+    from django.core.exceptions import ValidationError
+
+    from crm.services.activity import commitment_create, interaction_log, task_create
+
+    ours, other = AccountFactory(manager=manager), AccountFactory(manager=manager)
+    their_promise = CommitmentFactory(account=other)
+    their_person = ContactFactory(account=other)
+    their_order = OrderFactory(account=other)
+    due = timezone.now() + timedelta(days=1)
+
+    attempts = {
+        "commitment": lambda: task_create(title="Позвонить", account=ours, commitment=their_promise),
+        "contact": lambda: interaction_log(account=ours, contact=their_person, channel="phone", direction="outbound"),
+        "source_order": lambda: commitment_create(
+            description="Привезти", due_at=due, account=ours, owner=head, source_order=their_order
+        ),
+    }
+    for field, attempt in attempts.items():
+        with pytest.raises(ValidationError) as refused:
+            attempt()
+        assert "belongs to another client" in refused.value.message_dict[field][0]
+    assert not ours.tasks.exists() and not ours.interactions.exists() and not ours.commitments.exists()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "param"),
+    [("contacts", "account"), ("interactions", "contact"), ("orders", "account"), ("accounts", "referred_by")],
+)
+def test_a_filter_by_another_managers_row_answers_like_one_that_does_not_exist(manager_api, worlds, endpoint, param):
+    _mine, theirs, _unassigned = worlds
+    linked = theirs["crm.contact" if param == "contact" else "crm.account"]
+
+    foreign = manager_api.get(f"/api/v1/{endpoint}/", {param: linked.pk})
+    unknown = manager_api.get(f"/api/v1/{endpoint}/", {param: 10**9})
+
+    assert (foreign.status_code, foreign.json()["results"]) == (unknown.status_code, unknown.json()["results"])
+    assert foreign.status_code == 200 and foreign.json()["results"] == []
+
+
+def test_an_inn_already_taken_is_refused_naming_the_account_only_to_who_may_see_it(token_client, manager, worlds):
+    mine, theirs, _unassigned = worlds
+    mine["crm.account"].inn, theirs["crm.account"].inn = "7707083893", "7736050003"
+    mine["crm.account"].save()
+    theirs["crm.account"].save()
+    api = token_client(manager, ["*"])
+
+    own = api.post("/api/v1/accounts/", {"name": "Копия", "inn": "7707083893"}, format="json")
+    foreign = api.post("/api/v1/accounts/", {"name": "Копия", "inn": "7736050003"}, format="json")
+
+    assert (own.status_code, foreign.status_code) == (400, 400)
+    assert mine["crm.account"].name in str(own.json()["error"]["fields"]["inn"])
+    assert theirs["crm.account"].name not in str(foreign.json()) and "cannot use INN" in str(foreign.json())
+    assert not apps.get_model("crm.account").objects.filter(name="Копия").exists()

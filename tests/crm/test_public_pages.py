@@ -1,5 +1,7 @@
 """The pages a client opens from a message, without logging in."""
 
+import base64
+
 import pytest
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -76,6 +78,26 @@ def test_an_expired_link_is_refused_with_a_clear_page(client, person, settings):
 
     assert response.status_code == 400
     assert "expired" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_link_says_nothing_of_whom_it_is_for(person):
+    """A signed token carried "<contact id>.greetings.email" in clear: anyone holding a link read the id."""
+    token = unsubscribe_token_make(contact_id=person.id, purpose="greetings", channel="email")
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+    assert str(person.id).encode() not in decoded and b"greetings" not in decoded
+    assert token != unsubscribe_token_make(contact_id=person.id, purpose="greetings", channel="email")
+
+
+@pytest.mark.django_db
+def test_a_link_sent_before_tokens_were_encrypted_still_works_until_it_expires(client, person):
+    legacy = signing.TimestampSigner(salt="crm.outreach.unsubscribe").sign(f"{person.id}.greetings.email")
+
+    response = client.post(f"/u/{legacy}/", {"purpose": ["greetings"]})
+
+    assert response.status_code == 200
+    assert person.consents.get().granted is False
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Interaction, Task
@@ -21,7 +22,7 @@ from crm.services.telephony import (
     telephony_connection_create,
 )
 from tests.conftest import NOT_APPLICABLE
-from tests.crm.factories import CommitmentFactory, OrderFactory
+from tests.crm.factories import CommitmentFactory, InteractionFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -422,6 +423,24 @@ def test_zadarma_outbound_calls_are_logged_with_their_own_signature_fields(clien
     call = Call.objects.get()
     assert (call.direction, call.contact, call.duration_seconds) == ("outbound", caller, 40)
     assert call.interaction.subject == "Outbound call to +79161234567"
+
+
+def test_zadarma_a_signature_replayed_with_another_call_id_is_refused(client, zadarma, caller):
+    """Zadarma's signature covers the numbers and the start time only: one captured signature made three calls
+    and three urgent call-back tasks by changing `pbx_call_id`."""
+    captured = zadarma_post(client, zadarma, "NOTIFY_START", **START).wsgi_request.headers["Signature"]
+    end = {**START, "duration": "0", "disposition": "no answer"}
+    zadarma_post(client, zadarma, "NOTIFY_END", **end)
+
+    replays = [
+        zadarma_post(client, zadarma, event, signature=captured, **{**end, "pbx_call_id": f"forged_{n}"})
+        for n, event in enumerate(["NOTIFY_START", "NOTIFY_END", "NOTIFY_END"])
+    ]
+
+    assert [response.status_code for response in replays] == [403, 403, 403]
+    assert list(Call.objects.values_list("provider_call_id", flat=True)) == ["in_1"]
+    assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+    assert zadarma_post(client, zadarma, "NOTIFY_END", **end).status_code == 200  # the real call's repeat
 
 
 def test_zadarma_an_incomplete_event_is_a_400(client, zadarma):
@@ -833,3 +852,40 @@ def test_a_simulated_missed_call_opens_a_call_back(caller):
     call_command("telephony_simulate", provider="zadarma", phone="+79161234567", missed=True)
 
     assert Task.objects.filter(created_by_rule="missed_call").count() == 1
+
+
+HOSTILE_LINKS = ["javascript:alert(document.domain)//", "JaVaScRiPt:alert(1)", "data:text/html,<script>", "//evil"]
+
+
+@pytest.mark.parametrize("link", HOSTILE_LINKS)
+def test_a_recording_link_that_is_not_http_is_dropped_and_the_call_still_recorded(
+    client, vats, twilio_connection, caller, link
+):
+    vats_post(client, vats, cmd="event", type="INCOMING", phone="79161234567", callid="v1")
+    history = vats_post(
+        client, vats, cmd="history", type="in", status="Success", phone="79161234567", ext="101", callid="v1",
+        start="20261123T070000Z", duration="42", link=link,
+    )  # fmt: skip
+    twilio_post(client, twilio_connection, "voice", **VOICE)
+    twilio_post(client, twilio_connection, "recording", CallSid="CA1", RecordingUrl=link)
+
+    assert history.status_code == 200
+    assert [(call.status, call.recording_url) for call in Call.objects.order_by("id")] == [
+        (Call.Status.ENDED, ""),
+        (Call.Status.RINGING, ""),
+    ]
+
+
+def test_a_stored_hostile_link_is_no_link_on_the_card_nor_a_redirect(client, vats, caller, manager, account):
+    vats_post(client, vats, cmd="event", type="INCOMING", phone="79161234567", callid="v1")
+    call = Call.objects.get()
+    # As a row stored before links were checked would have it.
+    Call.objects.filter(pk=call.pk).update(recording_url=HOSTILE_LINKS[0])
+    InteractionFactory(account=account, recording_url=HOSTILE_LINKS[0])
+    client.force_login(manager)
+
+    card = client.get(reverse("admin:crm_account_change", args=[account.pk])).content.decode()
+    listened = client.get(reverse("admin:crm_call_recording", args=[call.pk]))
+
+    assert "javascript:" not in card
+    assert listened.status_code == 302 and "javascript:" not in listened["Location"]

@@ -22,7 +22,7 @@ from crm.models import (
     Product,
     ProductCategory,
 )
-from crm.services.outreach_jobs import campaign_activate, campaigns_plan
+from crm.services.outreach_jobs import campaign_activate, campaign_audience, campaigns_plan
 from segments.models import Segment
 from segments.selectors import segment_members
 from surveys.models import Invitation, Survey
@@ -241,3 +241,35 @@ def test_the_api_gives_the_count_and_the_members_in_a_fixed_number_of_queries(ma
     detail = manager_api.get(f"/api/v1/segments/{segment.pk}/").json()
     assert detail["count"] == 6 and detail["filters"] == {"zone": ["red"]}
     assert [item["name"] for item in manager_api.get("/api/v1/segments/").json()["results"]] == ["Red"]
+
+
+@pytest.mark.parametrize(("who", "may"), [("author", True), ("head", True), ("other_manager", False), ("root", True)])
+def test_only_the_author_their_head_or_an_administrator_change_a_segment(request, client, manager, who, may):
+    segment = Segment.objects.create(name="Red", filters={"zone": ["red"]}, created_by=manager)
+    user = manager if who == "author" else request.getfixturevalue({"root": "superuser"}.get(who, who))
+    client.force_login(user)
+
+    changed = client.post(
+        reverse("admin:segments_segment_change", args=[segment.pk]),
+        {"name": "Red", "target": "accounts", "is_decision_maker": "unknown"},  # the filters cleared
+    )
+
+    segment.refresh_from_db()
+    if may:
+        assert changed.status_code == 302 and segment.filters == {}
+    else:
+        deleted = client.post(reverse("admin:segments_segment_delete", args=[segment.pk]), {"post": "yes"})
+        assert changed.status_code == 403 and deleted.status_code == 403
+        assert segment.filters == {"zone": ["red"]}
+        assert client.get(reverse("admin:segments_segment_change", args=[segment.pk])).status_code == 200  # reads
+
+
+def test_a_campaign_reaches_only_the_clients_its_author_may_see_whoever_widened_the_segment(manager, other_manager):
+    mine = ContactFactory(account=AccountFactory(manager=manager, zone="red"), email="mine@example.ru")
+    ContactFactory(account=AccountFactory(manager=other_manager, zone="red"), email="theirs@example.ru")
+    segment = Segment.objects.create(name="Red", target="contacts", filters={"zone": ["red"]}, created_by=manager)
+    campaign = Campaign.objects.create(
+        name="Советы", segment=segment, created_by=manager, subject_ru="С", body_ru="Т", subject_en="T", body_en="T"
+    )
+
+    assert list(campaign_audience(campaign).values_list("pk", flat=True)) == [mine.pk]

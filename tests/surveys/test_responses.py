@@ -215,3 +215,36 @@ def test_an_import_with_an_unknown_column_is_refused_before_any_row(tmp_path, pe
 
     with pytest.raises(CommandError, match="Unknown column"):
         call_command("import_survey_responses", "--survey", "nps", str(file))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_posts_of_one_answer_record_it_once_and_each_gets_it_back(live_server, manager):
+    """On PostgreSQL, nine of ten such posts were 500s (IntegrityError on the unique external id)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from crm.services.tokens import api_token_issue
+    from surveys.models import Survey
+
+    survey = Survey.objects.create(slug="storm-nps", kind="nps", title_ru="Оценка", title_en="Score")
+    survey.questions.create(code="recommend", type="scale", metric="nps", scale_min=0, scale_max=10, position=0)
+    person = ContactFactory(account=AccountFactory(manager=manager, created_at=timezone.now() - timedelta(days=400)))
+    _token, raw = api_token_issue(user=manager, name="forms", scopes=["*"])
+    body = {**payload(person), "answers": {"recommend": 9}}
+
+    def post(_n):
+        response = requests.post(
+            f"{live_server.url}/api/v1/surveys/storm-nps/responses/",
+            json=body,
+            headers={"Authorization": f"Bearer {raw}"},
+            timeout=30,
+        )
+        return response.status_code, response.json().get("id")
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(post, range(10)))
+
+    assert sorted(status for status, _id in answers) == [200] * 9 + [201]
+    assert {response_id for _status, response_id in answers} == {Response.objects.get().id}
+    assert Answer.objects.count() == 1
