@@ -1,11 +1,15 @@
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework.exceptions import ValidationError
 
 from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, ServiceRequest, Task
 from crm.phones import phone_normalize
+
+MAX_ID = 2**63 - 1  # a bigint; ids of other tables are smaller, and a filter by a larger one simply finds nothing
 
 
 def phone_e164_or_400(value: str, *, param: str) -> str:
@@ -13,6 +17,36 @@ def phone_e164_or_400(value: str, *, param: str) -> str:
         return phone_normalize(value).e164
     except DjangoValidationError as error:
         raise ValidationError({param: error.messages}) from None
+
+
+class _IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number in the range of the id column (a larger one failed in the database)."""
+
+    field_class = _IdField
+
+
+class _BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    default_error_messages = {"out_of_range": _lazy("Give a date between the years 1900 and 2199.")}
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+        except OverflowError:  # the year 1 or 9999 moved into the time zone
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
+        if parsed is not None and not 1900 <= parsed.year <= 2199:
+            raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return parsed
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date-time between 1900 and 2199, as the API's date-time fields take (crm/api/fields.py)."""
+
+    field_class = _BoundedIsoDateTimeField
 
 
 class FilterSet(django_filters.FilterSet):
@@ -24,7 +58,7 @@ class FilterSet(django_filters.FilterSet):
 
     FILTER_DEFAULTS = {
         **django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
-        models.ForeignKey: {"filter_class": django_filters.NumberFilter},
+        models.ForeignKey: {"filter_class": IdFilter},
     }
 
     def get_form_class(self):
@@ -81,8 +115,8 @@ class PhoneFilter(FilterSet):
 
 
 class InteractionFilter(FilterSet):
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Interaction
@@ -90,8 +124,8 @@ class InteractionFilter(FilterSet):
 
 
 class OrderFilter(FilterSet):
-    ordered_after = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
-    ordered_before = django_filters.IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
+    ordered_after = IsoDateTimeFilter(field_name="ordered_at", lookup_expr="gte")
+    ordered_before = IsoDateTimeFilter(field_name="ordered_at", lookup_expr="lt")
 
     class Meta:
         model = Order
@@ -99,8 +133,8 @@ class OrderFilter(FilterSet):
 
 
 class CommitmentFilter(FilterSet):
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
 
     class Meta:
         model = Commitment
@@ -108,7 +142,7 @@ class CommitmentFilter(FilterSet):
 
 
 class TaskFilter(FilterSet):
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_before = IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
 
     class Meta:
         model = Task
@@ -116,7 +150,7 @@ class TaskFilter(FilterSet):
 
 
 class ServiceRequestFilter(FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = ServiceRequest

@@ -29,9 +29,9 @@ NUL, ESCAPED_NUL = "\x00", "\\u0000"
 
 
 class RejectNulCharactersMiddleware:
-    """PostgreSQL text cannot hold a NUL character: a webhook or public page that got one in a parameter (or in
-    JSON inside one) answers 400 before a view tries to store it and fails with a 500. Forms and the REST API
-    refuse them already, field by field."""
+    """PostgreSQL text cannot hold a NUL character, nor compare with one: a webhook or public page that got one in
+    a parameter (or in JSON inside one), and any page with one in its query string (an admin search, an API
+    filter), answers 400 before a query fails with a 500. Forms and the REST API refuse them in fields."""
 
     PATHS = ("/telephony/", "/s/", "/u/", "/l/")
 
@@ -39,7 +39,8 @@ class RejectNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(self.PATHS) and _has_nul(request):
+        in_query = any(NUL in key or NUL in value for key, values in request.GET.lists() for value in values)
+        if in_query or (request.path.startswith(self.PATHS) and _has_nul(request)):
             return HttpResponseBadRequest(
                 _("The request contains a NUL character (\\x00), which no field can hold."),
                 content_type="text/plain; charset=utf-8",

@@ -86,7 +86,7 @@ class CallAdmin(RowLevelAccessMixin, ModelAdmin):
 
     def get_urls(self):
         listen = path(
-            "<path:object_id>/recording/", self.admin_site.admin_view(self.recording_view), name="crm_call_recording"
+            "<int:object_id>/recording/", self.admin_site.admin_view(self.recording_view), name="crm_call_recording"
         )
         return [listen, *super().get_urls()]
 

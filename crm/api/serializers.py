@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.access import assignable_managers_q
-from crm.api.fields import DateTimeField, ModelSerializer
+from crm.api.fields import DateField, DateTimeField, ModelSerializer
 from crm.models import (
     Account,
     Axis,
@@ -415,7 +415,7 @@ class OrderInputSerializer(ModelSerializer):
 
 
 class OrderDeliveryDateChangeInputSerializer(serializers.Serializer):
-    new_date = serializers.DateField()
+    new_date = DateField()
     reason = serializers.CharField(max_length=500)
 
 

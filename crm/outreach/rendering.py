@@ -121,15 +121,33 @@ def variables_help(kind: str) -> str:
     return ", ".join(names(SAMPLE_CONTEXTS.get(kind, {})))
 
 
+# What a message may use: conditions, loops and formatting. Tags that reach outside the message (include,
+# extends, load, url, csrf_token, debug) are refused when the template is saved.
+MESSAGE_TAGS = {
+    *("if", "elif", "else", "endif", "for", "empty", "endfor", "with", "endwith", "firstof", "cycle", "now"),
+    *("comment", "endcomment", "spaceless", "endspaceless", "filter", "endfilter", "ifchanged", "endifchanged"),
+    *("regroup", "widthratio", "templatetag", "verbatim", "endverbatim", "autoescape", "endautoescape"),
+}
+_TAG_RE = re.compile(r"{%-?\s*(\w+)")
+
+
 def template_errors(*, kind: str, subject: str, body: str) -> dict[str, str]:
     """Errors per field ("subject", "body") for a template of this kind; empty when it renders."""
     errors = {}
     context = SAMPLE_CONTEXTS.get(kind, {})
     for field, source in (("subject", subject), ("body", body)):
+        if refused := sorted(set(_TAG_RE.findall(source)) - MESSAGE_TAGS):
+            errors[field] = _("A message cannot use %(tags)s: use variables, {%% if %%} and {%% for %%}.") % {
+                "tags": ", ".join(f"{{% {tag} %}}" for tag in refused)
+            }
+            continue
         try:
             rendered = _checking_engine.from_string(source).render(Context(context, autoescape=False))
         except TemplateSyntaxError as error:
             errors[field] = _("The template does not parse: %(error)s") % {"error": error}
+            continue
+        except Exception as error:  # a filter given a value it cannot take, say: the manager must see why
+            errors[field] = _("The template does not render: %(error)s") % {"error": error}
             continue
         unknown = sorted(set(_INVALID_RE.findall(rendered)))
         if unknown:

@@ -177,8 +177,7 @@ def call_register(
     """
     if direction not in Call.Direction.values:
         raise ValidationError({"direction": _("Direction is “inbound” or “outbound”.")})
-    if not call_id:
-        raise ValidationError({"call_id": _("The provider's call id is required.")})
+    _call_id_check(call_id)
     client_side = from_number if direction == Call.Direction.INBOUND else to_number
     lookup = caller_lookup(connection=connection, number=client_side, with_card=with_card)
     existing = Call.objects.filter(connection=connection, provider_call_id=call_id).first()
@@ -223,6 +222,18 @@ def call_register(
 EVENT_TYPES = ("ringing", "answered", "ended", "missed")
 
 
+MAX_CALL_SECONDS = 7 * 24 * 3600
+MAX_EVENT_SEQ = 2**63 - 1  # a bigint
+
+
+def _call_id_check(call_id: str) -> None:
+    max_length = Call._meta.get_field("provider_call_id").max_length
+    if not call_id:
+        raise ValidationError({"call_id": _("The provider's call id is required.")})
+    if len(call_id) > max_length:
+        raise ValidationError({"call_id": _("A call id has at most %(count)d characters.") % {"count": max_length}})
+
+
 @transaction.atomic
 def call_event(
     *,
@@ -238,8 +249,11 @@ def call_event(
     """Apply one event to a call. Replays and late, out-of-order events change nothing."""
     if type not in EVENT_TYPES:
         raise ValidationError({"type": _("Event type is one of: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}})
-    if duration is not None and duration < 0:
-        raise ValidationError({"duration": _("Duration cannot be negative.")})
+    _call_id_check(call_id)
+    if duration is not None and not 0 <= duration <= MAX_CALL_SECONDS:
+        raise ValidationError({"duration": _("A call lasts from 0 seconds to a week, in whole seconds.")})
+    if seq is not None and not 0 <= seq <= MAX_EVENT_SEQ:
+        raise ValidationError({"seq": _("An event's number is a whole number from 0 to 2^63.")})
     call = Call.objects.select_for_update().filter(connection=connection, provider_call_id=call_id).first()
     if call is None:
         raise ValidationError({"call_id": _("No call with this id was registered: register the call first.")})

@@ -9,6 +9,7 @@ The PBX POSTs form data with `crm_token` (compared in constant time) and `cmd`:
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from crm.models.telephony import Call, TelephonyConnection
 from crm.services.telephony import call_event, call_register, caller_lookup
-from crm.telephony.webhooks import connection_for
+from crm.telephony.webhooks import connection_for, provider_seconds
 
 
 @csrf_exempt
@@ -77,10 +78,11 @@ def _event(connection, data):
         raise ValidationError(f"unknown event type {kind!r}")
 
 
+@transaction.atomic  # registered and finished together: a refused event leaves no half-recorded call
 def _history(connection, data):
     inbound = data["type"] != "out"
     _register(connection, data, inbound=inbound, started_at=_start(data.get("start", "")))
-    duration = int(data["duration"]) if data.get("duration", "").isdigit() else None
+    duration = provider_seconds(data.get("duration", ""))
     answered = data.get("status") == "Success"
     if answered:
         call_event(connection=connection, call_id=data["callid"], type="answered", answered_by=data.get("ext", ""))

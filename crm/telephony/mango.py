@@ -14,12 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
 from crm.models.telephony import Call, TelephonyConnection
-from crm.services.telephony import call_event, call_recording_attach, call_register
+from crm.services.telephony import MAX_EVENT_SEQ, call_event, call_recording_attach, call_register
 from crm.telephony.webhooks import connection_for
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def mango_event(request, webhook_key: str, event: str):
         return HttpResponseForbidden("Bad sign")
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for Python's parser
         return HttpResponseBadRequest("json is not JSON")
     if not isinstance(data, dict):
         return HttpResponseBadRequest("json is not an object")
@@ -66,7 +67,7 @@ def mango_event(request, webhook_key: str, event: str):
         return HttpResponse("")  # an event we do not use
     try:
         handler(connection, data)
-    except (ValidationError, KeyError, TypeError, ValueError) as error:
+    except (ValidationError, KeyError, TypeError, ValueError, OverflowError) as error:
         return HttpResponseBadRequest(f"events/{event}: {error}")
     return HttpResponse("")
 
@@ -81,6 +82,8 @@ def _call(connection, data):
     # which only names the entry, finds it.
     entry_id, call_id = str(data["entry_id"]), str(data["call_id"])
     seq, state = int(data["seq"]), data["call_state"]
+    if not 0 <= seq <= MAX_EVENT_SEQ:  # before the call is registered, so a refused event records nothing
+        raise ValidationError({"seq": _("An event's number is a whole number from 0 to 2^63.")})
     caller, callee = _party(data, "from"), _party(data, "to")
     outbound = bool(caller.get("extension"))
     _call_row, lookup, created = call_register(

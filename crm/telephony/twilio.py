@@ -18,7 +18,7 @@ from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
 from crm.services.telephony import call_event, call_register
 from crm.telephony.signatures import twilio_signature_valid
-from crm.telephony.webhooks import connection_for, public_url
+from crm.telephony.webhooks import connection_for, provider_seconds, public_url
 
 # DialCallStatus of the <Dial> action: which ones mean somebody picked up.
 ANSWERED = {"completed", "answered"}
@@ -64,10 +64,6 @@ def _dial_target(target: str) -> str:
     return f"<Client>{escape(target)}</Client>"
 
 
-def _duration(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
-
-
 def twilio_callback_url(connection, name: str) -> str:
     base = (connection.public_base_url or settings.CRM_PUBLIC_BASE_URL).rstrip("/")
     return base + reverse(f"telephony_twilio_{name}", args=[connection.webhook_key])
@@ -100,7 +96,7 @@ def twilio_dial_result(request, connection, data):
             connection=connection,
             call_id=data["CallSid"],
             type="ended",
-            duration=_duration(data.get("DialCallDuration", "")),
+            duration=provider_seconds(data.get("DialCallDuration", "")),
         )
     else:
         call_event(connection=connection, call_id=data["CallSid"], type="missed")
@@ -115,7 +111,7 @@ def twilio_status(request, connection, data):
             connection=connection,
             call_id=data["CallSid"],
             type="ended",
-            duration=_duration(data.get("CallDuration", "")),
+            duration=provider_seconds(data.get("CallDuration", "")),
         )
     return _twiml()
 

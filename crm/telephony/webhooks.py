@@ -2,9 +2,11 @@
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from crm.models.telephony import TelephonyConnection
 from crm.recent import recent_match
@@ -17,12 +19,30 @@ def connection_for(webhook_key: str, provider: str) -> TelephonyConnection:
     return connection
 
 
-def provider_time(value: str) -> datetime | None:
-    """ "2026-11-23 10:00:00" in the PBX's (our) time zone, or None when missing or garbled."""
-    parsed = parse_datetime(value.strip()) if value else None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+def provider_time(value: str, *, field: str = "call_start") -> datetime | None:
+    """ "2026-11-23 10:00:00" in the PBX's (our) time zone; None when missing. A value that is not such a time,
+    or is one outside 1900-2199, is refused (a 400 naming the field)."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = parse_datetime(value.strip())
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+    except (ValueError, OverflowError):
+        parsed = None
+    if parsed is None or not 1900 <= parsed.year <= 2199:
+        raise ValidationError({field: _("“%(value)s” is not a date and time.") % {"value": value[:40]}})
     return parsed
+
+
+def provider_seconds(value: str) -> int | None:
+    """A duration in whole seconds as a provider writes it ("125"); None when missing. Anything else (a
+    superscript digit, "3e9", a fraction) is no duration: a 400 for the event, as for any malformed field."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:  # call_event checks the range itself
+        raise ValidationError({"duration": _("A call lasts from 0 seconds to a week, in whole seconds.")})
+    return int(value)
 
 
 def public_url(request, connection: TelephonyConnection) -> str:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from crm.models.telephony import Call, TelephonyConnection
 from crm.services.telephony import call_event, call_recording_attach, call_register
 from crm.telephony.signatures import zadarma_signature
-from crm.telephony.webhooks import connection_for, provider_time
+from crm.telephony.webhooks import connection_for, provider_seconds, provider_time
 
 logger = logging.getLogger(__name__)
 
@@ -110,21 +111,25 @@ def _handle(connection, event, data):
         )
         return HttpResponse("")
     if event in ("NOTIFY_END", "NOTIFY_OUT_END"):
-        inbound = event == "NOTIFY_END"
-        call_register(  # a call whose start we never saw is still logged; a known one is left as it is
-            connection=connection,
-            call_id=call_id,
-            direction=Call.Direction.INBOUND if inbound else Call.Direction.OUTBOUND,
-            from_number=data["caller_id"] if inbound else data.get("internal", ""),
-            to_number=data.get("called_did", "") if inbound else data["destination"],
-            started_at=started,
-        )
-        answered = data.get("disposition") == "answered"
-        duration = int(data["duration"]) if data.get("duration", "").isdigit() else None
-        if answered:
-            call_event(connection=connection, call_id=call_id, type="answered", answered_by=data.get("internal", ""))
-        call_event(connection=connection, call_id=call_id, type="ended" if answered else "missed", duration=duration)
+        _end(connection, event, data, call_id=call_id, started=started)
         return HttpResponse("")
     # NOTIFY_RECORD: the file stays at Zadarma; its link is asked for when someone listens (recordings.py).
     call_recording_attach(connection=connection, call_id=call_id, recording_ref=data["call_id_with_rec"])
     return HttpResponse("")
+
+
+@transaction.atomic  # registered and finished together: a refused event leaves no half-recorded call
+def _end(connection, event, data, *, call_id, started):
+    inbound, duration = event == "NOTIFY_END", provider_seconds(data.get("duration", ""))
+    call_register(  # a call whose start we never saw is still logged; a known one is left as it is
+        connection=connection,
+        call_id=call_id,
+        direction=Call.Direction.INBOUND if inbound else Call.Direction.OUTBOUND,
+        from_number=data["caller_id"] if inbound else data.get("internal", ""),
+        to_number=data.get("called_did", "") if inbound else data["destination"],
+        started_at=started,
+    )
+    answered = data.get("disposition") == "answered"
+    if answered:
+        call_event(connection=connection, call_id=call_id, type="answered", answered_by=data.get("internal", ""))
+    call_event(connection=connection, call_id=call_id, type="ended" if answered else "missed", duration=duration)

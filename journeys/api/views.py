@@ -4,7 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.fields import DateTimeField, ModelSerializer
+from crm.api.fields import DateField, DateTimeField, ModelSerializer
 from crm.api.permissions import HasResourceScope
 from crm.api.serializers import VisibleAccountField
 from crm.api.views import ERROR_RESPONSES
@@ -17,8 +17,8 @@ from segments.models import Segment
 
 class FunnelQuerySerializer(serializers.Serializer):
     journey = serializers.PrimaryKeyRelatedField(queryset=Journey.objects.all(), required=False)
-    start = serializers.DateField(required=False, help_text="The cohort: journeys that started on or after this day")
-    end = serializers.DateField(required=False, help_text="… and on or before this day")
+    start = DateField(required=False, help_text="The cohort: journeys that started on or after this day")
+    end = DateField(required=False, help_text="… and on or before this day")
     industry = serializers.PrimaryKeyRelatedField(queryset=Industry.objects.all(), required=False)
     manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
     lead_source = serializers.PrimaryKeyRelatedField(queryset=LeadSource.objects.all(), required=False)

@@ -82,7 +82,7 @@ def _clean_one(question: Question, value) -> Cleaned:
         if normalised in _NO and not isinstance(value, float):
             return Cleaned(yes=False)
         raise ValueError
-    if not isinstance(value, str) or len(value) > _TEXT_MAX:
+    if not isinstance(value, str) or len(value) > _TEXT_MAX or "\x00" in value:  # PostgreSQL text holds no NUL
         raise ValueError
     value = value.strip()
     return Cleaned(text=value) if value else SKIPPED
@@ -93,7 +93,7 @@ def _expected(question: Question) -> str:
         return _("a whole number from %(low)s to %(high)s") % {"low": question.scale_min, "high": question.scale_max}
     if question.type == Question.Type.YES_NO:
         return _("yes or no (true or false)")
-    return _("text of up to %(max)s characters") % {"max": _TEXT_MAX}
+    return _("text of up to %(max)s characters, without NUL characters") % {"max": _TEXT_MAX}
 
 
 def answers_clean(*, survey: Survey, answers, complete: bool) -> dict[str, Cleaned]:
