@@ -9,18 +9,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _python(code: str, environment: dict):
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def _load_production(code="import django; django.setup()", **env):
     environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "CRM_API_DOCS_PUBLIC")}
-    environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.production")
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return _python(code, {**environment, **env, "DJANGO_SETTINGS_MODULE": "config.settings.production"})
 
 
 @pytest.mark.parametrize(
@@ -70,15 +67,7 @@ def test_production_keeps_the_api_docs_behind_a_login():
 def test_servers_refuse_to_start_without_a_settings_module_named_on_purpose(entry_point):
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
 
-    result = subprocess.run(
-        [sys.executable, "-c", f"import {entry_point}"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _python(f"import {entry_point}", environment)
 
     assert result.returncode != 0
     assert "Set DJANGO_SETTINGS_MODULE" in result.stderr

@@ -48,10 +48,9 @@ def table_read(*, content: bytes, encoding: str = AUTO, delimiter: str = AUTO) -
     if content.startswith(XLSX_MAGIC):
         return _xlsx_read(content), "", ""
     text, encoding = _decode(content, encoding)
-    lines = text.splitlines()
-    header = next((line for line in lines if line.strip()), "")
-    if not header:
-        _refuse(_("The file is empty: the first row must name the columns."))
+    if "\x00" in text:  # no text column (nor PostgreSQL's JSON) can hold one
+        _refuse(_("The file contains NUL characters: it is not a CSV file. Save it again as CSV or XLSX."))
+    header = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = delimiter or max(DELIMITERS, key=header.count)
     rows = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)]
     return _dataset(rows), encoding, delimiter
@@ -77,7 +76,7 @@ def _xlsx_read(content: bytes) -> tablib.Dataset:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         _refuse(_("The file looks like an Excel workbook but cannot be opened: save it again as .xlsx or as CSV."))
     rows = [
-        ["" if value is None else str(value) for value in row]
+        ["" if value is None else str(value).replace("\x00", "") for value in row]
         for row in book.active.iter_rows(values_only=True)
         if any(value not in (None, "") for value in row)
     ]

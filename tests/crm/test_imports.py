@@ -76,6 +76,25 @@ def test_a_file_in_neither_encoding_is_refused_with_what_to_do(client, manager):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The submitted file is empty"),
+        (b"name,inn\n", "no data under it"),
+        (b"name\n\x00\x01binary", "contains NUL characters"),
+        (b"PK\x03\x04broken", "cannot be opened"),
+    ],
+)
+def test_a_file_that_is_not_a_table_is_refused_with_what_to_do(client, manager, content, message):
+    client.force_login(manager)
+
+    page = upload(client, "account", "clients.csv", content)
+
+    assert message in page.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
 def test_an_xlsx_workbook_is_imported(client, manager):
     book = openpyxl.Workbook()
     book.active.append(["name", "inn", "status"])
