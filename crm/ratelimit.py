@@ -52,18 +52,16 @@ def _key(scope: str, request) -> str:
     return f"ratelimit:{scope}:{client_address(request)[:64]}:{int(time.time()) // WINDOW_SECONDS}"
 
 
-def _count(key: str, *, add: int) -> int:
-    """The window's count after adding `add`. With the cache down (Redis is also the broker) it counts 0: the
+def _count(key: str) -> int:
+    """The window's count with this request. With the cache down (Redis is also the broker) it counts 0: the
     pages and webhooks keep working unlimited rather than fail."""
     try:
-        if not add:
-            return cache.get(key, 0)
         cache.add(key, 0, WINDOW_SECONDS * 2)
         try:
-            return cache.incr(key, add)
+            return cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.set(key, add, WINDOW_SECONDS * 2)
-            return add
+            cache.set(key, 1, WINDOW_SECONDS * 2)
+            return 1
     except Exception as error:
         logger.warning("Rate limits are off while the cache does not answer: %s", error)
         return 0
@@ -85,7 +83,7 @@ def public_rate_limit(scope: str):
     def decorator(view):
         @wraps(view)
         def limited(request, *args, **kwargs):
-            if _count(_key(scope, request), add=1) > settings.CRM_PUBLIC_REQUESTS_PER_MINUTE:
+            if _count(_key(scope, request)) > settings.CRM_PUBLIC_REQUESTS_PER_MINUTE:
                 return too_many_requests()
             return view(request, *args, **kwargs)
 
@@ -112,6 +110,6 @@ class WebhookFailureLimitMiddleware:
         # Every refusal counts, not only a failed check: a 400 or a 500 too. Unknown webhook keys share one count.
         match = request.resolver_match
         connection = match.kwargs.get("webhook_key", "")[:64] if match and response.status_code != 404 else "unknown"
-        if _count(_key(f"webhook-failures:{connection}", request), add=1) > settings.CRM_WEBHOOK_FAILURES_PER_MINUTE:
+        if _count(_key(f"webhook-failures:{connection}", request)) > settings.CRM_WEBHOOK_FAILURES_PER_MINUTE:
             return too_many_requests()
         return response

@@ -205,9 +205,9 @@ class AccountAdmin(
         class AccountForm(form):
             def clean_manager(self):
                 manager = self.cleaned_data.get("manager")
-                # A new account with no manager goes to its creator (account_create); taking one off the list
-                # puts it in the queue, which only those who see the queue may do.
-                if "manager" in self.changed_data and (manager is not None or self.instance.pk):
+                # Whom one may choose, the field's choices say (below). Emptying it puts an account in the queue,
+                # which only those who see the queue may do; a new account left empty goes to its creator.
+                if manager is None and self.instance.pk and "manager" in self.changed_data:
                     try:
                         account_manager_check(acting_user=request.user, manager=manager)
                     except ValidationError as error:
