@@ -6,10 +6,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework.exceptions import ValidationError
 
+from crm.api.fields import MAX_ID
 from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, ServiceRequest, Task
 from crm.phones import phone_normalize
-
-MAX_ID = 2**63 - 1  # a bigint; ids of other tables are smaller, and a filter by a larger one simply finds nothing
 
 
 def phone_e164_or_400(value: str, *, param: str) -> str:

@@ -97,6 +97,8 @@ def test_a_call_whose_event_is_refused_is_not_left_half_recorded(client):
         ("/api/v1/journeys/funnel/", {"to": "9999-12-31"}, "1900 and 2199"),
         ("/api/v1/interactions/", {"occurred_after": "0001-01-01T00:00:00"}, "1900 and 2199"),
         ("/api/v1/orders/", {"account": str(10**30)}, "less than or equal"),
+        ("/api/v1/metrics/csat/", {"account": str(2**63)}, "less than or equal"),
+        ("/api/v1/metrics/csat/", {"manager": str(2**63)}, "does not exist"),
     ],
 )
 def test_api_query_values_out_of_any_range_are_a_400_with_a_message(api, path, params, message):

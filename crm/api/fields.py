@@ -1,4 +1,4 @@
-"""The API's date and date-time fields, and the ModelSerializer base every serializer takes them from."""
+"""The API's date, date-time and related-row fields, and the ModelSerializer base every serializer takes them from."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +33,27 @@ class DateField(serializers.DateField):
         return parsed
 
 
+MAX_ID = 2**63 - 1  # the widest id column (a bigint): past it a lookup overflows in the database
+
+
+class PrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A row by its id. An id past any id column's range "does not exist", like any unknown id, instead of
+    overflowing in the database (a 500 on both SQLite and PostgreSQL)."""
+
+    def to_internal_value(self, data):
+        try:
+            in_range = 0 < int(data) <= MAX_ID
+        except (TypeError, ValueError):
+            in_range = True  # not a number at all: DRF says so itself
+        except OverflowError:  # infinity
+            in_range = False
+        if not in_range:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 class ModelSerializer(serializers.ModelSerializer):
+    serializer_related_field = PrimaryKeyRelatedField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: DateTimeField,

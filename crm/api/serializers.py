@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.access import assignable_managers_q
-from crm.api.fields import DateField, DateTimeField, ModelSerializer
+from crm.api.fields import DateField, DateTimeField, ModelSerializer, PrimaryKeyRelatedField
 from crm.models import (
     Account,
     Axis,
@@ -24,24 +24,24 @@ from crm.models import (
 from segments.services.behaviour import account_behaviour_source
 
 
-class VisibleAccountField(serializers.PrimaryKeyRelatedField):
+class VisibleAccountField(PrimaryKeyRelatedField):
     """An account id the requesting user may see; any other id is "does not exist"."""
 
     def get_queryset(self):
         return Account.objects.for_user(self.context["request"].user)
 
 
-class VisibleContactField(serializers.PrimaryKeyRelatedField):
+class VisibleContactField(PrimaryKeyRelatedField):
     def get_queryset(self):
         return Contact.objects.for_user(self.context["request"].user)
 
 
-class ActiveUserField(serializers.PrimaryKeyRelatedField):
+class ActiveUserField(PrimaryKeyRelatedField):
     def get_queryset(self):
         return User.objects.filter(is_active=True)
 
 
-class AssignableManagerField(serializers.PrimaryKeyRelatedField):
+class AssignableManagerField(PrimaryKeyRelatedField):
     """Someone the requesting user may hand an account to (crm/access.py); anyone else is "does not exist"."""
 
     def get_queryset(self):

@@ -4,7 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.api.fields import DateField, DateTimeField, ModelSerializer
+from crm.api.fields import DateField, DateTimeField, ModelSerializer, PrimaryKeyRelatedField
 from crm.api.permissions import HasResourceScope
 from crm.api.serializers import VisibleAccountField
 from crm.api.views import ERROR_RESPONSES
@@ -16,13 +16,13 @@ from segments.models import Segment
 
 
 class FunnelQuerySerializer(serializers.Serializer):
-    journey = serializers.PrimaryKeyRelatedField(queryset=Journey.objects.all(), required=False)
+    journey = PrimaryKeyRelatedField(queryset=Journey.objects.all(), required=False)
     start = DateField(required=False, help_text="The cohort: journeys that started on or after this day")
     end = DateField(required=False, help_text="… and on or before this day")
-    industry = serializers.PrimaryKeyRelatedField(queryset=Industry.objects.all(), required=False)
-    manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
-    lead_source = serializers.PrimaryKeyRelatedField(queryset=LeadSource.objects.all(), required=False)
-    segment = serializers.PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False)
+    industry = PrimaryKeyRelatedField(queryset=Industry.objects.all(), required=False)
+    manager = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    lead_source = PrimaryKeyRelatedField(queryset=LeadSource.objects.all(), required=False)
+    segment = PrimaryKeyRelatedField(queryset=Segment.objects.all(), required=False)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -103,7 +103,7 @@ class _AccountField(VisibleAccountField):
 
 class TransitionInputSerializer(serializers.Serializer):
     account = _AccountField(help_text="An account the caller may see")
-    to_stage = serializers.PrimaryKeyRelatedField(
+    to_stage = PrimaryKeyRelatedField(
         queryset=Stage.objects.select_related("journey"), allow_null=True, help_text="null: left the journey as lost"
     )
     at = DateTimeField(required=False, help_text="Default: now")

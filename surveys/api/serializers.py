@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crm.api.fields import DateTimeField, ModelSerializer
+from crm.api.fields import MAX_ID, DateTimeField, ModelSerializer, PrimaryKeyRelatedField
 from crm.models import Industry, User
 from surveys.models import Response, Survey
 
@@ -40,9 +40,9 @@ class MetricQuerySerializer(serializers.Serializer):
     )
     from_ = DateTimeField(required=False, help_text="From (inclusive)")
     to = DateTimeField(required=False, help_text="Up to (exclusive)")
-    account = serializers.IntegerField(required=False, min_value=1)
-    manager = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
-    industry = serializers.PrimaryKeyRelatedField(queryset=Industry.objects.all(), required=False)
+    account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    manager = PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    industry = PrimaryKeyRelatedField(queryset=Industry.objects.all(), required=False)
 
     def to_internal_value(self, data):
         data = {("from_" if key == "from" else key): value for key, value in data.items()}
