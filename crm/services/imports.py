@@ -16,6 +16,7 @@ import zipfile
 from datetime import timedelta
 
 import tablib
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -125,22 +126,26 @@ def import_job_create(
         total_rows=dataset.height,
         preview={"headers": list(dataset.headers), "rows": [list(row) for row in dataset[:PREVIEW_ROWS]]},
     )
-    _next_step(job, import_job_check)
+    _next_step(job)
     return job
 
 
-def _next_step(job: ImportJob, step) -> None:
-    """A small file is done in the request; a big one by a worker, once this transaction commits."""
+# The tasks (crm/tasks.py) that do each step in a worker, sent by name: the tasks call these services.
+STEP_TASKS = {ImportJob.Status.CHECKING: "crm.import_job_check", ImportJob.Status.IMPORTING: "crm.import_job_run"}
+
+
+def _next_step(job: ImportJob) -> None:
+    """The job's current step (checking or importing): a small file's in the request, a big one's by a worker
+    once this transaction commits."""
     if job.total_rows <= settings.CRM_IMPORT_INLINE_ROWS:
-        step(job_id=job.pk)
+        {ImportJob.Status.CHECKING: import_job_check, ImportJob.Status.IMPORTING: import_job_run}[job.status](
+            job_id=job.pk
+        )
         return
 
     def enqueue():
-        from crm import tasks
-
-        task = {import_job_check: tasks.import_job_check_task, import_job_run: tasks.import_job_run_task}[step]
         try:
-            task.delay(job.pk)
+            current_app.send_task(STEP_TASKS[job.status], args=[job.pk])
         except Exception:
             logger.warning("Could not enqueue import %s; the periodic sweep will start it.", job.pk, exc_info=True)
 
@@ -237,7 +242,7 @@ def import_job_confirm(*, job: ImportJob, acting_user: User) -> ImportJob:
     )
     job.refresh_from_db()
     if claimed:
-        _next_step(job, import_job_run)
+        _next_step(job)
     return job
 
 
@@ -295,12 +300,7 @@ def import_jobs_resume(*, stale_after_seconds: int = 120) -> int:
     """Start again what no worker is doing: a job whose enqueue failed (the broker was down) or whose worker
     died. The steps themselves go on from their progress, so starting one twice is harmless."""
     stale = timezone.now() - timedelta(seconds=stale_after_seconds)
-    jobs = ImportJob.objects.filter(
-        status__in=[ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING], updated_at__lt=stale
-    ).values_list("pk", "status")
-    from crm import tasks
-
+    jobs = list(ImportJob.objects.filter(status__in=list(STEP_TASKS), updated_at__lt=stale).values_list("pk", "status"))
     for pk, status in jobs:
-        task = tasks.import_job_check_task if status == ImportJob.Status.CHECKING else tasks.import_job_run_task
-        task.delay(pk)
+        current_app.send_task(STEP_TASKS[status], args=[pk])
     return len(jobs)
