@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from crm.models import AccountEvent, Axis, Commitment, Contact, ContactConsent, Interaction, Phone, ServiceRequest
 from crm.models.outreach import OutboundMessage, TrackedLink
 from crm.models.telephony import Call
+from crm.personal_data import personal_data_parts
 from crm.services.accounts import account_event_record
 from crm.services.outreach import contact_unsubscribe
 
@@ -27,12 +28,9 @@ def _rows(queryset, *fields) -> list[dict]:
 
 
 def contact_data_export(*, contact: Contact) -> dict:
-    """Everything about one person, as JSON-ready data (the admin offers it as a download)."""
-    from segments.models import BehaviourSuggestion
-    from surveys.models import Answer, Response
-
-    responses = Response.objects.filter(contact=contact).order_by("submitted_at")
-    return {
+    """Everything about one person, as JSON-ready data (the admin offers it as a download): the core's rows, then
+    each app's part (crm/personal_data.py)."""
+    data = {
         "exported_at": timezone.now().isoformat(),
         "person": {field.attname: field.value_from_object(contact) for field in Contact._meta.concrete_fields},
         "phones": _rows(contact.phones.all(), "raw", "number", "extension", "kind", "is_primary"),
@@ -61,16 +59,6 @@ def contact_data_export(*, contact: Contact) -> dict:
         "service_requests": _rows(
             ServiceRequest.objects.filter(contact=contact), "id", "channel", "subject", "description", "status"
         ),
-        "survey_responses": [
-            {
-                "survey": response.survey.slug,
-                "submitted_at": response.submitted_at.isoformat(),
-                "answers": list(
-                    Answer.objects.filter(response=response).values("question__code", "score", "text", "yes", "skipped")
-                ),
-            }
-            for response in responses.select_related("survey")
-        ],
         "messages": _rows(
             OutboundMessage.objects.filter(contact=contact).order_by("created_at"),
             "kind",
@@ -81,23 +69,18 @@ def contact_data_export(*, contact: Contact) -> dict:
             "sent_at",
         ),
         "tracked_links": _rows(TrackedLink.objects.filter(contact=contact), "title", "target_url", "first_opened_at"),
-        "behaviour": {
-            "emotional": contact.emotional,
-            "confident": contact.confident,
-            "suggestion": BehaviourSuggestion.objects.filter(contact=contact).values().first(),
-        },
+        "behaviour": {"emotional": contact.emotional, "confident": contact.confident},
     }
+    for part in personal_data_parts():
+        part.export(contact, data)
+    return data
 
 
 @transaction.atomic
 def contact_erase(*, contact: Contact, reason: str, acting_user=None) -> Contact:
     """Anonymise the person on request (a right to erasure): identity and free text go, figures stay. The audit
     trail's record of the person goes too (it holds their old values); the account's history keeps who erased
-    them and why."""
-    from segments.models import BehaviourSuggestion
-    from segments.services.behaviour import accounts_behaviour_type_refresh
-    from surveys.models import Answer
-
+    them and why. Each app erases its own part (crm/personal_data.py)."""
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the data is erased, e.g. “the person's request of 2026-12-01”.")})
     phone_ids = [str(pk) for pk in contact.phones.values_list("pk", flat=True)]
@@ -116,10 +99,9 @@ def contact_erase(*, contact: Contact, reason: str, acting_user=None) -> Contact
         LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_pk__in=pks).delete()
     Interaction.objects.filter(contact=contact).update(notes="", outcome="", recording_url="")
     Call.objects.filter(contact=contact).update(from_number="", to_number="", client_number="")
-    Answer.objects.filter(response__contact=contact).exclude(text="").update(text="")
     OutboundMessage.objects.filter(contact=contact).update(body="", subject=ERASED_NAME)
-    BehaviourSuggestion.objects.filter(contact=contact).delete()
-    accounts_behaviour_type_refresh(account_ids=[contact.account_id], acting_user=acting_user)
+    for part in personal_data_parts():
+        part.erase(contact, acting_user)
     account_event_record(
         account=contact.account,
         type=AccountEvent.Type.CONTACT_ERASED,

@@ -290,3 +290,14 @@ def behaviour_suggest_all(
         job=SUGGEST_ALL_JOB, work=suggest, batch_accounts=batch_accounts, restart=restart, progress=progress
     )
     return {"suggested": 0, **summary}
+
+
+def contact_suggestion_export(contact: Contact, data: dict) -> None:
+    """The product's reading of the person's behaviour, for their data export (crm/personal_data.py)."""
+    data["behaviour"]["suggestion"] = BehaviourSuggestion.objects.filter(contact=contact).values().first()
+
+
+def contact_behaviour_erase(contact: Contact, acting_user=None) -> None:
+    """Erasure on request: the reading goes, and the account's type is worked out again without the person."""
+    BehaviourSuggestion.objects.filter(contact=contact).delete()
+    accounts_behaviour_type_refresh(account_ids=[contact.account_id], acting_user=acting_user)

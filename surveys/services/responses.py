@@ -315,3 +315,23 @@ def survey_drafts_finalise(*, now: datetime | None = None) -> int:
             response_complete(response=response, now=now)
             done += 1
     return done
+
+
+def contact_responses_export(contact: Contact, data: dict) -> None:
+    """The person's survey answers, for their data export (crm/personal_data.py)."""
+    responses = Response.objects.filter(contact=contact).order_by("submitted_at").select_related("survey")
+    data["survey_responses"] = [
+        {
+            "survey": response.survey.slug,
+            "submitted_at": response.submitted_at.isoformat(),
+            "answers": list(
+                Answer.objects.filter(response=response).values("question__code", "score", "text", "yes", "skipped")
+            ),
+        }
+        for response in responses
+    ]
+
+
+def contact_answers_erase(contact: Contact, acting_user=None) -> None:
+    """Erasure on request: what the person wrote goes; their scores stay, so the metrics do not change."""
+    Answer.objects.filter(response__contact=contact).exclude(text="").update(text="")

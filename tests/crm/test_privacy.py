@@ -100,3 +100,15 @@ def test_the_admin_exports_and_an_administrator_erases_after_confirming(client, 
     )
     assert done.status_code == 302
     assert Contact.objects.get(pk=person.pk).last_name == ""
+
+
+def test_each_app_that_holds_a_persons_data_has_its_part_registered_with_the_core():
+    """The core (crm) exports and erases a person without importing the apps built on it: each registers."""
+    from crm.personal_data import personal_data_parts
+    from segments.services import behaviour
+    from surveys.services import responses
+
+    parts = {(part.export, part.erase) for part in personal_data_parts()}
+
+    assert (responses.contact_responses_export, responses.contact_answers_erase) in parts
+    assert (behaviour.contact_suggestion_export, behaviour.contact_behaviour_erase) in parts
