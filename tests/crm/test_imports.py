@@ -124,7 +124,7 @@ def test_a_file_over_the_size_or_row_limit_is_refused_with_the_limit(client, man
 
 
 @pytest.mark.django_db
-def test_a_big_file_is_checked_and_imported_by_a_worker_in_chunks(client, manager, background):
+def test_a_big_file_is_left_to_a_worker_then_checked_and_imported_in_chunks(client, manager, background):
     client.force_login(manager)
 
     page = upload(client, "account", "clients.csv", accounts_csv(30, bad_every=10).encode())
