@@ -3,10 +3,9 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from rest_framework.exceptions import ValidationError
 
-from crm.api.fields import MAX_ID
+from crm.api.fields import MAX_ID, SUPPORTED_YEARS, YEAR_OUT_OF_RANGE
 from crm.models import Account, Commitment, Contact, Interaction, Order, Phone, ServiceRequest, Task
 from crm.phones import phone_normalize
 
@@ -30,14 +29,14 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class _BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
-    default_error_messages = {"out_of_range": _lazy("Give a date between the years 1900 and 2199.")}
+    default_error_messages = {"out_of_range": YEAR_OUT_OF_RANGE}
 
     def to_python(self, value):
         try:
             parsed = super().to_python(value)
         except OverflowError:  # the year 1 or 9999 moved into the time zone
             raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range") from None
-        if parsed is not None and not 1900 <= parsed.year <= 2199:
+        if parsed is not None and parsed.year not in SUPPORTED_YEARS:
             raise forms.ValidationError(self.error_messages["out_of_range"], code="out_of_range")
         return parsed
 

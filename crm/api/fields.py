@@ -4,19 +4,23 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+# The years a date may fall in, anywhere a client or a provider gives one: API fields, filters, webhooks.
+SUPPORTED_YEARS = range(1900, 2200)
+YEAR_OUT_OF_RANGE = _("Give a date between the years 1900 and 2199.")
+
 
 class DateTimeField(serializers.DateTimeField):
     """A date-time between 1900 and 2199. Nothing a client means lies outside, and far outside it Python's time
     zones give offsets in seconds (Moscow in the year 745: +02:30:17), which no RFC 3339 reader accepts back."""
 
-    default_error_messages = {"out_of_range": _("Give a date between the years 1900 and 2199.")}
+    default_error_messages = {"out_of_range": YEAR_OUT_OF_RANGE}
 
     def to_internal_value(self, value):
         try:
             parsed = super().to_internal_value(value)
         except OverflowError:  # the year 1 or 9999 moved into a time zone
             self.fail("out_of_range")
-        if not 1900 <= parsed.year <= 2199:
+        if parsed.year not in SUPPORTED_YEARS:
             self.fail("out_of_range")
         return parsed
 
@@ -24,11 +28,11 @@ class DateTimeField(serializers.DateTimeField):
 class DateField(serializers.DateField):
     """A day between 1900 and 2199: a period reaching further overflows the dates computed from it."""
 
-    default_error_messages = {"out_of_range": _("Give a date between the years 1900 and 2199.")}
+    default_error_messages = {"out_of_range": YEAR_OUT_OF_RANGE}
 
     def to_internal_value(self, value):
         parsed = super().to_internal_value(value)
-        if not 1900 <= parsed.year <= 2199:
+        if parsed.year not in SUPPORTED_YEARS:
             self.fail("out_of_range")
         return parsed
 

@@ -205,12 +205,8 @@ def _row_errors(result, first_row: int) -> list[dict]:
 def import_job_check(*, job_id: int) -> ImportJob | None:
     """A dry run over every row, chunk by chunk: how many rows are new, would update an account, or are refused
     and why. Nothing is kept. A job that is not being checked (already checked, gone) is left alone."""
-    job = ImportJob.objects.select_related("created_by").filter(pk=job_id, status=ImportJob.Status.CHECKING).first()
-    if job is None:
-        return None
-    resource = _resource(job)
 
-    def check(start, chunk, locked):
+    def check(resource, start, chunk, locked):
         result = resource.import_data(chunk, dry_run=True, raise_errors=False, use_transactions=True)
         errors = _row_errors(result, start + 1)
         return {
@@ -221,13 +217,23 @@ def import_job_check(*, job_id: int) -> ImportJob | None:
             "errors": (locked.errors + errors)[:ERRORS_KEPT],
         }
 
+    return _step(
+        job_id=job_id, status=ImportJob.Status.CHECKING, work=check, done=lambda: {"status": ImportJob.Status.CHECKED}
+    )
+
+
+def _step(*, job_id: int, status: str, work, done) -> ImportJob | None:
+    """Run one step (checking or importing) of a job that is at it, over its chunks, then set the fields `done()`
+    gives it."""
+    job = ImportJob.objects.select_related("created_by").filter(pk=job_id, status=status).first()
+    if job is None:
+        return None
+    resource = _resource(job)
     try:
-        _in_chunks(job, check)
+        _in_chunks(job, lambda start, chunk, locked: work(resource, start, chunk, locked))
     except ValidationError as error:
         return _fail(job, " ".join(error.messages))
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKING).update(
-        status=ImportJob.Status.CHECKED, updated_at=timezone.now()
-    )
+    ImportJob.objects.filter(pk=job.pk, status=status).update(updated_at=timezone.now(), **done())
     job.refresh_from_db()
     return job
 
@@ -248,23 +254,16 @@ def import_job_confirm(*, job: ImportJob, acting_user: User) -> ImportJob:
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Import the valid rows, chunk by chunk (see _in_chunks); refused rows are skipped, as the check said."""
-    job = ImportJob.objects.select_related("created_by").filter(pk=job_id, status=ImportJob.Status.IMPORTING).first()
-    if job is None:
-        return None
-    resource = _resource(job)
 
-    def run(start, chunk, locked):
+    def run(resource, start, chunk, locked):
         return {"imported_rows": F("imported_rows") + _import_chunk(resource, chunk)}
 
-    try:
-        _in_chunks(job, run)
-    except ValidationError as error:
-        return _fail(job, " ".join(error.messages))
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.IMPORTING).update(
-        status=ImportJob.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now()
+    return _step(
+        job_id=job_id,
+        status=ImportJob.Status.IMPORTING,
+        work=run,
+        done=lambda: {"status": ImportJob.Status.DONE, "finished_at": timezone.now()},
     )
-    job.refresh_from_db()
-    return job
 
 
 def _imported(result) -> int:

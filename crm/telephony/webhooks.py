@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from crm.api.fields import SUPPORTED_YEARS
 from crm.models.telephony import TelephonyConnection
 from crm.recent import recent_match
 
@@ -30,7 +31,7 @@ def provider_time(value: str, *, field: str = "call_start") -> datetime | None:
             parsed = timezone.make_aware(parsed)
     except (ValueError, OverflowError):
         parsed = None
-    if parsed is None or not 1900 <= parsed.year <= 2199:
+    if parsed is None or parsed.year not in SUPPORTED_YEARS:
         raise ValidationError({field: _("“%(value)s” is not a date and time.") % {"value": value[:40]}})
     return parsed
 
