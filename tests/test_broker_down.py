@@ -10,11 +10,13 @@ from config.celery import app
 from crm.models import Interaction
 from crm.models.outreach import OutboundMessage
 from crm.services.outreach import outbox_send_batch
+from crm.services.telephony import telephony_connection_create
 from surveys import links
 from surveys.models import Survey
 from surveys.services.invitations import survey_invite
 from tests.crm.factories import AccountFactory, ContactFactory
 from tests.crm.test_outbox import working_hours
+from tests.crm.test_telephony import START, zadarma_post
 
 DOWN = "redis://127.0.0.1:1/0"  # nothing listens there
 
@@ -48,6 +50,8 @@ def test_with_redis_down_pages_api_and_surveys_work_and_the_invitation_waits_in_
     token = links.invitation_token(survey_id=nps.id, contact_id=person.id, round="r1")
     assert client.get(f"/s/{token}/").status_code == 200
     assert client.get("/healthz").status_code == 503
+    zadarma = telephony_connection_create(provider="zadarma", name="Zadarma", secret="zd", fallback_target="1")
+    assert zadarma_post(client, zadarma, "NOTIFY_START", **START).status_code == 200  # replays unchecked meanwhile
 
     invitation_message = OutboundMessage.objects.get(contact=person)
     assert invitation_message.status == OutboundMessage.Status.QUEUED  # kept, not lost
