@@ -21,6 +21,7 @@ from crm.models import (
     ServiceRequest,
     Task,
 )
+from crm.panels import ShownPanel, card_panels_read
 
 
 def account_list(*, user) -> QuerySet[Account]:
@@ -93,23 +94,12 @@ class ClientCard:
     equipment: list[Equipment]
     last_delivery_move: DeliveryDateChange | None
     messages: list[OutboundMessage]
-    open_cases: list
-    feedback_items: list
-    last_nps: dict | None
-    zone: object  # segments.selectors.ZoneReading
-    level: object  # segments.selectors.LevelReading
-    behaviour_from: Contact | None  # the decision maker whose type the account takes, when not set on it
-    journey: object  # journeys.selectors.JourneyCard
-    playbooks: list  # segments.playbooks.Playbook
+    panels: dict[str, list[ShownPanel]]  # each place's panels (crm/panels.py), in order
     now: datetime
 
 
 def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
     """Everything a manager needs when the client calls, in a fixed number of queries."""
-    from journeys.selectors import account_journey_card
-    from segments.playbooks import account_playbooks
-    from segments.selectors import account_level_reading, account_zone_reading
-
     contacts = list(
         account.contacts.select_related("behaviour_suggestion")
         .prefetch_related(Prefetch("phones", queryset=Phone.objects.order_by("-is_primary", "id")))
@@ -124,7 +114,7 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
             Prefetch("delivery_date_changes", queryset=DeliveryDateChange.objects.order_by("-created_at", "-id"))
         ).order_by("-ordered_at", "-id")[:recent_orders]
     )
-    return ClientCard(
+    card = ClientCard(
         account=account,
         contacts=contacts,
         timeline=timeline,
@@ -141,36 +131,19 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
                 : settings.CRM_CLIENT_CARD_MESSAGES
             ]
         ),
-        open_cases=list(account.cases.open().select_related("owner").order_by("due_at")),
-        feedback_items=list(
-            account.feedback_items.exclude(status__in=["done", "rejected"]).order_by("-urgency", "-created_at")[:10]
-        ),
-        last_nps=account_last_nps(account_id=account.id),
-        zone=account_zone_reading(account=account),
-        level=account_level_reading(account=account),
-        behaviour_from=None
-        if account.behaviour_type_set
-        else min(
-            (contact for contact in contacts if contact.is_decision_maker and contact.behaviour_type),
-            key=lambda contact: contact.id,
-            default=None,
-        ),
-        journey=account_journey_card(account=account),
-        playbooks=account_playbooks(behaviour_type=account.behaviour_type, level=account.level),
+        panels={},
         now=timezone.now(),
     )
+    card.panels = card_panels_read(card)
+    return card
 
 
-def account_last_nps(*, account_id: int) -> dict | None:
-    """The account's latest recommendation score (any survey's NPS question), from the answers' index."""
-    from surveys.models import Answer
-
-    return (
-        Answer.objects.filter(account_id=account_id, metric="nps", score__isnull=False)
-        .order_by("-submitted_at")
-        .values("score", "scale_max", "submitted_at")
-        .first()
-    )
+def card_behaviour_from(card: ClientCard) -> Contact | None:
+    """The decision maker whose type the account takes, when none is set on it."""
+    if card.account.behaviour_type_set:
+        return None
+    deciding = (contact for contact in card.contacts if contact.is_decision_maker and contact.behaviour_type)
+    return min(deciding, key=lambda contact: contact.id, default=None)
 
 
 @dataclass(frozen=True)

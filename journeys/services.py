@@ -4,7 +4,6 @@ Every move is a Transition row written here, with the account's AccountJourney k
 move an account forward; a manager may move it anywhere in its journey, or out of it as lost, with a reason.
 """
 
-import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,11 +19,10 @@ from crm.models import Account, Interaction, Order, Task
 from crm.models.outreach import TrackedLink
 from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
 from segments.selectors import segment_members
+from surveys.models import PROMOTER_FROM, Answer
 
-logger = logging.getLogger(__name__)
 CLOCK_SKEW = timedelta(minutes=5)
 BACKFILL_JOB = "journeys-backfill"
-PROMOTER_FROM = 9
 DRAWN_OUT_RULE = "journey_drawn_out"
 # The touchpoint an event is, when its journey has one of that channel (a delivery is the purchase stage's
 # "Delivery" touchpoint, and moves the account on to usage).
@@ -213,23 +211,11 @@ def journey_event(
     )
 
 
-def journey_event_safely(*, account_id: int, event: str, at: datetime | None = None, touchpoint=None) -> None:
-    """The hook the other apps call: a failing journey rule is logged and rolled back to its savepoint, and never
-    loses the order, call or answer that triggered it."""
-    try:
-        with transaction.atomic():
-            journey_event(account_id=account_id, event=event, at=at, touchpoint=touchpoint)
-    except Exception:
-        logger.exception("Journey event %s for account %s failed", event, account_id)
-
-
 # --- Backfill from history ----------------------------------------------------------------------------
 
 
 def _first_events(low: int, high: int) -> dict[int, list[tuple[datetime, str, int | None]]]:
     """Per account in [low, high]: the first time of each event, as (at, event, touchpoint id)."""
-    from surveys.models import Answer
-
     in_range = {"account_id__gte": low, "account_id__lte": high}
     events = defaultdict(list)
 

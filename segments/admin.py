@@ -9,12 +9,13 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
-from crm.admin.mixins import AppendOnlyAdminMixin, RowLevelAccessMixin
-from crm.models import Account
+from crm.admin.mixins import AppendOnlyAdminMixin, RowLevelAccessMixin, admin_action_contribute
+from crm.models import Account, Contact
 from segments.exports import segment_csv_response
 from segments.filters import AccountSegmentFilter, ContactSegmentFilter
 from segments.models import BehaviourSuggestion, LevelBaseline, LevelChange, LexiconEntry, Segment, ZoneChange
 from segments.selectors import segment_accounts, segment_editable_by, segment_members
+from segments.services.behaviour import contact_behaviour_accept_suggestion
 from surveys.admin_views import send_survey as send_survey_to_accounts
 
 MEMBERS_SHOWN = 20
@@ -200,3 +201,14 @@ class SegmentAdmin(ModelAdmin):
             self.message_user(request, _("Export one segment at a time."), messages.WARNING)
             return None
         return segment_csv_response(segment=queryset.get(), user=request.user)
+
+
+@admin.action(description=_("Accept the suggested behaviour axes"), permissions=["change"])
+def accept_behaviour_suggestion(modeladmin, request, queryset):
+    accepted = sum(
+        contact_behaviour_accept_suggestion(contact=contact, acting_user=request.user) for contact in queryset
+    )
+    modeladmin.message_user(request, _("Axes taken from the suggestion for %(count)d people.") % {"count": accepted})
+
+
+admin_action_contribute(Contact, accept_behaviour_suggestion)

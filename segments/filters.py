@@ -7,7 +7,8 @@ those accounts' people.
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import FilterSet
@@ -131,3 +132,35 @@ class ContactSegmentFilter(FilterSet):
             return queryset.filter(Exists(consents.filter(granted=True)))
         opted_out = Exists(consents.filter(granted=False))
         return queryset.filter(opted_out) if value == "opted_out" else queryset.exclude(opted_out)
+
+
+def segment_filtersets(filters: dict, accounts: QuerySet, *, people: bool):
+    """The account FilterSet, and for a segment of people the person FilterSet over those accounts' people."""
+    data = QueryDict(mutable=True)
+    for name, value in (filters or {}).items():
+        data.setlist(name, [str(item) for item in value] if isinstance(value, list) else [str(value)])
+    account_set = AccountSegmentFilter(data, queryset=accounts)
+    person_set = None
+    if people:
+        person_set = ContactSegmentFilter(
+            data, queryset=Contact.objects.filter(account__in=account_set.qs.values("id"))
+        )
+    return account_set, person_set
+
+
+def segment_filter_errors(*, filters, people: bool) -> list[str]:
+    """What is wrong with a segment's filters, as sentences naming the filter; [] when they are fine."""
+    if not isinstance(filters, dict):
+        return [_('Filters are a JSON object: {"zone": ["red"], "industry": [3]}.')]
+    known = set(AccountSegmentFilter.base_filters)
+    if people:
+        known |= set(ContactSegmentFilter.base_filters)
+    errors = [
+        _("“%(name)s” is not a filter here; use one of: %(known)s.") % {"name": name, "known": ", ".join(sorted(known))}
+        for name in filters
+        if name not in known
+    ]
+    for filterset in segment_filtersets(filters, Account.objects.none(), people=people):
+        if filterset is not None and not filterset.is_valid():
+            errors += [f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
+    return errors

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.access import account_access_q
 from crm.models import Account, BehaviourType, Contact, Language, Level, TimeStampedModel, Zone
 from crm.models import Axis as PersonAxis
+from segments.filters import segment_filter_errors
 
 
 class ZoneChangeQuerySet(models.QuerySet):
@@ -280,8 +281,6 @@ class Segment(TimeStampedModel):
         return self.name
 
     def clean(self):
-        from segments.selectors import segment_filter_errors
-
         # Not keyed by "filters": the admin form shows the filters as fields of their own, not that one.
-        if errors := segment_filter_errors(target=self.target, filters=self.filters):
+        if errors := segment_filter_errors(filters=self.filters, people=self.target == self.Target.CONTACTS):
             raise ValidationError(errors)

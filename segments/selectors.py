@@ -6,11 +6,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Avg, Count, Min, Q, QuerySet
-from django.http import QueryDict
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from crm.models import Account, Contact, Order, OrderLine
+from segments.filters import segment_filtersets
 from segments.models import LevelBaseline, Segment, ZoneChange
 
 DETRACTOR_FROM = 6  # an answer of 6 or less on the 1..10 scale: shown even when the mean is fine
@@ -97,42 +96,6 @@ def account_level_reading(*, account: Account, now: datetime | None = None) -> L
     )
 
 
-def _filtersets(target: str, filters: dict, accounts: QuerySet):
-    """The account FilterSet, and for a segment of people the person FilterSet over those accounts' people."""
-    from segments.filters import AccountSegmentFilter, ContactSegmentFilter
-
-    data = QueryDict(mutable=True)
-    for name, value in (filters or {}).items():
-        data.setlist(name, [str(item) for item in value] if isinstance(value, list) else [str(value)])
-    account_set = AccountSegmentFilter(data, queryset=accounts)
-    person_set = None
-    if target == Segment.Target.CONTACTS:
-        person_set = ContactSegmentFilter(
-            data, queryset=Contact.objects.filter(account__in=account_set.qs.values("id"))
-        )
-    return account_set, person_set
-
-
-def segment_filter_errors(*, target: str, filters) -> list[str]:
-    """What is wrong with a segment's filters, as sentences naming the filter; [] when they are fine."""
-    from segments.filters import AccountSegmentFilter, ContactSegmentFilter
-
-    if not isinstance(filters, dict):
-        return [_('Filters are a JSON object: {"zone": ["red"], "industry": [3]}.')]
-    known = set(AccountSegmentFilter.base_filters)
-    if target == Segment.Target.CONTACTS:
-        known |= set(ContactSegmentFilter.base_filters)
-    errors = [
-        _("“%(name)s” is not a filter here; use one of: %(known)s.") % {"name": name, "known": ", ".join(sorted(known))}
-        for name in filters
-        if name not in known
-    ]
-    for filterset in _filtersets(target, filters, Account.objects.none()):
-        if filterset is not None and not filterset.is_valid():
-            errors += [f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
-    return errors
-
-
 def segment_editable_by(*, segment: Segment, user) -> bool:
     """A saved segment is shared for reading; its author, the author's head and administrators change it (its
     filters are campaign audiences and survey rounds). One without an author (shipped, or its author deleted) is
@@ -148,7 +111,9 @@ def segment_editable_by(*, segment: Segment, user) -> bool:
 def segment_members(*, segment: Segment, user=None) -> QuerySet:
     """The segment's accounts or people now; with a user, only those the user may see."""
     accounts = Account.objects.for_user(user) if user is not None else Account.objects.all()
-    account_set, person_set = _filtersets(segment.target, segment.filters, accounts)
+    account_set, person_set = segment_filtersets(
+        segment.filters, accounts, people=segment.target == Segment.Target.CONTACTS
+    )
     return (person_set or account_set).qs
 
 

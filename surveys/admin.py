@@ -7,7 +7,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
-from crm.admin.mixins import RowLevelAccessMixin
+from crm.admin.mixins import RowLevelAccessMixin, admin_action_contribute
+from crm.models import Account
+from surveys.admin_views import send_survey
 from surveys.models import Answer, Case, FeedbackItem, FeedbackRule, Invitation, Question, Response, Survey
 from surveys.services.loop import case_close, feedback_item_update
 
@@ -246,3 +248,6 @@ class FeedbackItemAdmin(RowLevelAccessMixin, ModelAdmin):
         )
         if form.cleaned_data.get("tell_client"):
             self.message_user(request, _("The client will be told, in their language."), messages.SUCCESS)
+
+
+admin_action_contribute(Account, send_survey)  # on the accounts list: invite the selected accounts' people

@@ -27,6 +27,9 @@ class Metric(models.TextChoices):
     CES = "ces", _("CES")
 
 
+PROMOTER_FROM = 9  # an NPS score of 9 or 10 is a promoter's (DOMAIN §3)
+
+
 class Survey(TimeStampedModel):
     class Kind(models.TextChoices):
         NPS = "nps", _("NPS")

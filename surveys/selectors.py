@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm.access import account_access_q
 from crm.models import Industry, User
+from crm.telephony.card import CallerCardPart, moment
 from surveys import metrics
 from surveys.models import Answer, Case, FeedbackItem, Invitation, Survey
 
@@ -165,3 +166,51 @@ def monthly_review(*, user, month_start: datetime) -> dict:
         "overdue_cases": overdue_cases,
         "stale_items": stale_items,
     }
+
+
+# --- On the client card and the caller card ----------------------------------------------------------
+
+
+def account_last_nps(*, account_id: int) -> dict | None:
+    """The account's latest recommendation score (any survey's NPS question), from the answers' index."""
+    return (
+        Answer.objects.filter(account_id=account_id, metric="nps", score__isnull=False)
+        .order_by("-submitted_at")
+        .values("score", "scale_max", "submitted_at")
+        .first()
+    )
+
+
+@dataclass
+class FeedbackPanel:
+    last_nps: dict | None
+    open_cases: list[Case]
+    feedback_items: list[FeedbackItem]
+
+
+def account_feedback_panel(*, account) -> FeedbackPanel:
+    """The client card's feedback panel: the last score, the open cases and the wishes not done or rejected."""
+    return FeedbackPanel(
+        last_nps=account_last_nps(account_id=account.id),
+        open_cases=list(account.cases.open().select_related("owner").order_by("due_at")),
+        feedback_items=list(
+            account.feedback_items.exclude(status__in=["done", "rejected"]).order_by("-urgency", "-created_at")[:10]
+        ),
+    )
+
+
+def last_nps_caller_card_part():
+    """The caller card's "last_nps": {"score", "of", "at"} or None (crm/telephony/card.py)."""
+
+    def orm(account) -> tuple | None:
+        nps = account_last_nps(account_id=account.id)
+        return (nps["score"], nps["scale_max"], nps["submitted_at"]) if nps else None
+
+    return CallerCardPart(
+        key="last_nps",
+        sql="SELECT json_build_array(score, scale_max, submitted_at) FROM surveys_answer"
+        " WHERE account_id = {account} AND metric = 'nps' AND score IS NOT NULL ORDER BY submitted_at DESC LIMIT 1",
+        orm=orm,
+        parse=lambda value: (value[0], value[1], moment(value[2])) if value else None,
+        present=lambda nps: {"score": nps[0], "of": nps[1], "at": nps[2].isoformat()} if nps else None,
+    )

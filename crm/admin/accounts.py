@@ -22,6 +22,7 @@ from crm.access import assignable_managers_q
 from crm.admin.imports import ImportFromFileMixin
 from crm.admin.mixins import (
     AppendOnlyAdminMixin,
+    ContributedActionsMixin,
     FormulaSafeExportMixin,
     RowLevelAccessMixin,
     UserScopedResourceMixin,
@@ -51,8 +52,6 @@ from crm.services.accounts import (
     contact_update,
 )
 from crm.services.privacy import contact_data_export, contact_erase
-from segments.services.behaviour import contact_behaviour_accept_suggestion
-from surveys.admin_views import send_survey
 
 
 class WhoseAccountsFilter(admin.SimpleListFilter):
@@ -107,7 +106,13 @@ def _open_commitments(**extra):
 
 @admin.register(Account)
 class AccountAdmin(
-    RowLevelAccessMixin, ImportFromFileMixin, UserScopedResourceMixin, FormulaSafeExportMixin, ExportMixin, ModelAdmin
+    ContributedActionsMixin,
+    RowLevelAccessMixin,
+    ImportFromFileMixin,
+    UserScopedResourceMixin,
+    FormulaSafeExportMixin,
+    ExportMixin,
+    ModelAdmin,
 ):
     resource_classes = [AccountResource]
     import_kind = ImportJob.Kind.ACCOUNTS
@@ -141,7 +146,6 @@ class AccountAdmin(
     show_full_result_count = False
     list_per_page = 50
     change_form_before_template = "crm/admin/client_card.html"
-    actions = [send_survey]
     fieldsets = [
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
         (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type_set"]}),
@@ -275,7 +279,13 @@ class ConsentInline(TabularInline):
 
 @admin.register(Contact)
 class ContactAdmin(
-    RowLevelAccessMixin, ImportFromFileMixin, UserScopedResourceMixin, FormulaSafeExportMixin, ExportMixin, ModelAdmin
+    ContributedActionsMixin,
+    RowLevelAccessMixin,
+    ImportFromFileMixin,
+    UserScopedResourceMixin,
+    FormulaSafeExportMixin,
+    ExportMixin,
+    ModelAdmin,
 ):
     resource_classes = [ContactResource]
     import_kind = ImportJob.Kind.CONTACTS
@@ -289,7 +299,7 @@ class ContactAdmin(
     inlines = [PhoneInline, ConsentInline]
     show_full_result_count = False
     readonly_fields = ["behaviour_suggested"]
-    actions = ["accept_behaviour_suggestion", "export_personal_data", "erase_personal_data"]
+    own_actions = ["export_personal_data", "erase_personal_data"]
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
@@ -339,13 +349,6 @@ class ContactAdmin(
                 "opts": self.model._meta,
             },
         )
-
-    @admin.action(description=_("Accept the suggested behaviour axes"), permissions=["change"])
-    def accept_behaviour_suggestion(self, request, queryset):
-        accepted = sum(
-            contact_behaviour_accept_suggestion(contact=contact, acting_user=request.user) for contact in queryset
-        )
-        self.message_user(request, _("Axes taken from the suggestion for %(count)d people.") % {"count": accepted})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -16,6 +18,27 @@ class AppendOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+_CONTRIBUTED_ACTIONS: dict[str, list] = defaultdict(list)
+
+
+def admin_action_contribute(model, action) -> None:
+    """An app built on the core adds an action to one of the core's admins, in its AppConfig.ready()
+    (the surveys app's "send a survey" on accounts), so the core's admin never imports it."""
+    actions = _CONTRIBUTED_ACTIONS[model._meta.label_lower]
+    if action not in actions:
+        actions.append(action)
+
+
+class ContributedActionsMixin:
+    """The admin's own actions (`own_actions`), then those the apps contributed to its model."""
+
+    own_actions = ()
+
+    @property
+    def actions(self):
+        return [*self.own_actions, *_CONTRIBUTED_ACTIONS[self.model._meta.label_lower]]
 
 
 class FormulaSafeExportMixin:

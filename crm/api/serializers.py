@@ -21,7 +21,7 @@ from crm.models import (
     Task,
     User,
 )
-from segments.services.behaviour import account_behaviour_source
+from crm.services.behaviour import account_behaviour_source
 
 
 class VisibleAccountField(PrimaryKeyRelatedField):

@@ -30,3 +30,18 @@ def kind_hooks_register(kind: str, hooks: KindHooks) -> None:
 
 def kind_hooks(kind: str) -> KindHooks:
     return _HOOKS.get(kind, _NONE)
+
+
+# A campaign's audience may be a saved segment (segments.Segment): the segments app says who is in one.
+# segment_people(segment=..., user=...) -> the Contact queryset of the segment's people that `user` may see.
+_SEGMENT_PEOPLE: list[Callable] = []
+
+
+def segment_people_register(segment_people: Callable) -> None:
+    _SEGMENT_PEOPLE[:] = [segment_people]
+
+
+def segment_people(*, segment, user):
+    if not _SEGMENT_PEOPLE:
+        raise LookupError("No app says who is in a saved segment: is the segments app installed?")
+    return _SEGMENT_PEOPLE[0](segment=segment, user=user)

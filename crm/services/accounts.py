@@ -7,8 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access import assignable_managers_q
+from crm.events import ReferrerChanged, publish
 from crm.models import Account, AccountEvent, Contact, ContactConsent, Phone, User
 from crm.phones import phone_normalize
+from crm.services.behaviour import accounts_behaviour_type_refresh, contact_behaviour_changed
 
 
 def account_event_record(*, account: Account, type: str, acting_user=None, **data) -> AccountEvent:
@@ -69,34 +71,15 @@ def account_create(*, name: str, acting_user=None, manager=None, **fields) -> Ac
         manager_id=account.manager_id,
         status=account.status,
     )
-    _referrers_refresh(account.referred_by_id)
-    _referral_recorded(account.referred_by_id)
+    if account.referred_by_id:
+        publish(ReferrerChanged(account_id=account.id, old_referrer_id=None, new_referrer_id=account.referred_by_id))
     if account.behaviour_type_set:
         _behaviour_types_refresh(account.id, acting_user=acting_user)
     return account
 
 
 def _behaviour_types_refresh(*account_ids, acting_user=None) -> None:
-    from segments.services.behaviour import accounts_behaviour_type_refresh
-
     accounts_behaviour_type_refresh(account_ids=set(account_ids), acting_user=acting_user)
-
-
-def _referrers_refresh(*account_ids) -> None:
-    """A referral can make the referrer an advocate (DOMAIN §6), and taking it back can undo that."""
-    from segments.services.levels import account_level_refresh
-
-    for account_id in {account_id for account_id in account_ids if account_id}:
-        account_level_refresh(account_id=account_id)
-
-
-def _referral_recorded(referrer_id: int | None) -> None:
-    """Recommending us moves the referrer into advocacy on its journey (DOMAIN §7)."""
-    if referrer_id:
-        from journeys.models import Event
-        from journeys.services import journey_event_safely
-
-        journey_event_safely(account_id=referrer_id, event=Event.REFERRAL)
 
 
 @transaction.atomic
@@ -127,8 +110,11 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
             **{"from": old_status, "to": account.status, "reason": reason},
         )
     if account.referred_by_id != old_referrer_id:
-        _referrers_refresh(old_referrer_id, account.referred_by_id)
-        _referral_recorded(account.referred_by_id)
+        publish(
+            ReferrerChanged(
+                account_id=account.id, old_referrer_id=old_referrer_id, new_referrer_id=account.referred_by_id
+            )
+        )
     if account.behaviour_type_set != old_behaviour_type_set:
         _behaviour_types_refresh(account.id, acting_user=acting_user)
     return account
@@ -174,8 +160,6 @@ def contact_create(
 def contact_update(*, contact: Contact, acting_user=None, **fields) -> Contact:
     """Change a person. New behaviour axes are written to the account's history; they, a new decision
     maker or a move to another account can change the account's behaviour type."""
-    from segments.services.behaviour import contact_behaviour_changed
-
     old_axes = (contact.emotional, contact.confident)
     old_account_id, was_decision_maker = contact.account_id, contact.is_decision_maker
     for field, value in fields.items():

@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.events import InteractionLogged, PersonWordsAdded, publish
 from crm.models import Commitment, Interaction, ResponseTarget, ServiceRequest, Task
 
 COMMITMENT_OVERDUE_RULE = "commitment_overdue"
@@ -32,30 +33,21 @@ def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tup
         return existing, False
     if interaction.contact_id and (interaction.notes or interaction.outcome):
         interaction_text_changed(interaction=interaction)
-    _journey_events(interaction)
-    return interaction, True
-
-
-def _journey_events(interaction: Interaction) -> None:
-    """The first interaction puts a lead on its journey; one tied to a touchpoint can move it to that stage."""
-    from journeys.models import Event
-    from journeys.services import journey_event_safely
-
-    journey_event_safely(account_id=interaction.account_id, event=Event.INTERACTION, at=interaction.occurred_at)
-    if interaction.touchpoint_id:
-        journey_event_safely(
+    publish(
+        InteractionLogged(
             account_id=interaction.account_id,
-            event=Event.TOUCHPOINT,
-            at=interaction.occurred_at,
-            touchpoint=interaction.touchpoint,
+            interaction_id=interaction.id,
+            contact_id=interaction.contact_id,
+            occurred_at=interaction.occurred_at,
+            touchpoint_id=interaction.touchpoint_id,
         )
+    )
+    return interaction, True
 
 
 def interaction_text_changed(*, interaction: Interaction) -> None:
     """New words about a person: what they suggest about the person's behaviour type may change."""
-    from segments.services.behaviour import contact_behaviour_suggest
-
-    contact_behaviour_suggest(contact_id=interaction.contact_id)
+    publish(PersonWordsAdded(contact_id=interaction.contact_id))
 
 
 @transaction.atomic

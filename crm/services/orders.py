@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.events import OrderDelivered, OrderPlaced, publish
 from crm.models import DeliveryDateChange, Order, OrderLine, Task
 
 
@@ -35,25 +36,16 @@ def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) 
     for line in built:
         line.full_clean(exclude=["order"])
     OrderLine.objects.bulk_create(built)
-    from segments.services.levels import account_level_refresh
-
-    account_level_refresh(account_id=account.id)  # a purchase can move the client up a level
-    if order.status != Order.Status.CANCELLED:
-        from journeys.models import Event
-        from journeys.services import journey_event_safely
-
-        journey_event_safely(account_id=account.id, event=Event.ORDER, at=order.ordered_at)
-        if order.delivered_at:
-            order_delivered(order=order)
+    cancelled = order.status == Order.Status.CANCELLED
+    publish(OrderPlaced(account_id=account.id, order_id=order.id, ordered_at=order.ordered_at, cancelled=cancelled))
+    if order.delivered_at and not cancelled:
+        order_delivered(order=order)
     return order
 
 
 def order_delivered(*, order: Order) -> None:
-    """A delivered order moves the client on to using what they bought (DOMAIN §7)."""
-    from journeys.models import Event
-    from journeys.services import journey_event_safely
-
-    journey_event_safely(account_id=order.account_id, event=Event.ORDER_DELIVERED, at=order.delivered_at)
+    """Announce a delivery (the client moves on to using what they bought, DOMAIN §7)."""
+    publish(OrderDelivered(account_id=order.account_id, order_id=order.id, delivered_at=order.delivered_at))
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from crm.models import (
     Task,
 )
 from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday
+from crm.outreach.hooks import segment_people
 from crm.services.activity import commitments_overdue_remind, rule_tasks_open
 from crm.services.outreach import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 
@@ -390,8 +391,6 @@ def promises_remind(*, now: datetime | None = None) -> int:
 def campaign_audience(campaign: Campaign) -> QuerySet:
     """The campaign's people: those of its saved segment, in its industries, who bought from its categories;
     among them only the clients its author may see (a campaign made in the admin), whoever edits the segment."""
-    from segments.selectors import segment_people
-
     industries = list(campaign.industries.values_list("id", flat=True))
     categories = list(campaign.product_categories.values_list("id", flat=True))
     if not industries and not categories and campaign.segment_id is None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from crm.events import ProposalSent, publish
 from crm.models import BehaviourType, Contact, Task, User
 from crm.models.outreach import MessageKind, TrackedLink
 from crm.services.activity import interaction_log, rule_tasks_open
@@ -81,10 +82,7 @@ def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user:
         source="tracked_link",
         external_id=f"sent:{link.id}",
     )
-    from journeys.models import Event
-    from journeys.services import journey_event_safely
-
-    journey_event_safely(account_id=contact.account_id, event=Event.PROPOSAL_SENT, at=link.created_at)
+    publish(ProposalSent(account_id=contact.account_id, link_id=link.id, sent_at=link.created_at))
     return link
 
 

@@ -18,7 +18,7 @@ from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
 from crm.prepared import model_columns, model_from_row, prepared_cursor
 from crm.services.activity import interaction_log, rule_tasks_open, task_complete
-from crm.telephony.card import CARD_LISTS, CardRows, caller_card, card_rows, card_rows_from
+from crm.telephony.card import CardRows, caller_card, card_lists, card_rows, card_rows_from
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def call_route(*, connection: TelephonyConnection, contact: Contact | None) -> R
 def _caller_sql(with_card: bool) -> str:
     """One statement: the person behind the number with their account, its manager and department (every
     column, for whole model instances), and the card's lists when asked. Built once the models are loaded."""
-    card = ", " + CARD_LISTS.format(account="a.id") if with_card else ""
+    card = ", " + card_lists(account="a.id")[0] if with_card else ""
     return (
         f"SELECT {model_columns(Contact, 'c')}, {model_columns(Account, 'a')}, {model_columns(User, 'u')}, "  # noqa: S608 (columns from the models, not input)
         f"{model_columns(Department, 'd')}{card} "

@@ -5,10 +5,16 @@ One layout, two ways to read its rows. On PostgreSQL a single statement returns 
 ORM queries cost more in SQL compilation than the database spends answering them. Elsewhere
 (the embedded SQLite) the same rows come from the ORM. A test on PostgreSQL checks that both
 give the same card.
+
+The apps built on the core add their parts (the surveys app, the last recommendation score) with
+caller_card_part_register() in their AppConfig.ready(): a part brings its select-list expression
+for the one statement and the same value from the ORM, so the card stays one statement.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from django.db import connection
 from django.db.models import Exists, OuterRef
@@ -17,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Account, Commitment, Contact, DeliveryDateChange, Order, ServiceRequest, Zone
 from crm.prepared import prepared_cursor
-from crm.selectors import account_last_delivery_move, account_last_nps
+from crm.selectors import account_last_delivery_move
 
 BEHAVIOUR_HINTS = {
     1: _("Status matters: consult them before deciding, thank them, ask for their opinion."),
@@ -30,18 +36,44 @@ LAST_INTERACTIONS = 5
 
 
 @dataclass(frozen=True)
+class CallerCardPart:
+    """An app's part of the caller card, shown under `key`."""
+
+    key: str
+    # One select-list expression over the account `{account}` stands for, giving JSON (or NULL); no input in it.
+    sql: str
+    # The same value from the ORM on other databases, as `parse` would give it.
+    orm: Callable[[Account], object]
+    # The expression's JSON (decoded; None for NULL) as the value `orm` gives.
+    parse: Callable[[object], object]
+    # The value as the card shows it (JSON-ready).
+    present: Callable[[object], object]
+
+
+_PARTS: dict[str, CallerCardPart] = {}
+
+
+def caller_card_part_register(part: CallerCardPart) -> None:
+    _PARTS[part.key] = part
+    _card_lists_sql.cache_clear()
+
+
+def caller_card_parts() -> list[CallerCardPart]:
+    return list(_PARTS.values())
+
+
+@dataclass(frozen=True)
 class CardRows:
     promises: list[tuple]  # (description, due_at)
     orders: list[tuple]  # (number, status, promised_delivery_date, moved, extra_confirmation)
     last_move: tuple | None  # (order number, old_date, new_date, days moved, reason)
     service_requests: list[tuple]  # (subject, status, first_response_due_at)
     interactions: list[tuple]  # (occurred_at, channel, direction, subject)
-    last_nps: tuple | None  # (score, scale_max, submitted_at)
+    parts: dict = field(default_factory=dict)  # the apps' parts: key → value
 
 
 def card_rows_orm(account: Account) -> CardRows:
     move = account_last_delivery_move(account=account)
-    nps = account_last_nps(account_id=account.id)
     orders = (
         account.orders.open()
         .annotate(moved=Exists(DeliveryDateChange.objects.filter(order=OuterRef("pk"))))
@@ -65,13 +97,13 @@ def card_rows_orm(account: Account) -> CardRows:
                 "occurred_at", "channel", "direction", "subject"
             )[:LAST_INTERACTIONS]
         ),
-        last_nps=(nps["score"], nps["scale_max"], nps["submitted_at"]) if nps else None,
+        parts={part.key: part.orm(account) for part in caller_card_parts()},
     )
 
 
-# The same rows as card_rows_orm, with the same order and limits: six select-list expressions over
+# The same rows as card_rows_orm, with the same order and limits: five select-list expressions over
 # the account `{account}` stands for, so the caller lookup can fold them into its own statement.
-CARD_LISTS = """
+_CORE_LISTS = """
   (SELECT json_agg(json_build_array(p.description, p.due_at) ORDER BY p.due_at, p.id)
      FROM (SELECT description, due_at, id FROM crm_commitment
            WHERE account_id = {account} AND status = '{promise_open}' ORDER BY due_at, id LIMIT {listed}) p),
@@ -92,10 +124,7 @@ CARD_LISTS = """
   (SELECT json_agg(json_build_array(i.occurred_at, i.channel, i.direction, i.subject)
                    ORDER BY i.occurred_at DESC, i.id DESC)
      FROM (SELECT occurred_at, channel, direction, subject, id FROM crm_interaction
-           WHERE account_id = {account} ORDER BY occurred_at DESC, id DESC LIMIT {interactions}) i),
-  (SELECT json_build_array(score, scale_max, submitted_at) FROM surveys_answer
-     WHERE account_id = {account} AND metric = 'nps' AND score IS NOT NULL
-     ORDER BY submitted_at DESC LIMIT 1)
+           WHERE account_id = {account} ORDER BY occurred_at DESC, id DESC LIMIT {interactions}) i)
 """.format(  # noqa: S608 (card_rows_orm's statuses and limits, never input; {account} stays a placeholder)
     account="{account}",
     promise_open=Commitment.Status.OPEN,
@@ -106,10 +135,20 @@ CARD_LISTS = """
     listed=LISTED,
     interactions=LAST_INTERACTIONS,
 )
-CARD_LIST_COUNT = 6
+_CORE_LIST_COUNT = 5
 
 
-def _moment(text: str | None) -> datetime | None:
+@cache
+def _card_lists_sql() -> str:
+    return ",".join([_CORE_LISTS] + [f"\n  ({part.sql})" for part in caller_card_parts()])
+
+
+def card_lists(*, account: str) -> tuple[str, int]:
+    """The card's select-list expressions over the account `account` names (a column or "%s"), and their count."""
+    return _card_lists_sql().format(account=account), _CORE_LIST_COUNT + len(_PARTS)
+
+
+def moment(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
@@ -118,23 +157,25 @@ def _day(text: str | None) -> date | None:
 
 
 def card_rows_from(values) -> CardRows:
-    """CardRows from the six CARD_LISTS values (JSON, whose times and dates are ISO strings)."""
-    promises, orders, move, requests, interactions, nps = values
+    """CardRows from the card_lists() values (JSON, whose times and dates are ISO strings)."""
+    promises, orders, move, requests, interactions = values[:_CORE_LIST_COUNT]
+    parts = values[_CORE_LIST_COUNT:]
     return CardRows(
-        promises=[(text, _moment(due)) for text, due in promises or []],
+        promises=[(text, moment(due)) for text, due in promises or []],
         orders=[(number, status, _day(due), moved, extra) for number, status, due, moved, extra in orders or []],
         last_move=(move[0], _day(move[1]), _day(move[2]), move[3], move[4]) if move else None,
-        service_requests=[(subject, status, _moment(due)) for subject, status, due in requests or []],
+        service_requests=[(subject, status, moment(due)) for subject, status, due in requests or []],
         interactions=[
-            (_moment(at), channel, direction, subject) for at, channel, direction, subject in interactions or []
+            (moment(at), channel, direction, subject) for at, channel, direction, subject in interactions or []
         ],
-        last_nps=(nps[0], nps[1], _moment(nps[2])) if nps else None,
+        parts={part.key: part.parse(value) for part, value in zip(caller_card_parts(), parts, strict=True)},
     )
 
 
 def card_rows_postgresql(account: Account) -> CardRows:
+    lists, count = card_lists(account="%s")
     with prepared_cursor() as cursor:
-        cursor.execute("SELECT " + CARD_LISTS.format(account="%s"), [account.id] * CARD_LIST_COUNT)
+        cursor.execute("SELECT " + lists, [account.id] * count)
         return card_rows_from(cursor.fetchone())
 
 
@@ -213,5 +254,5 @@ def caller_card(*, contact: Contact | None, number: str, rows: CardRows | None =
             {"at": at.isoformat(), "channel": channel, "direction": direction, "subject": subject}
             for at, channel, direction, subject in rows.interactions
         ],
-        "last_nps": {"score": nps[0], "of": nps[1], "at": nps[2].isoformat()} if (nps := rows.last_nps) else None,
+        **{part.key: part.present(rows.parts[part.key]) for part in caller_card_parts()},
     }

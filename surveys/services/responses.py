@@ -10,9 +10,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.events import publish
 from crm.models import Contact, ContactConsent
 from surveys import links
-from surveys.models import Answer, Invitation, Metric, Question, Response, Survey
+from surveys.events import ResponseCompleted
+from surveys.models import PROMOTER_FROM, Answer, Invitation, Metric, Question, Response, Survey
 from surveys.services.loop import feedback_loop_run
 
 _YES = {True, "yes", "true", "1", "on", "да"}
@@ -225,26 +227,23 @@ def response_complete(*, response: Response, now: datetime) -> None:
     if response.invitation_id:
         Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(answered_at=now)
     feedback_loop_run(response=response, now=now)
-    from journeys.services import PROMOTER_FROM
-
     # One query for what the answers mean elsewhere: a promoter moves the journey, words feed the suggestions.
     said = response.answers.aggregate(
         promoter=Count("id", filter=Q(metric=Metric.NPS, score__gte=PROMOTER_FROM)),
         words=Count("id", filter=~Q(text="")),
     )
-    if said["promoter"]:
-        from journeys.models import Event
-        from journeys.services import journey_event_safely
-
-        journey_event_safely(account_id=response.account_id, event=Event.PROMOTER_ANSWER, at=response.submitted_at)
-    if said["words"]:
-        from segments.services.behaviour import contact_behaviour_suggest
-
-        contact_behaviour_suggest(contact_id=response.contact_id)
-    if response.survey.kind == Survey.Kind.RELATIONSHIP:
-        from segments.services.zones import account_zone_refresh
-
-        account_zone_refresh(account_id=response.account_id, now=now)
+    publish(
+        ResponseCompleted(
+            account_id=response.account_id,
+            contact_id=response.contact_id,
+            response_id=response.id,
+            submitted_at=response.submitted_at,
+            completed_at=now,
+            relationship=response.survey.kind == Survey.Kind.RELATIONSHIP,
+            promoter=bool(said["promoter"]),
+            words=bool(said["words"]),
+        )
+    )
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from segments.services.levels import account_level_refresh
 from surveys.models import Case, FeedbackItem, Invitation, Survey
 from surveys.services.invitations import survey_invite
 from surveys.services.responses import survey_response_record
+from tests.commit import committed
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,
@@ -56,13 +57,14 @@ def _world(account):
     account_level_refresh(account_id=account.pk)
     relationship = Survey.objects.get(slug="relationship")
     survey_invite(survey=relationship, people=[(contact, "r1")])
-    response, _created = survey_response_record(  # a detractor's answer: a zone change, a case and feedback
-        survey=relationship,
-        contact=contact,
-        submitted_at=now,
-        external_id=f"access-{account.pk}",
-        answers={"result": 3, "understanding": 4, "service_quality": 3, "recommend": 2, "fix_three": "Сроки"},
-    )
+    with committed():
+        response, _created = survey_response_record(  # a detractor's answer: a zone change, a case and feedback
+            survey=relationship,
+            contact=contact,
+            submitted_at=now,
+            external_id=f"access-{account.pk}",
+            answers={"result": 3, "understanding": 4, "service_quality": 3, "recommend": 2, "fix_three": "Сроки"},
+        )
     connection = telephony_connection_create(
         provider="generic", name=f"pbx-{account.pk}", secret="s" * 32, fallback_target="100"
     )

@@ -23,6 +23,7 @@ from journeys.services import (
 )
 from surveys.models import Survey
 from surveys.services.responses import survey_response_record
+from tests.commit import committed
 from tests.crm.factories import AccountFactory, ContactFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,8 @@ def history(account):
 
 
 def log(account, contact=None, **fields):
-    return interaction_log(account=account, contact=contact, channel="phone", direction="inbound", **fields)[0]
+    with committed():
+        return interaction_log(account=account, contact=contact, channel="phone", direction="inbound", **fields)[0]
 
 
 def test_the_rules_move_an_account_forward_through_every_stage(manager):
@@ -57,23 +59,27 @@ def test_the_rules_move_an_account_forward_through_every_stage(manager):
     demo = Touchpoint.objects.get(stage__code="consideration", channel="demo")
     log(account, person, touchpoint=demo)
     assert stage_of(account) == "consideration"
-    proposal_send(contact=person, title="КП", target_url="https://example.com/kp.pdf", acting_user=manager)
+    with committed():
+        proposal_send(contact=person, title="КП", target_url="https://example.com/kp.pdf", acting_user=manager)
     assert stage_of(account) == "decision"
-    order = order_create(account=account, number="A-1", amount=Decimal("1000"), ordered_at=timezone.now())
+    with committed():
+        order = order_create(account=account, number="A-1", amount=Decimal("1000"), ordered_at=timezone.now())
     assert stage_of(account) == "purchase"
     order.delivered_at = timezone.now()
     order.save()
     from crm.services.orders import order_delivered
 
-    order_delivered(order=order)
+    with committed():
+        order_delivered(order=order)
     assert stage_of(account) == "usage"
-    survey_response_record(
-        survey=Survey.objects.get(slug="nps"),
-        contact=person,
-        submitted_at=timezone.now(),
-        external_id="promoter-1",
-        answers={"recommend": 10},
-    )
+    with committed():
+        survey_response_record(
+            survey=Survey.objects.get(slug="nps"),
+            contact=person,
+            submitted_at=timezone.now(),
+            external_id="promoter-1",
+            answers={"recommend": 10},
+        )
     assert stage_of(account) == "advocacy"
 
     assert history(account) == [
@@ -97,7 +103,8 @@ def test_the_rules_move_an_account_forward_through_every_stage(manager):
 def test_rules_never_move_an_account_back_and_a_switched_off_rule_moves_nobody(manager):
     account = AccountFactory(manager=manager)
     OrderFactory(account=account)  # made directly: no rule saw it
-    order_create(account=account, number="A-2", amount=Decimal("10"), ordered_at=timezone.now())
+    with committed():
+        order_create(account=account, number="A-2", amount=Decimal("10"), ordered_at=timezone.now())
     assert stage_of(account) == "purchase"
     log(account)  # a later call is not a first contact
     assert stage_of(account) == "purchase"
@@ -111,7 +118,8 @@ def test_rules_never_move_an_account_back_and_a_switched_off_rule_moves_nobody(m
 def test_a_referral_moves_the_referrer_to_advocacy(manager):
     referrer = AccountFactory(manager=manager)
     log(referrer)
-    account_create(name="New client", manager=manager, referred_by=referrer)
+    with committed():
+        account_create(name="New client", manager=manager, referred_by=referrer)
     assert stage_of(referrer) == "advocacy"
 
 

@@ -11,10 +11,12 @@ from django.utils import timezone
 from crm.models import Account, AccountEvent, BatchCheckpoint, Contact, Interaction
 from crm.services.accounts import account_update, contact_update
 from crm.services.activity import interaction_log
+from crm.services.behaviour import contact_behaviour_set
 from crm.telephony.card import caller_card
 from segments.lexicon import Matcher, Term, phrase_stems
 from segments.models import BehaviourSuggestion, LexiconEntry
-from segments.services.behaviour import behaviour_suggest_all, contact_behaviour_set, suggestion_build
+from segments.services.behaviour import behaviour_suggest_all, suggestion_build
+from tests.commit import committed
 from tests.crm.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,13 +182,14 @@ def test_a_suggestion_never_overwrites_the_manager_and_the_card_shows_the_disagr
     boss = ContactFactory(account=account, is_decision_maker=True)
     contact_behaviour_set(contact=boss, emotional="yes", confident="yes", acting_user=manager)  # type 1
 
-    interaction_log(
-        account=account,
-        contact=boss,
-        channel="phone",
-        direction="inbound",
-        notes="Спокойно, без эмоций: нужна гарантия и отзывы, боимся рисков. Посоветуюсь.",
-    )
+    with committed():
+        interaction_log(
+            account=account,
+            contact=boss,
+            channel="phone",
+            direction="inbound",
+            notes="Спокойно, без эмоций: нужна гарантия и отзывы, боимся рисков. Посоветуюсь.",
+        )
 
     boss.refresh_from_db()
     account.refresh_from_db()

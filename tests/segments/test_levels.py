@@ -13,6 +13,7 @@ from crm.services.accounts import account_create
 from crm.services.orders import order_create
 from segments.models import LevelBaseline, LevelChange
 from segments.services.levels import levels_classify
+from tests.commit import committed
 from tests.crm.factories import AccountFactory, OrderFactory
 from tests.segments.meanwhile import meanwhile
 
@@ -83,8 +84,9 @@ def test_a_referrer_becomes_an_advocate_when_core_or_green(manager, products):
     plain_referrer = AccountFactory(manager=manager)
     bought(plain_referrer, products[:1])
 
-    account_create(name="Came by recommendation", manager=manager, referred_by=green_referrer)
-    account_create(name="Also recommended", manager=manager, referred_by=plain_referrer)
+    with committed():
+        account_create(name="Came by recommendation", manager=manager, referred_by=green_referrer)
+        account_create(name="Also recommended", manager=manager, referred_by=plain_referrer)
 
     assert level_of(green_referrer) == Level.ADVOCATE  # at once, on the referral
     assert level_of(plain_referrer) == Level.FIRST_TIME  # referred, but neither core nor green
@@ -93,7 +95,8 @@ def test_a_referrer_becomes_an_advocate_when_core_or_green(manager, products):
 def test_a_new_order_moves_the_client_up_at_once(manager, products):
     account = AccountFactory(manager=manager)
 
-    order_create(account=account, number="N-1", amount=Decimal("100"), ordered_at=timezone.now())
+    with committed():
+        order_create(account=account, number="N-1", amount=Decimal("100"), ordered_at=timezone.now())
 
     assert level_of(account) == Level.FIRST_TIME
     assert LevelChange.objects.get(account=account).trigger == LevelChange.Trigger.ORDER

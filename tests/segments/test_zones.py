@@ -15,6 +15,7 @@ from segments.models import ZoneChange
 from segments.services.zones import zones_classify
 from surveys.models import Case, Survey
 from surveys.services.responses import survey_response_record
+from tests.commit import committed
 from tests.crm.factories import AccountFactory, ContactFactory
 from tests.segments.meanwhile import meanwhile
 
@@ -25,13 +26,14 @@ _keys = count()
 def answer(contact, scores, *, days_ago=1):
     """A relationship-survey response with these four closed scores (result, understanding, quality, recommend)."""
     codes = ["result", "understanding", "service_quality", "recommend"]
-    return survey_response_record(
-        survey=Survey.objects.get(slug="relationship"),
-        contact=contact,
-        submitted_at=timezone.now() - timedelta(days=days_ago),
-        external_id=f"z{next(_keys)}",
-        answers=dict(zip(codes, scores, strict=True)),
-    )[0]
+    with committed():
+        return survey_response_record(
+            survey=Survey.objects.get(slug="relationship"),
+            contact=contact,
+            submitted_at=timezone.now() - timedelta(days=days_ago),
+            external_id=f"z{next(_keys)}",
+            answers=dict(zip(codes, scores, strict=True)),
+        )[0]
 
 
 def client_with(manager, name="Client"):

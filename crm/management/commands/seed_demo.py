@@ -1,12 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from crm.demo.registry import demo_steps
 from crm.demo.seed import DEMO_MANAGER_PASSWORD, demo_seed
-from journeys.demo import journeys_demo_seed
-from journeys.services import stage_norms_refresh
-from segments.demo import segments_demo_seed
-from segments.services.behaviour import behaviour_suggest_all
-from surveys.demo import surveys_demo_seed
 
 
 class Command(BaseCommand):
@@ -21,11 +17,8 @@ class Command(BaseCommand):
             raise CommandError("--accounts must be zero or more.")
         with tqdm(total=accounts, unit="account", desc="Demo data", disable=options["verbosity"] == 0) as bar:
             result = demo_seed(accounts=accounts, seed=seed, progress=bar.update)
-        result.counts |= journeys_demo_seed(seed=seed)  # first: the survey answers then move accounts on
-        result.counts |= surveys_demo_seed(seed=seed)
-        result.counts["behaviour suggestions"] = behaviour_suggest_all()["suggested"]
-        result.counts |= segments_demo_seed()
-        result.counts["stage norms"] = stage_norms_refresh()  # after the answers that moved accounts on
+        for step in demo_steps():  # each app's own demo data (crm/demo/registry.py)
+            result.counts |= step.run(seed)
         counts = ", ".join(f"{count} {name}" for name, count in result.counts.items())
         self.stdout.write(
             self.style.SUCCESS(
