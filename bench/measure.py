@@ -30,10 +30,10 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
 from crm.models import Account, ApiToken, Phone, User  # noqa: E402
-from crm.models.telephony import TelephonyConnection  # noqa: E402
 from crm.phones import phone_normalize  # noqa: E402
-from crm.services.telephony import telephony_connection_create  # noqa: E402
 from crm.services.tokens import api_token_issue  # noqa: E402
+from crm.telephony.models import TelephonyConnection  # noqa: E402
+from crm.telephony.services import telephony_connection_create  # noqa: E402
 
 ONLY = sys.argv[1] if len(sys.argv) > 1 else ""  # e.g. `bench/measure.py telephony`: only rows containing it
 

@@ -40,8 +40,8 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from crm.models import Account, Contact, Equipment, OutboundMessage  # noqa: E402
-from crm.services import outreach_jobs  # noqa: E402
-from crm.services.outreach import outbox_send_due  # noqa: E402
+from crm.outreach import jobs as outreach_jobs  # noqa: E402
+from crm.outreach.services import outbox_send_due  # noqa: E402
 
 PORT = 8825
 

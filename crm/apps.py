@@ -10,6 +10,7 @@ class CrmConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from crm.models import ApiToken, TelephonyConnection, User
+        from crm.outreach import receivers  # noqa: F401  (subscribes to the core's events)
         from crm.panels import FACTS, CardPanel, card_panel_register
         from crm.recent import recent_forget_changed
         from crm.schedules import schedules_install

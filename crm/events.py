@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 
 from django.db import transaction
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Listener orders, lowest first. A zone can make an advocate (levels), and a saved segment may select by zone or
 # level, which picks a new account's journey: so zones, then levels, then journeys, then the rest.
-ZONES, LEVELS, JOURNEYS, SUGGESTIONS = 10, 20, 30, 40
+ZONES, LEVELS, JOURNEYS, SUGGESTIONS, OUTREACH = 10, 20, 30, 40, 50
 
 
 class DomainEvent:
@@ -51,6 +51,16 @@ class OrderDelivered(DomainEvent):
 
 
 @dataclass(frozen=True)
+class DeliveryDateMoved(DomainEvent):
+    """A promised delivery date moved (not the first one set)."""
+
+    account_id: int
+    order_id: int
+    old_date: date
+    new_date: date
+
+
+@dataclass(frozen=True)
 class InteractionLogged(DomainEvent):
     account_id: int
     interaction_id: int
@@ -71,6 +81,38 @@ class ProposalSent(DomainEvent):
     account_id: int
     link_id: int
     sent_at: datetime
+
+
+@dataclass(frozen=True)
+class ProposalOpened(DomainEvent):
+    """The client opened a tracked proposal for the first time."""
+
+    account_id: int
+    link_id: int
+    contact_id: int
+    opened_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountManagerChanged(DomainEvent):
+    account_id: int
+    old_manager_id: int | None
+    new_manager_id: int | None
+
+
+@dataclass(frozen=True)
+class AccountStatusChanged(DomainEvent):
+    account_id: int
+    old_status: str
+    new_status: str
+
+
+@dataclass(frozen=True)
+class PersonErased(DomainEvent):
+    """A person's data was erased on request; listeners holding copies of it elsewhere drop them."""
+
+    account_id: int
+    contact_id: int
 
 
 @dataclass(frozen=True)

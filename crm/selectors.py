@@ -220,20 +220,3 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
         else None,
         now=now,
     )
-
-
-def screen_pop_call(*, user, now: datetime | None = None):
-    """The newest call ringing for this user (routed to them, not yet answered or ended), if any."""
-    from crm.models.telephony import Call
-
-    now = now or timezone.now()
-    return (
-        Call.objects.filter(
-            routed_to=user,
-            status=Call.Status.RINGING,
-            started_at__gte=now - timedelta(seconds=settings.CRM_SCREEN_POP_SECONDS),
-        )
-        .select_related("contact__account__manager")
-        .order_by("-started_at", "-id")
-        .first()
-    )

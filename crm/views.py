@@ -11,10 +11,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.models import Contact, ContactConsent
+from crm.outreach.proposals import document_url_allowed, tracked_link_open
+from crm.outreach.services import contact_unsubscribe
 from crm.outreach.unsubscribe import unsubscribe_token_read
 from crm.ratelimit import public_rate_limit
-from crm.services.outreach import contact_unsubscribe
-from crm.services.proposals import document_url_allowed, tracked_link_open
 
 logger = logging.getLogger(__name__)
 Purpose = ContactConsent.Purpose

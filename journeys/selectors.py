@@ -18,7 +18,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm.models import Account, Interaction, LeadSource, Order
-from crm.models.outreach import TrackedLink
+from crm.outreach.models import TrackedLink
 from journeys.models import AccountJourney, Journey, Stage, Touchpoint
 
 

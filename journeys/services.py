@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.batches import account_batches_run
 from crm.models import Account, Interaction, Order, Task
-from crm.models.outreach import TrackedLink
+from crm.outreach.models import TrackedLink
 from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
 from segments.selectors import segment_members
 from surveys.models import PROMOTER_FROM, Answer

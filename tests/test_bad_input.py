@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from crm.models import MessageTemplate
-from crm.models.telephony import Call
-from crm.services.telephony import telephony_connection_create
 from crm.telephony.mango import mango_sign
+from crm.telephony.models import Call
+from crm.telephony.services import telephony_connection_create
 from tests.crm.test_telephony import START, zadarma_post
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from config.celery import app
 from crm.models import Interaction
-from crm.models.outreach import OutboundMessage
-from crm.services.outreach import outbox_send_batch
-from crm.services.telephony import telephony_connection_create
+from crm.outreach.models import OutboundMessage
+from crm.outreach.services import outbox_send_batch
+from crm.telephony.services import telephony_connection_create
 from surveys import links
 from surveys.models import Survey
 from surveys.services.invitations import survey_invite

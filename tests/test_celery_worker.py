@@ -21,8 +21,8 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Contact, MessageKind, OutboundMessage, Task
-from crm.services.outreach import MessagePlan, messages_plan, outbox_requeue_stale
-from crm.tasks import outbox_send_task, promises_remind_task
+from crm.outreach.services import MessagePlan, messages_plan, outbox_requeue_stale
+from crm.outreach.tasks import outbox_send_task, promises_remind_task
 from tests.crm.factories import CommitmentFactory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.phones import phone_normalize
-from crm.services.telephony import telephony_connection_create
 from crm.telephony.mango import mango_sign
+from crm.telephony.services import telephony_connection_create
 from crm.telephony.signatures import twilio_signature, zadarma_signature
 from crm.telephony.zadarma import SIGNED_FIELDS
 from surveys.models import Survey

@@ -113,7 +113,7 @@ else:
     # connection pooler that cannot keep them (PgBouncer before 1.21, or without max_prepared_statements).
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
-    # The caller lookup's own connection to the same database (crm/services/telephony.py): its session carries
+    # The caller lookup's own connection to the same database (crm/telephony/services.py): its session carries
     # the lookup's time budget, so a lookup is one round trip instead of BEGIN, SET LOCAL, the query and COMMIT.
     # No health check: a lookup that finds its connection broken reconnects and tries once more. Off behind a
     # pooler that refuses the `options` startup parameter (PgBouncer): the lookup then sets its budget itself.

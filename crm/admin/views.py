@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Phone
-from crm.selectors import my_day, screen_pop_call
-from crm.services.telephony import call_place
+from crm.selectors import my_day
 from crm.telephony.card import caller_card
+from crm.telephony.selectors import screen_pop_call
+from crm.telephony.services import call_place
 
 
 def my_day_view(request):

@@ -40,9 +40,9 @@ from crm.models import (
     Task,
     User,
 )
-from crm.models.outreach import Campaign, ProfessionalHoliday
+from crm.outreach.models import Campaign, ProfessionalHoliday
+from crm.outreach.proposals import proposal_send
 from crm.phones import phone_normalize
-from crm.services.proposals import proposal_send
 from crm.services.roles import ACCOUNT_MANAGERS, HEADS, roles_ensure_groups
 
 DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105  (demo data only; printed by make run)

@@ -24,7 +24,9 @@ from crm.models.activity import (
 from crm.models.base import BatchCheckpoint, Language, TimeStampedModel
 from crm.models.imports import ImportJob
 from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
-from crm.models.outreach import (
+from crm.models.tokens import ApiToken
+from crm.models.users import Department, User
+from crm.outreach.models import (
     Campaign,
     MessageChannel,
     MessageKind,
@@ -33,9 +35,7 @@ from crm.models.outreach import (
     ProfessionalHoliday,
     TrackedLink,
 )
-from crm.models.telephony import Call, TelephonyConnection
-from crm.models.tokens import ApiToken
-from crm.models.users import Department, User
+from crm.telephony.models import Call, TelephonyConnection
 
 __all__ = [
     "Account",

@@ -1,1 +1,1 @@
-"""Outbound messaging: rendering, the send-time rules and the channels. Writes live in crm/services/outreach.py."""
+"""Outbound messaging: rendering, the send-time rules and the channels. Writes live in crm/outreach/services.py."""

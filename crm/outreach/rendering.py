@@ -7,7 +7,7 @@ from functools import lru_cache
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils.translation import gettext as _
 
-from crm.models.outreach import MessageKind
+from crm.outreach.kinds import MessageKind
 
 _INVALID = "\x00%s\x00"
 _INVALID_RE = re.compile("\x00(.*?)\x00")

@@ -14,9 +14,9 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from crm.models import Commitment, ContactConsent, Equipment, Order, OutboundMessage
-from crm.models.outreach import Campaign, MessageChannel, MessageKind
 from crm.outreach.channels import CHANNELS
 from crm.outreach.hooks import kind_hooks
+from crm.outreach.models import Campaign, MessageChannel, MessageKind
 
 CONSENT_CHANNEL = {
     MessageChannel.EMAIL: ContactConsent.Channel.EMAIL,

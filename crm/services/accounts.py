@@ -2,15 +2,31 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access import assignable_managers_q
-from crm.events import ReferrerChanged, publish
+from crm.events import AccountManagerChanged, AccountStatusChanged, ReferrerChanged, publish
 from crm.models import Account, AccountEvent, Contact, ContactConsent, Phone, User
 from crm.phones import phone_normalize
 from crm.services.behaviour import accounts_behaviour_type_refresh, contact_behaviour_changed
+
+
+def accounts_hold(low: int, high: int) -> None:
+    """Hold the accounts in [low, high] until this transaction ends, before reading their labels (zone, level)
+    to change them: wait for any transaction holding one of them, and see what it committed. Without it, two
+    changes at once (two people answering, or an answer during the nightly run) both read the same old label and
+    each write their own change, the later one computed without the other's data.
+
+    A row lock that leaves the accounts' keys alone (FOR NO KEY UPDATE), so new answers and orders of these
+    accounts go on being written meanwhile. SQLite needs none: its writers take turns (IMMEDIATE transactions)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM crm_account WHERE id BETWEEN %s AND %s FOR NO KEY UPDATE) held",
+                [low, high],
+            )
 
 
 def account_event_record(*, account: Account, type: str, acting_user=None, **data) -> AccountEvent:
@@ -102,6 +118,11 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
             acting_user=acting_user,
             **{"from": old_manager_id, "to": account.manager_id, "reason": reason},
         )
+        publish(
+            AccountManagerChanged(
+                account_id=account.id, old_manager_id=old_manager_id, new_manager_id=account.manager_id
+            )
+        )
     if account.status != old_status:
         account_event_record(
             account=account,
@@ -109,6 +130,7 @@ def account_update(*, account: Account, acting_user=None, reason: str = "", **fi
             acting_user=acting_user,
             **{"from": old_status, "to": account.status, "reason": reason},
         )
+        publish(AccountStatusChanged(account_id=account.id, old_status=old_status, new_status=account.status))
     if account.referred_by_id != old_referrer_id:
         publish(
             ReferrerChanged(

@@ -6,13 +6,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.events import OrderDelivered, OrderPlaced, publish
+from crm.events import DeliveryDateMoved, OrderDelivered, OrderPlaced, publish
 from crm.models import DeliveryDateChange, Order, OrderLine, Task
+from crm.services.accounts import accounts_hold
 
 
 @transaction.atomic
 def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) -> Order:
-    """Create an order; `lines` are dicts of product, quantity and unit_price."""
+    """Create an order; `lines` are dicts of product, quantity and unit_price.
+
+    The account is held until the order commits, so what recomputes the account's figures from its orders (the
+    nightly levels run, holding its accounts the same way) waits for the order and counts it, rather than writing
+    a change from the orders before it that the order's own listeners then undo."""
+    accounts_hold(account.id, account.id)
     order = Order(account=account, number=number, **fields)
     # The client's previous order was moved: this one's date gets confirmed with them again.
     previous = account.orders.order_by("-ordered_at", "-id").first()
@@ -67,8 +73,5 @@ def order_delivery_date_change(*, order: Order, new_date: date, reason: str, act
     order.promised_delivery_date = new_date
     order.save(update_fields=["promised_delivery_date", "updated_at"])
     if old_date is not None:
-        # Warn the client now rather than at the next scheduled run.
-        from crm.services.outreach import enqueue_after_commit
-
-        enqueue_after_commit("deliveries_task")
+        publish(DeliveryDateMoved(account_id=order.account_id, order_id=order.id, old_date=old_date, new_date=new_date))
     return order

@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.events import PersonErased, publish
 from crm.models import AccountEvent, Axis, Commitment, Contact, ContactConsent, Interaction, Phone, ServiceRequest
-from crm.models.outreach import OutboundMessage, TrackedLink
-from crm.models.telephony import Call
+from crm.outreach.models import OutboundMessage, TrackedLink
+from crm.outreach.services import contact_unsubscribe
 from crm.personal_data import personal_data_parts
 from crm.services.accounts import account_event_record
-from crm.services.outreach import contact_unsubscribe
+from crm.telephony.models import Call
 
 ERASED_NAME = "—"
 
@@ -109,4 +110,5 @@ def contact_erase(*, contact: Contact, reason: str, acting_user=None) -> Contact
         contact=contact.id,
         reason=reason[:500],
     )
+    publish(PersonErased(account_id=contact.account_id, contact_id=contact.id))
     return contact

@@ -1,1 +1,1 @@
-"""Telephony integrations: one module per protocol. The call logic itself is in crm/services/telephony.py."""
+"""Telephony integrations: one module per protocol. The call logic itself is in crm/telephony/services.py."""

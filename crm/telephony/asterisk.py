@@ -8,9 +8,9 @@ from django.http import JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.http import require_GET
 
-from crm.models.telephony import TelephonyConnection
 from crm.recent import recent_match
-from crm.services.telephony import caller_lookup
+from crm.telephony.models import TelephonyConnection
+from crm.telephony.services import caller_lookup
 
 
 @require_GET

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from crm.http import PermanentError, TransientError, http_get, http_post, http_raise_for_status, http_session
-from crm.models.telephony import TelephonyConnection
+from crm.telephony.models import TelephonyConnection
 
 
 class ClickToCallError(Exception):

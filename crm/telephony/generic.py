@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 
 from crm.api.fields import DateTimeField
 from crm.api.permissions import HasResourceScope, SeesAllAccounts
-from crm.models.telephony import Call, TelephonyConnection
 from crm.recent import recent_match
-from crm.services.telephony import EVENT_TYPES, call_event, call_register, caller_lookup
+from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.services import EVENT_TYPES, call_event, call_register, caller_lookup
 
 CallRegisterSerializer = type(
     "CallRegisterSerializer",

@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session
-from crm.models.telephony import Call, TelephonyConnection
-from crm.services.telephony import MAX_EVENT_SEQ, call_event, call_recording_attach, call_register
+from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.services import MAX_EVENT_SEQ, call_event, call_recording_attach, call_register
 from crm.telephony.webhooks import connection_for
 
 logger = logging.getLogger(__name__)

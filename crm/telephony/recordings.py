@@ -12,7 +12,9 @@ import json
 from django.conf import settings
 
 from crm.http import PermanentError, TransientError, http_post, http_raise_for_status, http_session, http_url_or_blank
-from crm.models.telephony import Call, TelephonyConnection
+from crm.telephony.click_to_call import zadarma_api_get
+from crm.telephony.mango import mango_sign
+from crm.telephony.models import Call, TelephonyConnection
 
 ZADARMA_LINK_LIFETIME = 1800  # seconds: long enough to listen, short enough not to leak
 
@@ -22,8 +24,6 @@ class RecordingError(Exception):
 
 
 def _zadarma_link(connection: TelephonyConnection, recording_ref: str) -> str:
-    from crm.telephony.click_to_call import zadarma_api_get
-
     params = {"call_id": recording_ref, "lifetime": str(ZADARMA_LINK_LIFETIME), "format": "json"}
     try:
         # Asking for a link changes nothing at Zadarma: worth trying again on a dropped connection.
@@ -37,8 +37,6 @@ def _zadarma_link(connection: TelephonyConnection, recording_ref: str) -> str:
 
 
 def _mango_link(connection: TelephonyConnection, recording_ref: str) -> str:
-    from crm.telephony.mango import mango_sign
-
     body = json.dumps({"recording_id": recording_ref, "action": "play"})
     data = {
         "vpbx_api_key": connection.api_key,

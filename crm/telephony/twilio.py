@@ -7,18 +7,16 @@ against the URL Twilio called: the connection's public base URL when we are behi
 from functools import wraps
 from xml.sax.saxutils import escape, quoteattr
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
-from crm.services.telephony import call_event, call_register
+from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.services import call_event, call_register
 from crm.telephony.signatures import twilio_signature_valid
-from crm.telephony.webhooks import connection_for, provider_seconds, public_url
+from crm.telephony.webhooks import connection_for, provider_seconds, public_url, twilio_callback_url
 
 # DialCallStatus of the <Dial> action: which ones mean somebody picked up.
 ANSWERED = {"completed", "answered"}
@@ -62,11 +60,6 @@ def _dial_target(target: str) -> str:
     if target.startswith("+"):
         return f"<Number>{escape(target)}</Number>"
     return f"<Client>{escape(target)}</Client>"
-
-
-def twilio_callback_url(connection, name: str) -> str:
-    base = (connection.public_base_url or settings.CRM_PUBLIC_BASE_URL).rstrip("/")
-    return base + reverse(f"telephony_twilio_{name}", args=[connection.webhook_key])
 
 
 @twilio_webhook

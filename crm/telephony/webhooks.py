@@ -2,15 +2,17 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from crm.api.fields import SUPPORTED_YEARS
-from crm.models.telephony import TelephonyConnection
 from crm.recent import recent_match
+from crm.telephony.models import TelephonyConnection
 
 
 def connection_for(webhook_key: str, provider: str) -> TelephonyConnection:
@@ -51,3 +53,8 @@ def public_url(request, connection: TelephonyConnection) -> str:
     if connection.public_base_url:
         return connection.public_base_url.rstrip("/") + request.get_full_path()
     return request.build_absolute_uri()
+
+
+def twilio_callback_url(connection, name: str) -> str:
+    base = (connection.public_base_url or settings.CRM_PUBLIC_BASE_URL).rstrip("/")
+    return base + reverse(f"telephony_twilio_{name}", args=[connection.webhook_key])

@@ -17,8 +17,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from crm.models.telephony import Call, TelephonyConnection
-from crm.services.telephony import call_event, call_recording_attach, call_register
+from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.services import call_event, call_recording_attach, call_register
 from crm.telephony.signatures import zadarma_signature
 from crm.telephony.webhooks import connection_for, provider_seconds, provider_time
 

@@ -30,22 +30,6 @@ def account_labels_store(changes: Iterable[tuple[int, str]], *, label: str, now:
     return Counter({value: len(ids) for value, ids in by_value.items()})
 
 
-def accounts_hold(low: int, high: int) -> None:
-    """Hold the accounts in [low, high] until this transaction ends, before reading their labels (zone, level)
-    to change them: wait for any transaction holding one of them, and see what it committed. Without it, two
-    changes at once (two people answering, or an answer during the nightly run) both read the same old label and
-    each write their own change, the later one computed without the other's data.
-
-    A row lock that leaves the accounts' keys alone (FOR NO KEY UPDATE), so new answers and orders of these
-    accounts go on being written meanwhile. SQLite needs none: its writers take turns (IMMEDIATE transactions)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM crm_account WHERE id BETWEEN %s AND %s FOR NO KEY UPDATE) held",
-                [low, high],
-            )
-
-
 @contextmanager
 def run_alone(job: str) -> Iterator[None]:
     """One bulk run of `job` at a time, across processes: a second run waits until the first ends. Two at once

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Account, Level, Order, Zone
+from crm.services.accounts import accounts_hold
 from segments.models import LevelBaseline, LevelChange
-from segments.services import account_labels_store, accounts_hold, id_ranges_run, run_alone
+from segments.services import account_labels_store, id_ranges_run, run_alone
 
 BATCH_SIZE = 20_000
 YEAR = timedelta(days=365)

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from crm.models import Account, MessageKind, Zone
-from crm.services.outreach import MessagePlan, enqueue_after_commit, messages_plan
+from crm.outreach.services import MessagePlan, enqueue_after_commit, messages_plan
+from crm.services.accounts import accounts_hold
 from segments.models import ZoneChange
-from segments.services import account_labels_store, accounts_hold, id_ranges_run, run_alone
+from segments.services import account_labels_store, id_ranges_run, run_alone
 
 logger = logging.getLogger(__name__)
 BATCH_SIZE = 20_000  # accounts a statement; the id lists stay under SQLite's limit on variables
@@ -178,7 +179,7 @@ def zone_falls_alert(changes: list[ZoneChange], *, now: datetime) -> int:
         _red_case_open(account=account, change=change, now=now)
     planned = messages_plan(plans, send_now=False)
     if planned:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return planned
 
 

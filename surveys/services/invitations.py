@@ -28,7 +28,7 @@ from crm.models import (
     ServiceRequest,
 )
 from crm.outreach.hooks import KindHooks, kind_hooks_register
-from crm.services.outreach import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
+from crm.outreach.services import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 from surveys import links
 from surveys.models import Invitation, Question, Survey
 
@@ -241,7 +241,7 @@ def survey_audience_invite(*, survey: Survey, accounts, round: str, now: datetim
         people = [(contact, round) for contact in audience_pick(survey, batch, now)]
         report.add(survey_invite(survey=survey, people=people, now=now, templates=templates))
     if report.invited:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return report
 
 
@@ -279,7 +279,7 @@ def surveys_cadence_plan(*, now: datetime | None = None, accounts=None) -> Invit
                 people = [(contact, round) for contact in audience_pick(survey, batch, now)]
                 report.add(survey_invite(survey=survey, people=people, now=now, templates=templates))
     if report.invited:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return report
 
 
@@ -334,7 +334,7 @@ def surveys_triggered_plan(*, now: datetime | None = None) -> InviteReport:
         for people in _event_people(survey, since, until):
             report.add(survey_invite(survey=survey, people=people, now=now, templates=templates))
     if report.invited:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return report
 
 
@@ -385,7 +385,7 @@ def survey_reminders_plan(*, now: datetime | None = None, batch_size: int = 1000
                 send_now=False,
             )
     if planned:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return planned
 
 

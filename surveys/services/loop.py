@@ -13,8 +13,8 @@ from django.utils.translation import override
 
 from crm.models import Interaction, MessageKind, Task, User
 from crm.outreach.hooks import KindHooks, kind_hooks_register
+from crm.outreach.services import MessagePlan, messages_plan
 from crm.services.activity import rule_tasks_open
-from crm.services.outreach import MessagePlan, messages_plan
 from surveys.models import Answer, Case, FeedbackItem, FeedbackRule, Question, Response, Survey
 
 CASE_RULE = "feedback_case"

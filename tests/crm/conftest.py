@@ -2,7 +2,7 @@
 
 import pytest
 
-from crm.services.telephony import telephony_connection_create
+from crm.telephony.services import telephony_connection_create
 from tests.crm.factories import ContactFactory, PhoneFactory
 
 NUMBER = "+79161234567"

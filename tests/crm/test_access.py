@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import AccountEvent, Call, Equipment, MessageKind, TrackedLink
-from crm.services.outreach import MessagePlan, message_plan
-from crm.services.telephony import telephony_connection_create
+from crm.outreach.services import MessagePlan, message_plan
+from crm.telephony.services import telephony_connection_create
 from journeys.models import Stage, Transition
 from journeys.services import account_stage_move
 from segments.models import Segment

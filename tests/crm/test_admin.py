@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, MessageKind
+from crm.outreach.proposals import proposal_send
+from crm.outreach.services import MessagePlan, message_plan
 from crm.services.orders import order_delivery_date_change
-from crm.services.outreach import MessagePlan, message_plan
-from crm.services.proposals import proposal_send
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from crm.services.telephony import telephony_connection_create
+from crm.telephony.services import telephony_connection_create
 from crm.telephony.signatures import zadarma_signature
 from crm.telephony.zadarma import SIGNED_FIELDS
 from tests.crm.test_telephony import START

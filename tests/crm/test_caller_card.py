@@ -99,7 +99,7 @@ def test_the_caller_lookup_is_one_prepared_statement_and_counts_in_the_query_log
     from django.test.utils import CaptureQueriesContext
 
     from crm.models import Phone
-    from crm.services.telephony import caller_lookup, telephony_connection_create
+    from crm.telephony.services import caller_lookup, telephony_connection_create
 
     pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
     Phone.objects.create(contact=busy_client, raw="8 916 000-11-22", number="+79160001122")

@@ -7,7 +7,7 @@ import pytest
 
 from crm.models import Contact, MessageKind, OutboundMessage
 from crm.outreach.channels.webhook import webhook_signature
-from crm.services.outreach import MessagePlan, message_plan, outbox_send_batch
+from crm.outreach.services import MessagePlan, message_plan, outbox_send_batch
 from tests.crm.factories import ContactFactory, PhoneFactory
 from tests.crm.test_outbox import working_hours
 

@@ -7,14 +7,30 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from crm.events import JOURNEYS, LEVELS, SUGGESTIONS, ZONES, OrderPlaced, Subscription, subscriptions
-from crm.models import Level
+from crm import events as events_module
+from crm.events import (
+    JOURNEYS,
+    LEVELS,
+    SUGGESTIONS,
+    ZONES,
+    AccountManagerChanged,
+    AccountStatusChanged,
+    OrderPlaced,
+    PersonErased,
+    ProposalOpened,
+    Subscription,
+    subscriptions,
+)
+from crm.models import Account, Level
+from crm.outreach.proposals import proposal_send, tracked_link_open
+from crm.services.accounts import account_update
 from crm.services.orders import order_create
+from crm.services.privacy import contact_erase
 from journeys.models import AccountJourney, Journey, Stage, TransitionRule
 from segments.models import LevelChange, Segment
 from surveys.events import ResponseCompleted
 from tests.commit import committed
-from tests.crm.factories import AccountFactory
+from tests.crm.factories import AccountFactory, ContactFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +99,47 @@ def test_a_failing_listener_is_logged_once_and_neither_the_order_nor_the_others_
     assert AccountJourney.objects.get(account=account).stage.code == "purchase"
     failures = [record for record in caplog.records if record.exc_info]
     assert len(failures) == 1 and "broken" in failures[0].getMessage()
+
+
+@pytest.fixture
+def heard(monkeypatch):
+    """Every event of the given kinds that reaches a listener, in order."""
+    events = []
+    kinds = (AccountManagerChanged, AccountStatusChanged, PersonErased, ProposalOpened)
+    table = {kind: [*subscriptions(kind), Subscription(event=kind, order=99, receiver=events.append)] for kind in kinds}
+    monkeypatch.setattr("crm.events._SUBSCRIPTIONS", {**events_module._SUBSCRIPTIONS, **table})
+    return events
+
+
+def test_a_new_manager_and_status_are_announced_after_the_commit_with_what_they_were(manager, heard):
+    account = AccountFactory(manager=manager, status=Account.Status.PROSPECT)
+    successor = UserFactory()
+
+    with committed():
+        account_update(account=account, manager=successor, status=Account.Status.ACTIVE, reason="handover")
+        assert heard == []  # not before the commit
+
+    assert heard == [
+        AccountManagerChanged(account_id=account.id, old_manager_id=manager.id, new_manager_id=successor.id),
+        AccountStatusChanged(
+            account_id=account.id, old_status=Account.Status.PROSPECT, new_status=Account.Status.ACTIVE
+        ),
+    ]
+
+
+def test_a_first_opening_of_a_proposal_and_an_erasure_are_announced_once(manager, heard):
+    person = ContactFactory(account=AccountFactory(manager=manager))
+    with committed():
+        link = proposal_send(contact=person, title="КП", target_url="https://files.example/kp.pdf")
+    opened_at = timezone.now()
+
+    with committed():
+        tracked_link_open(token=link.token, now=opened_at)
+        tracked_link_open(token=link.token)  # opened again: nothing new to announce
+    with committed():
+        contact_erase(contact=person, reason="The person's request")
+
+    assert heard == [
+        ProposalOpened(account_id=person.account_id, link_id=link.id, contact_id=person.id, opened_at=opened_at),
+        PersonErased(account_id=person.account_id, contact_id=person.id),
+    ]

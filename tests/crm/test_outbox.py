@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from crm.models import Campaign, ContactConsent, MessageKind, MessageTemplate, OutboundMessage
 from crm.outreach.rendering import template_errors
+from crm.outreach.services import MessagePlan, message_plan, messages_plan, outbound_message_retry, outbox_send_batch
 from crm.services.accounts import contact_consent_set
-from crm.services.outreach import MessagePlan, message_plan, messages_plan, outbound_message_retry, outbox_send_batch
 from tests.crm.factories import ContactFactory, EquipmentFactory
 
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from crm.models import Campaign, Industry, MessageKind, MessageTemplate, OutboundMessage, TrackedLink
-from crm.services.outreach import MessagePlan, message_plan
+from crm.outreach.services import MessagePlan, message_plan
 from tests.crm.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,7 @@ from crm.models import (
     Task,
 )
 from crm.models.orders import OrderLine, Product
-from crm.services.orders import order_create, order_delivery_date_change
-from crm.services.outreach_jobs import (
+from crm.outreach.jobs import (
     campaign_activate,
     campaigns_plan,
     deliveries_plan,
@@ -27,7 +26,8 @@ from crm.services.outreach_jobs import (
     orders_on_track_plan,
     promises_remind,
 )
-from crm.services.proposals import proposal_send, tracked_link_open
+from crm.outreach.proposals import proposal_send, tracked_link_open
+from crm.services.orders import order_create, order_delivery_date_change
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,

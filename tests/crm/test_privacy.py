@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import AccountEvent, Contact, ContactConsent, Interaction
+from crm.outreach.services import MessagePlan, message_plan, outbox_send_batch
 from crm.services.accounts import contact_update, phone_add
-from crm.services.outreach import MessagePlan, message_plan, outbox_send_batch
 from crm.services.privacy import contact_data_export, contact_erase
 from surveys import metrics
 from surveys.models import Answer, Survey

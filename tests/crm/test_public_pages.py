@@ -7,9 +7,9 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 
 from crm.models import ContactConsent, MessageKind, OutboundMessage, TrackedLink
+from crm.outreach.proposals import proposal_send
+from crm.outreach.services import MessagePlan, message_plan
 from crm.outreach.unsubscribe import unsubscribe_token_make, unsubscribe_url
-from crm.services.outreach import MessagePlan, message_plan
-from crm.services.proposals import proposal_send
 from tests.crm.factories import ContactFactory
 
 Purpose = ContactConsent.Purpose

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from crm.ratelimit import client_address
-from crm.services.telephony import telephony_connection_create
+from crm.telephony.services import telephony_connection_create
 from tests.crm.test_telephony import START, zadarma_post
 
 pytestmark = pytest.mark.django_db

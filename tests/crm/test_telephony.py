@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Interaction, Task
-from crm.models.telephony import Call, TelephonyConnection
 from crm.services.orders import order_delivery_date_change
-from crm.services.telephony import (
+from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.services import (
     LOOKUP_DATABASE,
     call_event,
     call_register,

@@ -6,10 +6,10 @@ from urllib.parse import parse_qs
 import pytest
 
 from crm.models import Interaction
-from crm.models.telephony import Call
-from crm.services.telephony import telephony_connection_create
 from crm.telephony.click_to_call import zadarma_api_signature
 from crm.telephony.mango import mango_sign
+from crm.telephony.models import Call
+from crm.telephony.services import telephony_connection_create
 from tests.crm.test_telephony import APPEARED, START, mango_post, zadarma_post
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from crm.models import Call, Interaction, Task
-from crm.services.telephony import telephony_connection_create
+from crm.telephony.services import telephony_connection_create
 from crm.telephony.signatures import zadarma_signature
 from crm.telephony.zadarma import SIGNED_FIELDS
 from tests.crm.factories import AccountFactory, ContactFactory, PhoneFactory

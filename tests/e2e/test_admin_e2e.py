@@ -98,7 +98,7 @@ def test_a_manager_logs_an_interaction_from_the_card_and_another_manager_cannot_
 
 
 def test_the_caller_card_pops_up_on_the_managers_screen_while_the_phone_rings(live_server, browser):
-    from crm.services.telephony import call_register, telephony_connection_create
+    from crm.telephony.services import call_register, telephony_connection_create
 
     manager = _manager("anna")
     _manager("boris")  # another manager, watching their own screen

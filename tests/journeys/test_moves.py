@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Industry, Interaction, Order, Task
+from crm.outreach.proposals import proposal_send
 from crm.services.accounts import account_create
 from crm.services.activity import interaction_log
 from crm.services.orders import order_create
-from crm.services.proposals import proposal_send
 from journeys.models import AccountJourney, Journey, Stage, Touchpoint, Transition, TransitionRule
 from journeys.services import (
     account_stage_move,

@@ -22,7 +22,7 @@ from crm.models import (
     Product,
     ProductCategory,
 )
-from crm.services.outreach_jobs import campaign_activate, campaign_audience, campaigns_plan
+from crm.outreach.jobs import campaign_activate, campaign_audience, campaigns_plan
 from segments.models import Segment
 from segments.selectors import segment_members
 from surveys.models import Invitation, Survey

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm.models import ContactConsent, MessageKind, Order, OutboundMessage
+from crm.outreach.services import outbox_send_batch
 from crm.services.accounts import contact_consent_set
-from crm.services.outreach import outbox_send_batch
 from surveys import links
 from surveys.models import Invitation, Survey
 from surveys.services.invitations import (

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import MessageKind, OutboundMessage, Task
-from crm.services.outreach import outbox_send_batch
+from crm.outreach.services import outbox_send_batch
 from surveys.models import Case, FeedbackItem, FeedbackRule, Response
 from surveys.services.loop import case_close, cases_escalate, feedback_item_update
 from surveys.services.responses import survey_drafts_finalise, survey_response_record, survey_response_submit

@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.models.telephony import TelephonyConnection
-from crm.services.telephony import telephony_connection_create, telephony_webhook_urls
+from crm.telephony.models import TelephonyConnection
+from crm.telephony.services import telephony_connection_create, telephony_webhook_urls
 
 
 class Command(BaseCommand):

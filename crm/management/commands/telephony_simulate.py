@@ -16,8 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models.telephony import Call, TelephonyConnection
 from crm.telephony.mango import mango_sign
+from crm.telephony.models import Call, TelephonyConnection
 from crm.telephony.signatures import twilio_signature, zadarma_signature
 from crm.telephony.zadarma import SIGNED_FIELDS
 
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{label} → {response.status_code} {response.content.decode()[:400]}")
 
     def _generic(self, client, connection, call_id, phone, missed):
-        from crm.services.telephony import call_event, call_register
+        from crm.telephony.services import call_event, call_register
 
         _call, lookup, _created = call_register(
             connection=connection, call_id=call_id, direction="inbound", from_number=phone

@@ -14,11 +14,13 @@ from django.utils.translation import gettext as _
 
 from crm.http import http_url_or_blank
 from crm.models import Account, Contact, Department, Interaction, Phone, ResponseTarget, ServiceRequest, Task, User
-from crm.models.telephony import Call, TelephonyConnection
 from crm.phones import phone_try_normalize
 from crm.prepared import model_columns, model_from_row, prepared_cursor
 from crm.services.activity import interaction_log, rule_tasks_open, task_complete
 from crm.telephony.card import CardRows, caller_card, card_lists, card_rows, card_rows_from
+from crm.telephony.click_to_call import ClickToCallError, twilio_place_call, zadarma_place_call
+from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.webhooks import twilio_callback_url
 
 logger = logging.getLogger(__name__)
 
@@ -400,8 +402,6 @@ def telephony_webhook_urls(connection: TelephonyConnection) -> dict[str, str]:
             "Lookup (GET)": base + reverse("telephony-lookup") + "?phone=<number>",
         }
     if connection.provider == TelephonyConnection.Provider.TWILIO:
-        from crm.telephony.twilio import twilio_callback_url
-
         return {
             "Voice webhook, “A call comes in” (POST)": twilio_callback_url(connection, "voice"),
             "Status callback (POST)": twilio_callback_url(connection, "status"),
@@ -426,8 +426,6 @@ def call_place(*, user: User, phone: Phone) -> TelephonyConnection:
     """Click to call: the provider rings the user, then the client. Raises ValidationError saying why not."""
     from urllib.parse import urlencode
 
-    from crm.telephony.click_to_call import ClickToCallError, twilio_place_call, zadarma_place_call
-
     connection = (
         TelephonyConnection.objects.filter(
             is_active=True, provider__in=[TelephonyConnection.Provider.TWILIO, TelephonyConnection.Provider.ZADARMA]
@@ -442,8 +440,6 @@ def call_place(*, user: User, phone: Phone) -> TelephonyConnection:
         raise ValidationError(_("Set your extension or SIP address on your user first: the call rings you first."))
     try:
         if connection.provider == TelephonyConnection.Provider.TWILIO:
-            from crm.telephony.twilio import twilio_callback_url
-
             connect_url = twilio_callback_url(connection, "connect") + "?" + urlencode({"to": phone.number})
             sid = twilio_place_call(connection, agent=agent, client_number=phone.number, connect_url=connect_url)
             call_register(

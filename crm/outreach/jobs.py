@@ -24,10 +24,10 @@ from crm.models import (
     OrderLine,
     Task,
 )
-from crm.models.outreach import Campaign, MessageKind, ProfessionalHoliday
 from crm.outreach.hooks import segment_people
+from crm.outreach.models import Campaign, MessageKind, ProfessionalHoliday
+from crm.outreach.services import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 from crm.services.activity import commitments_overdue_remind, rule_tasks_open
-from crm.services.outreach import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 
 BATCH_SIZE = 1000
 
@@ -43,7 +43,7 @@ def _then_send(job):
     def run(**kwargs) -> int:
         planned = job(**kwargs)
         if planned:
-            enqueue_after_commit("outbox_send_task")
+            enqueue_after_commit("crm.outbox_send")
         return planned
 
     return run

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -15,10 +16,10 @@ from django.utils.translation import override
 
 from crm.models import Account, Contact, ContactConsent, OutboundMessage, User
 from crm.models.base import Language
-from crm.models.outreach import MessageChannel, MessageKind, MessageTemplate
 from crm.outreach import rendering
 from crm.outreach.channels import PermanentError, TransientError, channel_for
 from crm.outreach.hooks import kind_hooks
+from crm.outreach.models import MessageChannel, MessageKind, MessageTemplate
 from crm.outreach.rules import CONSENT_CHANNEL, outbox_rules_check
 from crm.outreach.unsubscribe import unsubscribe_url
 from crm.services.accounts import contact_consent_set
@@ -182,7 +183,7 @@ def messages_plan(
     # ignore_conflicts: a planner running at the same moment may have inserted some keys meanwhile.
     OutboundMessage.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
     if messages and send_now:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return len(messages)
 
 
@@ -193,17 +194,16 @@ def message_plan(plan: MessagePlan) -> OutboundMessage:
 
 
 def enqueue_after_commit(task_name: str) -> None:
-    """Run a task from crm/tasks.py once the transaction commits, never against rolled-back data.
+    """Run the task of this name (crm/outreach/tasks.py) once the transaction commits, never against rolled-back
+    data. Sent by name: the tasks call these services, so the services do not import them.
 
     If the broker is down the work is not lost: the rows are in the database and the beat job that
     runs the same task picks them up.
     """
 
     def enqueue():
-        from crm import tasks
-
         try:
-            getattr(tasks, task_name).delay()
+            current_app.send_task(task_name)
         except Exception:
             logger.warning("Could not enqueue %s; its periodic run will do the work.", task_name, exc_info=True)
 
@@ -383,7 +383,7 @@ def outbound_message_retry(*, message: OutboundMessage) -> bool:
         id=message.id, status__in=[OutboundMessage.Status.FAILED, OutboundMessage.Status.SUPPRESSED]
     ).update(status=OutboundMessage.Status.QUEUED, attempts=0, send_after=timezone.now(), status_reason="")
     if updated:
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
     return bool(updated)
 
 

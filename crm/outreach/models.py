@@ -15,32 +15,10 @@ from crm.access import account_access_q
 from crm.models.accounts import Account, BehaviourType, Contact, ContactConsent, Industry
 from crm.models.base import Language, TimeStampedModel
 from crm.models.orders import ProductCategory
+from crm.outreach.kinds import MessageKind
+from crm.outreach.rendering import template_errors
 
 Purpose = ContactConsent.Purpose
-
-
-class MessageKind(models.TextChoices):
-    """Why a message is sent: each kind has its template, its variables and its "does it still hold" rule."""
-
-    MAINTENANCE_DUE = "maintenance_due", _("Maintenance due")
-    DELIVERY_MOVED = "delivery_moved", _("Delivery date moved")
-    DELIVERY_AT_RISK = "delivery_at_risk", _("Delivery at risk")
-    ORDER_ON_TRACK = "order_on_track", _("Long order on track")
-    BIRTHDAY = "birthday", _("Birthday greeting")
-    HOLIDAY = "holiday", _("Professional holiday greeting")
-    CAMPAIGN = "campaign", _("Training and tips campaign")
-    PROPOSAL = "proposal", _("Proposal or document")
-    SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
-    SURVEY_REMINDER = "survey_reminder", _("Survey reminder")
-    FEEDBACK_DONE = "feedback_done", _("You asked, we did")
-    # To our own people.
-    PROMISE_DUE = "promise_due", _("Promise due soon")
-    PROMISE_OVERDUE = "promise_overdue", _("Promise overdue")
-    PROPOSAL_OPENED = "proposal_opened", _("Proposal opened: call now")
-    CASE_OPENED = "case_opened", _("Feedback case opened")
-    CASE_OVERDUE = "case_overdue", _("Feedback case overdue")
-    ZONE_RED = "zone_red", _("Account fell into the red zone")
-    ZONE_DIGEST = "zone_digest", _("The day's zone changes")
 
 
 class MessageChannel(models.TextChoices):
@@ -88,8 +66,6 @@ class MessageTemplate(TimeStampedModel):
         return f"{self.get_kind_display()} · {self.language}"
 
     def clean(self):
-        from crm.outreach.rendering import template_errors
-
         errors = template_errors(kind=self.kind, subject=self.subject, body=self.body)
         if errors:
             raise ValidationError(errors)
@@ -318,8 +294,6 @@ class Campaign(TimeStampedModel):
         return self.name
 
     def clean(self):
-        from crm.outreach.rendering import template_errors
-
         errors = {}
         for language in Language.values:
             for field, message in template_errors(

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from crm.events import ProposalSent, publish
+from crm.events import ProposalOpened, ProposalSent, publish
 from crm.models import BehaviourType, Contact, Task, User
-from crm.models.outreach import MessageKind, TrackedLink
+from crm.outreach.models import MessageKind, TrackedLink
+from crm.outreach.services import MessagePlan, message_plan
 from crm.services.activity import interaction_log, rule_tasks_open
-from crm.services.outreach import MessagePlan, message_plan
 
 
 def document_url_allowed(url: str) -> bool:
@@ -112,6 +112,7 @@ def tracked_link_open(*, token: str, now: datetime | None = None) -> TrackedLink
         source="tracked_link",
         external_id=f"opened:{link.id}",
     )
+    publish(ProposalOpened(account_id=account.id, link_id=link.id, contact_id=link.contact_id, opened_at=now))
     if account.behaviour_type == BehaviourType.EMOTIONAL_UNCONFIDENT and account.manager_id:
         with override(account.manager.language):
             title = _("Call %(name)s now: they opened “%(title)s”") % {

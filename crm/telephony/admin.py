@@ -9,10 +9,10 @@ from unfold.admin import ModelAdmin
 
 from crm.admin.mixins import RowLevelAccessMixin
 from crm.models import Account
-from crm.models.telephony import Call, TelephonyConnection
 from crm.services.accounts import account_create, contact_create
-from crm.services.telephony import telephony_webhook_urls
+from crm.telephony.models import Call, TelephonyConnection
 from crm.telephony.recordings import RecordingError, call_recording_link
+from crm.telephony.services import telephony_webhook_urls
 
 
 class TelephonyConnectionForm(forms.ModelForm):

@@ -15,10 +15,10 @@ from unfold.admin import ModelAdmin
 
 from crm.admin.mixins import RowLevelAccessMixin
 from crm.models import Campaign, MessageKind, MessageTemplate, OutboundMessage, ProfessionalHoliday, TrackedLink
+from crm.outreach.jobs import campaign_activate, campaign_audience
+from crm.outreach.proposals import document_url_check, proposal_send, tracked_link_url
 from crm.outreach.rendering import variables_help
-from crm.services.outreach import enqueue_after_commit, outbound_message_retry
-from crm.services.outreach_jobs import campaign_activate, campaign_audience
-from crm.services.proposals import document_url_check, proposal_send, tracked_link_url
+from crm.outreach.services import enqueue_after_commit, outbound_message_retry
 
 
 @admin.register(OutboundMessage)
@@ -63,7 +63,7 @@ class OutboundMessageAdmin(RowLevelAccessMixin, ModelAdmin):
 
     @admin.action(description=_("Send due messages now"), permissions=["view"])
     def send_now(self, request, queryset):
-        enqueue_after_commit("outbox_send_task")
+        enqueue_after_commit("crm.outbox_send")
         self.message_user(request, _("Sending has started; refresh in a moment."), messages.SUCCESS)
 
 
