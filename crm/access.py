@@ -8,6 +8,8 @@ the same querysets, so the rule is written once, here.
 
 from django.db.models import Q
 
+from crm.services.roles import ACCOUNT_MANAGERS, HEADS
+
 
 def account_access_q(user, *, prefix: str = "") -> Q:
     """A filter over Account, or over a model that reaches Account through `prefix`."""
@@ -31,3 +33,9 @@ def assignable_managers_q(user, *, prefix: str = "") -> Q:
     if user.sees_all_accounts:
         return q
     return q & (Q(**{f"{prefix}pk": user.pk}) | Q(**{f"{prefix}department_id__in": user.headed_department_ids}))
+
+
+def account_managers_q() -> Q:
+    """A filter over User: the people who manage accounts (the account-managers and heads groups), for the
+    "manager" choices of filters: not the administrator or a service account."""
+    return Q(is_active=True, groups__name__in=[ACCOUNT_MANAGERS, HEADS])

@@ -44,6 +44,15 @@ class OrderPlaced(DomainEvent):
 
 
 @dataclass(frozen=True)
+class OrderChanged(DomainEvent):
+    """An order's status or date was changed after it was placed (a cancellation, say): what counts its
+    purchases counts again."""
+
+    account_id: int
+    order_id: int
+
+
+@dataclass(frozen=True)
 class OrderDelivered(DomainEvent):
     account_id: int
     order_id: int

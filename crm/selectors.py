@@ -97,6 +97,16 @@ class ClientCard:
     panels: dict[str, list[ShownPanel]]  # each place's panels (crm/panels.py), in order
     now: datetime
 
+    @property
+    def overdue_commitments(self) -> int:
+        return sum(commitment.due_at < self.now for commitment in self.open_commitments)
+
+    @property
+    def open_orders(self) -> list[Order]:
+        """The recent orders still on their way (neither delivered nor cancelled)."""
+        done = {Order.Status.DELIVERED, Order.Status.CANCELLED}
+        return [order for order in self.orders if order.status not in done]
+
 
 def account_client_card(*, account: Account, timeline_page: int | str = 1, recent_orders: int = 10) -> ClientCard:
     """Everything a manager needs when the client calls, in a fixed number of queries."""

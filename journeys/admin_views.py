@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.access import account_managers_q
 from crm.models import Account, Industry, LeadSource, User
+from crm.widgets import LocalDateInput
 from journeys import selectors
 from journeys.models import AccountJourney, Journey, Stage
 from journeys.services import account_stage_move, journey_for_account
@@ -24,12 +26,12 @@ DRAWN_OUT_SHOWN = 50
 
 class AnalyticsFilters(forms.Form):
     journey = forms.ModelChoiceField(Journey.objects.all(), required=False, label=gettext_lazy("journey"))
-    start = forms.DateField(
-        required=False, label=gettext_lazy("started from"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(required=False, label=gettext_lazy("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(required=False, label=gettext_lazy("started from"), widget=LocalDateInput())
+    end = forms.DateField(required=False, label=gettext_lazy("to"), widget=LocalDateInput())
     industry = forms.ModelChoiceField(Industry.objects.all(), required=False, label=gettext_lazy("industry"))
-    manager = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False, label=gettext_lazy("manager"))
+    manager = forms.ModelChoiceField(
+        User.objects.filter(account_managers_q()).distinct(), required=False, label=gettext_lazy("manager")
+    )
     lead_source = forms.ModelChoiceField(LeadSource.objects.all(), required=False, label=gettext_lazy("lead source"))
     segment = forms.ModelChoiceField(Segment.objects.all(), required=False, label=gettext_lazy("saved segment"))
 
@@ -66,6 +68,10 @@ def journey_analytics_view(request):
     context = {**admin.site.each_context(request), "title": _("Customer journeys"), "form": form}
     if filters is not None:
         rows = selectors.journey_funnel(filters)
+        now = timezone.now()
+        drawn_out = list(selectors.drawn_out_accounts(user=request.user, journey=filters.journey)[:DRAWN_OUT_SHOWN])
+        for state in drawn_out:
+            state.days_in_stage = (now - state.since).days
         labels = [row.stage.name(request.LANGUAGE_CODE) for row in rows]
         context.update(
             journey=filters.journey,
@@ -74,11 +80,16 @@ def journey_analytics_view(request):
             funnel_chart=_chart(
                 labels,
                 [
-                    {"label": _("entered"), "data": [row.entered for row in rows], "backgroundColor": "#2563eb"},
                     {
                         "label": _("entered in order"),
                         "data": [row.entered_in_order for row in rows],
+                        "backgroundColor": "#2563eb",
+                    },
+                    {  # shown on a click on its legend: it can rise from one stage to the next (the page says why)
+                        "label": _("entered by any path"),
+                        "data": [row.entered for row in rows],
                         "backgroundColor": "#93c5fd",
+                        "hidden": True,
                     },
                 ],
             ),
@@ -99,9 +110,9 @@ def journey_analytics_view(request):
             ),
             cycle_times=selectors.cycle_times(filters),
             lead_sources=selectors.lead_sources(filters),
-            drawn_out=list(selectors.drawn_out_accounts(user=request.user, journey=filters.journey)[:DRAWN_OUT_SHOWN]),
+            drawn_out=drawn_out,
             drawn_out_shown=DRAWN_OUT_SHOWN,
-            now=timezone.now(),
+            now=now,
         )
     return TemplateResponse(request, "journeys/admin/analytics.html", context)
 

@@ -13,10 +13,12 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm.batches import account_batches_run
 from crm.models import Account, Interaction, Order, Task
 from crm.outreach.models import TrackedLink
+from crm.services.activity import task_title
 from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
 from segments.selectors import segment_members
 from surveys.models import PROMOTER_FROM, Answer
@@ -432,15 +434,16 @@ def drawn_out_tasks_open(*, now: datetime | None = None) -> int:
             Task(
                 assignee_id=account.manager_id,
                 account_id=account.id,
-                title=(
-                    _("%(account)s has been in “%(stage)s” for %(days)d days (norm %(norm)s): find what holds it")
-                    % {
-                        "account": account.name,
-                        "stage": stage.name(account.manager.language if account.manager else None),
-                        "days": (now - state.since).days,
-                        "norm": stage.norm_days,
-                    }
-                )[:255],
+                title=task_title(
+                    account.manager,
+                    gettext_noop(
+                        "%(account)s has been in “%(stage)s” for %(days)d days (norm %(norm)s): find what holds it"
+                    ),
+                    account=account.name,
+                    stage=stage.name(account.manager.language),
+                    days=(now - state.since).days,
+                    norm=round(stage.norm_days),
+                ),
                 kind=Task.Kind.FOLLOW_UP,
                 priority=Task.Priority.NORMAL,
                 due_at=now + timedelta(days=2),

@@ -12,7 +12,7 @@ from unfold.admin import ModelAdmin
 from crm.admin.mixins import AppendOnlyAdminMixin, RowLevelAccessMixin, admin_action_contribute
 from crm.models import Account, Contact
 from segments.exports import segment_csv_response
-from segments.filters import AccountSegmentFilter, ContactSegmentFilter
+from segments.filters import AccountSegmentFilter, ContactSegmentFilter, segment_filters_described
 from segments.models import BehaviourSuggestion, LevelBaseline, LevelChange, LexiconEntry, Segment, ZoneChange
 from segments.selectors import segment_accounts, segment_editable_by, segment_members
 from segments.services.behaviour import contact_behaviour_accept_suggestion
@@ -158,7 +158,7 @@ class SegmentAdmin(ModelAdmin):
 
     @admin.display(description=_("filters"))
     def filters_shown(self, obj):
-        return ", ".join(f"{name}={value}" for name, value in obj.filters.items()) or _("everyone")
+        return segment_filters_described(obj.filters) or _("everyone")
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -18,7 +18,7 @@ class SegmentsConfig(AppConfig):
             checks,  # noqa: F401  (registers the zone thresholds check)
             receivers,  # noqa: F401  (subscribes to the core's and the surveys' events)
         )
-        from segments.demo import segments_demo_seed
+        from segments.demo import demo_classify, segments_demo_seed
         from segments.playbooks import account_playbooks
         from segments.selectors import account_level_reading, account_zone_reading, segment_people
         from segments.services import behaviour
@@ -35,6 +35,7 @@ class SegmentsConfig(AppConfig):
                 run=lambda seed: {"behaviour suggestions": behaviour.behaviour_suggest_all()["suggested"]},
             )
         )
+        demo_step_register(DemoStep(name="zones and levels", order=25, run=lambda seed: demo_classify()))
         demo_step_register(DemoStep(name="segments", order=40, run=lambda seed: segments_demo_seed()))
         for panel in (
             CardPanel(

@@ -10,9 +10,11 @@ import django_filters
 from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_filters import FilterSet
 
+from crm.access import account_managers_q
 from crm.models import (
     Account,
     Axis,
@@ -37,7 +39,7 @@ NPS_GROUPS = {"promoter": (9, 10), "passive": (7, 8), "detractor": (0, 6)}  # DO
 class AccountSegmentFilter(FilterSet):
     industry = django_filters.ModelMultipleChoiceFilter(queryset=Industry.objects.all(), label=_("industry"))
     manager = django_filters.ModelMultipleChoiceFilter(
-        queryset=User.objects.filter(is_active=True), label=_("account manager")
+        queryset=lambda request: User.objects.filter(account_managers_q()).distinct(), label=_("account manager")
     )
     lead_source = django_filters.ModelMultipleChoiceFilter(queryset=LeadSource.objects.all(), label=_("lead source"))
     status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("status"))
@@ -164,3 +166,28 @@ def segment_filter_errors(*, filters, people: bool) -> list[str]:
         if filterset is not None and not filterset.is_valid():
             errors += [f"{name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
     return errors
+
+
+def segment_filters_described(filters: dict) -> str:
+    """A segment's filters as the reader says them: "zone: Red; last order at least this many days ago: 90",
+    with choices by their names and records by their names, in the reader's language."""
+    declared = {**AccountSegmentFilter.base_filters, **ContactSegmentFilter.base_filters}
+    parts = []
+    for name, raw in (filters or {}).items():
+        declared_filter = declared.get(name)
+        if declared_filter is None:
+            continue
+        values = raw if isinstance(raw, list) else [raw]
+        field = declared_filter.field
+        if isinstance(declared_filter, django_filters.BooleanFilter):
+            shown = [str(_("yes")) if str(value).lower() in {"true", "1", "yes"} else str(_("no")) for value in values]
+        elif hasattr(field, "queryset"):
+            names = {str(obj.pk): str(obj) for obj in field.queryset.filter(pk__in=[str(v) for v in values])}
+            shown = [names.get(str(value), str(value)) for value in values]
+        elif getattr(field, "choices", None):
+            labels = {str(key): str(label) for key, label in field.choices}
+            shown = [labels.get(str(value), str(value)) for value in values]
+        else:
+            shown = [str(value) for value in values]
+        parts.append(f"{capfirst(str(declared_filter.label))}: {', '.join(shown)}")
+    return "; ".join(parts)

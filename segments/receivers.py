@@ -1,7 +1,16 @@
 """How segments keep up with the core and the surveys (crm/events.py): zones from relationship answers, levels
 from purchases and referrals, behaviour suggestions from new words about a person."""
 
-from crm.events import LEVELS, SUGGESTIONS, ZONES, OrderPlaced, PersonWordsAdded, ReferrerChanged, subscribe
+from crm.events import (
+    LEVELS,
+    SUGGESTIONS,
+    ZONES,
+    OrderChanged,
+    OrderPlaced,
+    PersonWordsAdded,
+    ReferrerChanged,
+    subscribe,
+)
 from segments.services.behaviour import contact_behaviour_suggest
 from segments.services.levels import account_level_refresh
 from segments.services.zones import account_zone_refresh
@@ -15,8 +24,9 @@ def zone_after_answer(event: ResponseCompleted) -> None:
 
 
 @subscribe(OrderPlaced, order=LEVELS)
-def level_after_order(event: OrderPlaced) -> None:
-    account_level_refresh(account_id=event.account_id)  # a purchase can move the client up a level
+@subscribe(OrderChanged, order=LEVELS)
+def level_after_order(event: OrderPlaced | OrderChanged) -> None:
+    account_level_refresh(account_id=event.account_id)  # a purchase, or its cancellation, can move the level
 
 
 @subscribe(ReferrerChanged, order=LEVELS)

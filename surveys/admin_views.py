@@ -10,10 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.access import account_managers_q
 from crm.models import Account, Industry, User
+from crm.widgets import LocalDateInput
 from surveys import metrics, selectors
 from surveys.models import Survey
 from surveys.services.invitations import survey_audience_invite
@@ -23,9 +26,11 @@ class DashboardFilters(forms.Form):
     survey = forms.ModelChoiceField(
         Survey.objects.all(), required=False, label=gettext_lazy("survey"), to_field_name="slug"
     )
-    start = forms.DateField(required=False, label=gettext_lazy("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label=gettext_lazy("to"), widget=forms.DateInput(attrs={"type": "date"}))
-    manager = forms.ModelChoiceField(User.objects.filter(is_active=True), required=False, label=gettext_lazy("manager"))
+    start = forms.DateField(required=False, label=gettext_lazy("from"), widget=LocalDateInput())
+    end = forms.DateField(required=False, label=gettext_lazy("to"), widget=LocalDateInput())
+    manager = forms.ModelChoiceField(
+        User.objects.filter(account_managers_q()).distinct(), required=False, label=gettext_lazy("manager")
+    )
     industry = forms.ModelChoiceField(Industry.objects.all(), required=False, label=gettext_lazy("industry"))
 
 
@@ -43,6 +48,61 @@ def _chart(labels, datasets, **options) -> dict:
 
 
 _COLOURS = {"nps": "var(--color-primary-600)", "csat": "#16a34a", "ces": "#f59e0b"}
+METRICS = ("nps", "csat", "ces")
+_NAMES = {"nps": "NPS", "csat": gettext_lazy("CSAT, top two %"), "ces": "CES"}
+
+
+def _month_chart(metric: str, labels: list[str], values: list, counts: list[int], min_sample: int) -> dict:
+    """A month's point is drawn full only with at least `min_sample` answers; thinner months are hollow grey
+    points of their own series ("not enough data"), not joined to the line, so a month of two answers cannot
+    draw a zigzag."""
+    enough = [value if n >= min_sample else None for value, n in zip(values, counts, strict=True)]
+    thin = [value if n < min_sample else None for value, n in zip(values, counts, strict=True)]
+    colour = _COLOURS[metric]
+    datasets = [{"label": str(_NAMES[metric]), "data": enough, "borderColor": colour, "backgroundColor": colour}]
+    if any(value is not None for value in thin):
+        datasets.append(
+            {
+                "label": _("fewer than %(n)s answers: not enough data") % {"n": min_sample},
+                "data": thin,
+                "showLine": False,
+                "borderColor": "#9ca3af",
+                "backgroundColor": "rgba(0,0,0,0)",
+                "pointRadius": 4,
+            }
+        )
+    return _chart(labels, datasets, scales={"x": {"ticks": {"maxRotation": 0, "autoSkip": True}}}) | {
+        "thin_months": sum(value is not None for value in thin)
+    }
+
+
+def _metric_table(filters: metrics.MetricFilters, group_by: str) -> list[dict]:
+    """NPS, CSAT and CES side by side per manager or industry: a few rows read better as a table than as three
+    bar charts, and each figure appears once, with its n."""
+    series = selectors.metric_series(filters, group_by=group_by)
+    return [
+        {
+            "label": label,
+            "cells": [{"value": series.values[metric][row], "n": series.counts[metric][row]} for metric in METRICS],
+        }
+        for row, label in enumerate(series.labels)
+    ]
+
+
+def _funnel_steps(funnel: dict) -> list[dict]:
+    """Each step of the invitations' way with its share of those invited."""
+    invited = funnel["invited"]
+    names = {
+        "invited": _("invited"),
+        "sent": _("sent"),
+        "opened": _("opened"),
+        "reminded": _("reminded"),
+        "answered": _("answered"),
+    }
+    return [
+        {"name": name, "n": funnel[key], "share": round(100 * funnel[key] / invited) if invited else None}
+        for key, name in names.items()
+    ]
 
 
 def dashboard_view(request):
@@ -62,44 +122,32 @@ def dashboard_view(request):
         survey=data.get("survey"),
     )
     headline = {"nps": metrics.nps(filters), "csat": metrics.csat(filters), "ces": metrics.ces(filters)}
-    charts = {}
-    names = {"nps": "NPS", "csat": _("CSAT, top two %"), "ces": "CES"}
-    for group_by in ("month", "manager", "industry"):
-        series = selectors.metric_series(filters, group_by=group_by)
-        charts[group_by] = {
-            metric: _chart(
-                series.labels,
-                [
-                    {
-                        "label": names[metric],
-                        "data": series.values[metric],
-                        "borderColor": _COLOURS[metric],
-                        "backgroundColor": _COLOURS[metric],
-                    }
-                ],
-            )
-            | {"counts": list(zip(series.labels, series.counts[metric], series.values[metric], strict=True))}
-            for metric in ("nps", "csat", "ces")
-        }
+    min_sample = settings.CRM_METRICS_MIN_SAMPLE
+    months = selectors.metric_series(filters, group_by="month")
+    month_labels = [date_format(date(*map(int, label.split("-")), 1), "M y") for label in months.labels]
     distribution = headline["csat"]["distribution"]
     funnel = selectors.response_funnel(user=request.user, start=start, end=end, survey=data.get("survey"))
-    funnel_labels = [_("invited"), _("sent"), _("opened"), _("reminded"), _("answered")]
-    funnel_values = [funnel["invited"], funnel["sent"], funnel["opened"], funnel["reminded"], funnel["answered"]]
     context = {
         **admin.site.each_context(request),
         "title": _("Feedback dashboard"),
         "form": form,
         "headline": headline,
-        "charts": charts,
-        "grouped_charts": [(_("by manager"), charts["manager"]), (_("by industry"), charts["industry"])],
+        "month_charts": {
+            metric: _month_chart(metric, month_labels, months.values[metric], months.counts[metric], min_sample)
+            for metric in METRICS
+        },
+        "tables": [
+            (_("By manager"), _metric_table(filters, "manager")),
+            (_("By industry"), _metric_table(filters, "industry")),
+        ],
         "distribution_chart": _chart(
             list(distribution),
             [{"label": _("answers"), "data": list(distribution.values()), "backgroundColor": "#16a34a"}],
         ),
-        "funnel": funnel,
-        "funnel_chart": _chart(funnel_labels, [{"label": _("invitations"), "data": funnel_values}]),
+        "funnel": _funnel_steps(funnel),
         "done_within_quarter": selectors.feedback_done_within_quarter(user=request.user, start=start, end=end),
-        "min_sample": settings.CRM_METRICS_MIN_SAMPLE,
+        "min_sample": min_sample,
+        "metric_names": [_NAMES[metric] for metric in METRICS],
     }
     return TemplateResponse(request, "surveys/admin/dashboard.html", context)
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from crm.models import Account, Contact
+from crm.outreach.models import OutboundMessage
 from surveys import links
-from surveys.models import Survey
+from surveys.models import Invitation, Survey
 from surveys.services.invitations import survey_invite
 from surveys.services.responses import SurveyLinkError, survey_response_record, survey_response_submit
 
@@ -41,6 +42,16 @@ _SCALES = {
 def _demo_answers(rng: random.Random, mood: float, slug: str) -> dict:
     codes, low, high = _SCALES[slug]
     return {code: _scores(rng, mood, low, high) for code in codes}
+
+
+def _demo_invitation_delivered(*, survey: Survey, contact: Contact, round: str, at) -> None:
+    """The demo's invitation went out when it was made, three days ago: its e-mail is sent, not still queued
+    for the worker to send after the person has answered."""
+    sent = OutboundMessage.objects.filter(
+        idempotency_key=f"survey-invitation:{survey.id}:{contact.id}:{round}", status=OutboundMessage.Status.QUEUED
+    ).update(status=OutboundMessage.Status.SENT, sent_at=at, attempts=1)
+    if sent:
+        Invitation.objects.filter(survey=survey, contact=contact, round=round).update(sent_at=at)
 
 
 def surveys_demo_seed(*, seed: int = 1, history_months: int = 12) -> dict:
@@ -78,7 +89,9 @@ def surveys_demo_seed(*, seed: int = 1, history_months: int = 12) -> dict:
         if rng.random() > 0.2:
             continue
         survey, round = surveys["relationship"], f"demo-{now:%Y-%m}"
-        survey_invite(survey=survey, people=[(contact, round)], now=now - timedelta(days=3))
+        invited_at = now - timedelta(days=3)
+        survey_invite(survey=survey, people=[(contact, round)], now=invited_at)
+        _demo_invitation_delivered(survey=survey, contact=contact, round=round, at=invited_at)
         token = links.invitation_token(survey_id=survey.id, contact_id=contact.id, round=round)
         answers = {
             code: _scores(rng, mood, 1, 10) for code in ("result", "understanding", "service_quality", "recommend")

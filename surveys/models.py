@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import account_access_q
@@ -91,10 +92,10 @@ class Survey(TimeStampedModel):
         ordering = ["slug"]
 
     def __str__(self):
-        return self.title_en
+        return self.title(get_language())
 
-    def title(self, language: str) -> str:
-        return self.title_ru if language == Language.RUSSIAN else self.title_en
+    def title(self, language: str | None) -> str:
+        return self.title_ru if (language or "")[:2] == Language.RUSSIAN else self.title_en
 
     def intro(self, language: str) -> str:
         return self.intro_ru if language == Language.RUSSIAN else self.intro_en

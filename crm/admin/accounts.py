@@ -11,8 +11,10 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RelatedDropdownFilter
@@ -40,6 +42,7 @@ from crm.models import (
     LeadSourceCost,
     Phone,
     User,
+    Zone,
 )
 from crm.phones import phone_normalize, phone_try_normalize
 from crm.resources import AccountResource, ContactResource
@@ -104,6 +107,9 @@ def _open_commitments(**extra):
     )
 
 
+ZONE_SHORT = {Zone.GREEN: _("green"), Zone.YELLOW: _("yellow"), Zone.RED: _("red"), Zone.GREY: _("grey")}
+
+
 @admin.register(Account)
 class AccountAdmin(
     ContributedActionsMixin,
@@ -120,10 +126,9 @@ class AccountAdmin(
     list_display = [
         "name",
         "manager",
-        "industry",
         "status_badge",
         "zone_badge",
-        "behaviour_type",
+        "behaviour_badge",
         "level",
         "open_promises",
         "last_contact",
@@ -145,7 +150,9 @@ class AccountAdmin(
     autocomplete_fields = ["manager", "referred_by", "industry", "lead_source"]
     show_full_result_count = False
     list_per_page = 50
-    change_form_before_template = "crm/admin/client_card.html"
+    # Outside the account form: the card holds forms of its own (click to call), and a form inside a form
+    # would close the account form early, leaving its fields out of it.
+    change_form_outer_before_template = "crm/admin/client_card.html"
     fieldsets = [
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
         (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type_set"]}),
@@ -155,6 +162,7 @@ class AccountAdmin(
 
     class Media:
         css = {"all": ["crm/crm.css"]}
+        js = ["crm/card.js"]
 
     def get_queryset(self, request):
         # The client card shows these; without the join each one is a query of its own, when set.
@@ -186,22 +194,38 @@ class AccountAdmin(
 
     @admin.display(description=_("zone"), ordering="zone")
     def zone_badge(self, obj):
-        return format_html('<span class="crm-badge crm-zone--{}">{}</span>', obj.zone, obj.get_zone_display())
+        """The colour in a word, what it means on hover: a badge that fits its column."""
+        return format_html(
+            '<span class="crm-badge crm-zone--{}" title="{}">{}</span>',
+            obj.zone,
+            obj.get_zone_display(),
+            ZONE_SHORT.get(obj.zone, obj.get_zone_display()),
+        )
 
-    @admin.display(description=_("open promises"))
+    @admin.display(description=_("behaviour type"), ordering="behaviour_type")
+    def behaviour_badge(self, obj):
+        if not obj.behaviour_type:
+            return "—"
+        return format_html(
+            '<span class="crm-badge" title="{}">{}</span>',
+            obj.get_behaviour_type_display(),
+            _("type %(n)s") % {"n": obj.behaviour_type},
+        )
+
+    @admin.display(description=_("promises"))
     def open_promises(self, obj):
         if obj.overdue_commitments_count:
             return format_html(
-                '{} <span class="crm-badge crm-badge--overdue">{} {}</span>',
+                '{} <span class="crm-badge crm-badge--overdue">{}</span>',
                 obj.open_commitments_count,
-                obj.overdue_commitments_count,
-                _("overdue"),
+                ngettext("%(n)s overdue", "%(n)s overdue", obj.overdue_commitments_count)
+                % {"n": obj.overdue_commitments_count},
             )
         return obj.open_commitments_count
 
     @admin.display(description=_("last contact"), ordering="last_interaction_at")
     def last_contact(self, obj):
-        return obj.last_interaction_at and timezone.localtime(obj.last_interaction_at).strftime("%Y-%m-%d")
+        return obj.last_interaction_at and date_format(timezone.localtime(obj.last_interaction_at), "SHORT_DATE_FORMAT")
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionModelAdmin
@@ -92,7 +93,7 @@ class CommitmentAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
 
     @admin.display(description=_("due"), ordering="due_at")
     def due(self, obj):
-        due = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        due = date_format(timezone.localtime(obj.due_at), "SHORT_DATETIME_FORMAT")
         if obj.is_overdue:
             return format_html('<span class="crm-badge crm-badge--overdue">{} · {}</span>', due, _("overdue"))
         return due

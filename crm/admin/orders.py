@@ -7,7 +7,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 from crm.admin.activity import ExportableAdmin
 from crm.admin.mixins import RowLevelAccessMixin
 from crm.models import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
-from crm.services.orders import order_delivered, order_delivery_date_change
+from crm.services.orders import order_changed, order_delivered, order_delivery_date_change, order_record
 
 
 class OrderForm(forms.ModelForm):
@@ -98,6 +98,9 @@ class OrderAdmin(RowLevelAccessMixin, ExportableAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
+        if not change:
+            order_record(order=obj)  # the level, zone and journey follow, as for an order from the API
+            return
         if change and "promised_delivery_date" in form.changed_data:
             new_date = obj.promised_delivery_date
             obj.promised_delivery_date = form.initial.get("promised_delivery_date")
@@ -111,7 +114,9 @@ class OrderAdmin(RowLevelAccessMixin, ExportableAdmin):
             obj.refresh_from_db()
             return
         super().save_model(request, obj, form, change)
-        if change and "delivered_at" in form.changed_data and obj.delivered_at:
+        if {"status", "ordered_at"} & set(form.changed_data):
+            order_changed(order=obj)  # a cancelled order no longer counts towards the client's level
+        if "delivered_at" in form.changed_data and obj.delivered_at:
             order_delivered(order=obj)
 
 

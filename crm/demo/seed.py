@@ -8,7 +8,7 @@ nothing is duplicated and `--accounts 500` after `--accounts 300` adds 200.
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -30,6 +30,7 @@ from crm.models import (
     Industry,
     Interaction,
     LeadSource,
+    LeadSourceCost,
     Order,
     OrderLine,
     Phone,
@@ -60,10 +61,27 @@ def demo_inn(*, seed: int, index: int) -> str:
     return body + stdnum_inn.calc_company_check_digit(body)
 
 
+def _lead_source_costs(sources) -> None:
+    """What each source cost per quarter over the last two years, so the demo's ROI has a denominator."""
+    this_quarter = date(timezone.localdate().year, 3 * ((timezone.localdate().month - 1) // 3) + 1, 1)
+    for index, source in enumerate(sources):
+        for back in range(8):
+            months = this_quarter.year * 12 + this_quarter.month - 1 - 3 * back
+            start = date(months // 12, months % 12 + 1, 1)
+            end_months = months + 3
+            end = date(end_months // 12, end_months % 12 + 1, 1) - timedelta(days=1)
+            LeadSourceCost.objects.get_or_create(
+                lead_source=source,
+                period_start=start,
+                defaults={"period_end": end, "amount": Decimal(1_500_000 + 400_000 * index)},
+            )
+
+
 def _reference_data():
     roles_ensure_groups()
     industries = [Industry.objects.get_or_create(name=name)[0] for name in data.INDUSTRIES]
     sources = [LeadSource.objects.get_or_create(name=name)[0] for name in data.LEAD_SOURCES]
+    _lead_source_costs(sources)
     products = []
     for category_index, (category_name, names) in enumerate(data.CATEGORIES.items()):
         category = ProductCategory.objects.get_or_create(name=category_name)[0]
@@ -375,7 +393,7 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
                 Task(
                     assignee=account.manager,
                     account=account,
-                    title=rng.choice(["Позвонить", "Follow up", "Отправить КП"]) + f" — {people[0].first_name}",
+                    title=rng.choice(["Позвонить", "Уточнить объём", "Отправить КП"]) + f" — {people[0].first_name}",
                     kind=Task.Kind.FOLLOW_UP,
                     priority=rng.choice(Task.Priority.values),
                     due_at=now + timedelta(hours=rng.randint(-48, 72)),

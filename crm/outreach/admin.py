@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import (
@@ -19,20 +20,21 @@ from crm.outreach.jobs import campaign_activate, campaign_audience
 from crm.outreach.proposals import document_url_check, proposal_send, tracked_link_url
 from crm.outreach.rendering import variables_help
 from crm.outreach.services import enqueue_after_commit, outbound_message_retry
+from crm.templatetags.crm_format import crm_when
 
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(RowLevelAccessMixin, ModelAdmin):
     list_display = [
-        "created_at",
+        "created",
         "recipient_display",
         "account",
         "kind",
         "channel",
         "status_badge",
         "attempts",
-        "sent_at",
-        "status_reason",
+        "sent",
+        "reason_short",
     ]
     list_select_related = ["account", "contact", "recipient_user"]
     list_filter = ["status", "kind", "purpose", "channel"]
@@ -48,13 +50,28 @@ class OutboundMessageAdmin(RowLevelAccessMixin, ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("to"))
+    @admin.display(description=_("recipient"))
     def recipient_display(self, obj):
         return obj.recipient
 
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj):
         return format_html('<span class="crm-badge crm-badge--{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created(self, obj):
+        return crm_when(obj.created_at)
+
+    @admin.display(description=_("sent at"), ordering="sent_at")
+    def sent(self, obj):
+        return crm_when(obj.sent_at)
+
+    @admin.display(description=_("reason"))
+    def reason_short(self, obj):
+        """The first words of the reason, the whole of it on hover: the list stays within the screen."""
+        if not obj.status_reason:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.status_reason, Truncator(obj.status_reason).chars(30))
 
     @admin.action(description=_("Retry the selected failed or suppressed messages"), permissions=["view"])
     def retry(self, request, queryset):

@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm.models import (
     Account,
@@ -27,7 +29,7 @@ from crm.models import (
 from crm.outreach.hooks import segment_people
 from crm.outreach.models import Campaign, MessageKind, ProfessionalHoliday
 from crm.outreach.services import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
-from crm.services.activity import commitments_overdue_remind, rule_tasks_open
+from crm.services.activity import commitments_overdue_remind, rule_tasks_open, task_title
 
 BATCH_SIZE = 1000
 
@@ -127,9 +129,12 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
                 Task(
                     assignee_id=item.account.manager_id,
                     account_id=item.account_id,
-                    title=(
-                        _("Schedule the maintenance visit: %(item)s, due %(date)s") % {"item": item, "date": due_on}
-                    )[:255],
+                    title=task_title(
+                        item.account.manager,
+                        gettext_noop("Schedule the maintenance visit: %(item)s, due %(date)s"),
+                        item=item,
+                        date=date_format(item.next_maintenance_at, "SHORT_DATE_FORMAT"),
+                    ),
                     kind=Task.Kind.MEETING,
                     due_at=timezone.now() + timedelta(days=3),
                     created_by_rule="maintenance_due",
@@ -180,10 +185,12 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
                 Task(
                     assignee=account.manager,
                     account=account,
-                    title=(
-                        _("Delivery of order %(number)s moved to %(date)s: call the client")
-                        % {"number": order.number, "date": move.new_date.isoformat()}
-                    )[:255],
+                    title=task_title(
+                        account.manager,
+                        gettext_noop("Delivery of order %(number)s moved to %(date)s: call the client"),
+                        number=order.number,
+                        date=date_format(move.new_date, "SHORT_DATE_FORMAT"),
+                    ),
                     kind=Task.Kind.CALL_BACK,
                     priority=Task.Priority.HIGH,
                     due_at=now + timedelta(hours=4),
@@ -219,10 +226,12 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
                 Task(
                     assignee=order.account.manager,
                     account=order.account,
-                    title=(
-                        _("Order %(number)s has not shipped and is due %(date)s: confirm the date")
-                        % {"number": order.number, "date": promised}
-                    )[:255],
+                    title=task_title(
+                        order.account.manager,
+                        gettext_noop("Order %(number)s has not shipped and is due %(date)s: confirm the date"),
+                        number=order.number,
+                        date=date_format(order.promised_delivery_date, "SHORT_DATE_FORMAT"),
+                    ),
                     kind=Task.Kind.FOLLOW_UP,
                     priority=Task.Priority.HIGH,
                     due_at=now + timedelta(hours=4),

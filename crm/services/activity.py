@@ -6,12 +6,21 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from crm.events import InteractionLogged, PersonWordsAdded, publish
+from crm.middleware import in_language_of
 from crm.models import Commitment, Interaction, ResponseTarget, ServiceRequest, Task
 
 COMMITMENT_OVERDUE_RULE = "commitment_overdue"
+
+
+def task_title(user, message: str, **values) -> str:
+    """A task's title in the language of the person it is for (a user, or their language code; not the
+    server's), cut to the field's length. `message` is marked with gettext_noop where it is written."""
+    with in_language_of(user):
+        return (gettext(message) % values)[:255]
 
 
 def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tuple[Interaction, bool]:
@@ -88,14 +97,18 @@ def commitments_overdue_remind(*, now: datetime | None = None, batch_size: int =
         .filter(owner__isnull=False)
         .filter(~Exists(Task.objects.filter(commitment=OuterRef("pk"), created_by_rule=COMMITMENT_OVERDUE_RULE)))
         .order_by("due_at")
-        .values("id", "owner_id", "account_id", "description")[:batch_size]
+        .values("id", "owner_id", "owner__language", "account_id", "description")[:batch_size]
     )
     tasks = [
         Task(
             assignee_id=row["owner_id"],
             account_id=row["account_id"],
             commitment_id=row["id"],
-            title=(_("Overdue promise: %(description)s") % {"description": row["description"]})[:255],
+            title=task_title(
+                row["owner__language"],
+                gettext_noop("Overdue promise: %(description)s"),
+                description=row["description"],
+            ),
             kind=Task.Kind.FOLLOW_UP,
             priority=Task.Priority.HIGH,
             due_at=now,

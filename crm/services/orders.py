@@ -5,21 +5,28 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from crm.events import DeliveryDateMoved, OrderDelivered, OrderPlaced, publish
+from crm.events import DeliveryDateMoved, OrderChanged, OrderDelivered, OrderPlaced, publish
 from crm.models import DeliveryDateChange, Order, OrderLine, Task
 from crm.services.accounts import accounts_hold
+from crm.services.activity import task_title
+
+
+def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) -> Order:
+    """Create an order; `lines` are dicts of product, quantity and unit_price."""
+    return order_record(order=Order(account=account, number=number, **fields), lines=lines)
 
 
 @transaction.atomic
-def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) -> Order:
-    """Create an order; `lines` are dicts of product, quantity and unit_price.
+def order_record(*, order: Order, lines: Sequence[dict] = ()) -> Order:
+    """Save a new order built elsewhere (the admin's form) the way every new order is saved, and announce it.
 
     The account is held until the order commits, so what recomputes the account's figures from its orders (the
     nightly levels run, holding its accounts the same way) waits for the order and counts it, rather than writing
     a change from the orders before it that the order's own listeners then undo."""
+    account = order.account
     accounts_hold(account.id, account.id)
-    order = Order(account=account, number=number, **fields)
     # The client's previous order was moved: this one's date gets confirmed with them again.
     previous = account.orders.order_by("-ordered_at", "-id").first()
     order.extra_confirmation = bool(previous and previous.delivery_date_changes.filter(old_date__isnull=False).exists())
@@ -29,9 +36,11 @@ def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) 
         Task.objects.create(
             assignee=account.manager,
             account=account,
-            title=(
-                _("Confirm the delivery date of order %(number)s: the last delivery was moved") % {"number": number}
-            )[:255],
+            title=task_title(
+                account.manager,
+                gettext_noop("Confirm the delivery date of order %(number)s: the last delivery was moved"),
+                number=order.number,
+            ),
             kind=Task.Kind.CALL_BACK,
             priority=Task.Priority.HIGH,
             due_at=timezone.now() + timedelta(days=1),
@@ -47,6 +56,11 @@ def order_create(*, account, number: str, lines: Sequence[dict] = (), **fields) 
     if order.delivered_at and not cancelled:
         order_delivered(order=order)
     return order
+
+
+def order_changed(*, order: Order) -> None:
+    """Announce that a placed order's status or date changed (the admin's order page)."""
+    publish(OrderChanged(account_id=order.account_id, order_id=order.id))
 
 
 def order_delivered(*, order: Order) -> None:

@@ -11,12 +11,13 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connec
 from django.db import connection as connection_db
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm.http import http_url_or_blank
 from crm.models import Account, Contact, Department, Interaction, Phone, ResponseTarget, ServiceRequest, Task, User
 from crm.phones import phone_try_normalize
 from crm.prepared import model_columns, model_from_row, prepared_cursor
-from crm.services.activity import interaction_log, rule_tasks_open, task_complete
+from crm.services.activity import interaction_log, rule_tasks_open, task_complete, task_title
 from crm.telephony.card import CardRows, caller_card, card_lists, card_rows, card_rows_from
 from crm.telephony.click_to_call import ClickToCallError, twilio_place_call, zadarma_place_call
 from crm.telephony.models import Call, TelephonyConnection
@@ -343,10 +344,12 @@ def _callback_open(call: Call, at: datetime) -> None:
             Task(
                 assignee=call.routed_to or call.account.manager,
                 account_id=call.account_id,
-                title=(
-                    _("Call back %(name)s (%(number)s): missed call")
-                    % {"name": call.contact.addressed_name if call.contact else "", "number": call.client_number}
-                )[:255],
+                title=task_title(
+                    call.routed_to or call.account.manager,
+                    gettext_noop("Call back %(name)s (%(number)s): missed call"),
+                    name=call.contact.addressed_name if call.contact else "",
+                    number=call.client_number,
+                ),
                 description=_("Missed call from %(number)s at %(time)s.")
                 % {"number": call.client_number, "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")},
                 kind=Task.Kind.CALL_BACK,

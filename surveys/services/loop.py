@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop, override
 
 from crm.models import Interaction, MessageKind, Task, User
 from crm.outreach.hooks import KindHooks, kind_hooks_register
 from crm.outreach.services import MessagePlan, messages_plan
-from crm.services.activity import rule_tasks_open
+from crm.services.activity import rule_tasks_open, task_title
 from surveys.models import Answer, Case, FeedbackItem, FeedbackRule, Question, Response, Survey
 
 CASE_RULE = "feedback_case"
@@ -58,8 +59,8 @@ def _triggered(response: Response, answers: list[Answer], rules: dict[str, Feedb
     if Reason.RED_RELATIONSHIP in rules and response.survey.kind == Survey.Kind.RELATIONSHIP:
         scores = [a.score for a in answers if a.score is not None and a.question.type == Question.Type.SCALE]
         if scores and sum(scores) / len(scores) < settings.CRM_ZONE_YELLOW_FROM:
-            found[Reason.RED_RELATIONSHIP] = _("Relationship average %(mean).1f (red zone)") % {
-                "mean": sum(scores) / len(scores)
+            found[Reason.RED_RELATIONSHIP] = _("Relationship average %(mean)s (red zone)") % {
+                "mean": number_format(round(sum(scores) / len(scores), 1), 1)
             }
     return found
 
@@ -124,7 +125,9 @@ def case_open(*, response: Response, rule: FeedbackRule, summary: str, now: date
                 Task(
                     assignee=owner,
                     account=account,
-                    title=(_("Call back about feedback: %(summary)s") % {"summary": case.summary})[:255],
+                    title=task_title(
+                        owner, gettext_noop("Call back about feedback: %(summary)s"), summary=case.summary
+                    ),
                     kind=Task.Kind.CALL_BACK,
                     priority=Task.Priority.URGENT if rule.urgent else Task.Priority.HIGH,
                     due_at=case.due_at,

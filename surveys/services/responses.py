@@ -6,7 +6,8 @@ from datetime import datetime
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -225,7 +226,11 @@ def response_complete(*, response: Response, now: datetime) -> None:
     response.completed = True
     response.save(update_fields=["completed"])
     if response.invitation_id:
-        Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(answered_at=now)
+        # An answer was opened first, even when the score was clicked in the e-mail itself: the funnel never
+        # shows more answered than opened.
+        Invitation.objects.filter(id=response.invitation_id, answered_at__isnull=True).update(
+            answered_at=now, opened_at=Coalesce("opened_at", Value(now))
+        )
     feedback_loop_run(response=response, now=now)
     # One query for what the answers mean elsewhere: a promoter moves the journey, words feed the suggestions.
     said = response.answers.aggregate(

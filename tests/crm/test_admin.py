@@ -8,10 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, MessageKind
+from crm.models import Account, AccountEvent, DeliveryDateChange, Interaction, Level, MessageKind
 from crm.outreach.proposals import proposal_send
 from crm.outreach.services import MessagePlan, message_plan
 from crm.services.orders import order_delivery_date_change
+from tests.commit import committed
 from tests.crm.factories import (
     AccountFactory,
     CommitmentFactory,
@@ -250,6 +251,39 @@ def test_moving_a_delivery_in_the_admin_needs_a_reason_and_is_kept(client, manag
     assert with_reason.status_code == 302
     change = DeliveryDateChange.objects.get(order=order)
     assert (change.old_date, change.new_date, change.acting_user) == (old, old + timedelta(days=4), manager)
+
+
+def test_an_order_added_or_cancelled_in_the_admin_moves_the_clients_level_as_one_from_the_api(client, manager, account):
+    client.force_login(manager)
+    form = {
+        "account": account.pk,
+        "number": "A-1",
+        "status": "confirmed",
+        "amount": "100.00",
+        "currency": "RUB",
+        "ordered_at_0": timezone.localdate().isoformat(),
+        "ordered_at_1": "10:00:00",
+        "lines-TOTAL_FORMS": 0,
+        "lines-INITIAL_FORMS": 0,
+        "delivery_date_changes-TOTAL_FORMS": 0,
+        "delivery_date_changes-INITIAL_FORMS": 0,
+    }
+
+    with committed():
+        response = client.post(reverse("admin:crm_order_add"), form)
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    order = account.orders.get()
+    assert order.number == "A-1"
+    assert account.level == Level.FIRST_TIME
+
+    with committed():  # the order is cancelled: the client has bought nothing after all
+        response = client.post(reverse("admin:crm_order_change", args=[order.pk]), {**form, "status": "cancelled"})
+
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.level == Level.LEAD
 
 
 def upload(client, model, name, content, **options):

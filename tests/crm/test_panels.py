@@ -55,6 +55,7 @@ def test_each_app_seeds_its_own_demo_data_in_the_order_they_read_each_other():
     assert [step.name for step in demo_steps()] == [
         "journeys",
         "surveys",
+        "zones and levels",
         "behaviour suggestions",
         "segments",
         "stage norms",

@@ -3,10 +3,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm.demo.seed import demo_inn
-from crm.models import Account, Contact, Interaction, Phone, Task
+from crm.models import Account, Contact, Interaction, Level, Order, Phone, Task, Zone
 from crm.selectors import account_last_delivery_move
 from crm.services.accounts import contact_create
 from crm.services.activity import commitments_overdue_remind, interaction_log, service_request_create
@@ -96,6 +97,21 @@ def test_seed_demo_is_deterministic_and_never_duplicates():
     assert Contact.objects.exclude(patronymic="").exists()
     assert Interaction.objects.filter(occurred_at__lt=timezone.now() - timedelta(days=365)).exists()
     assert Phone.objects.exclude(raw__startswith="+").exists()
+
+
+def test_after_the_demo_seed_each_level_and_zone_is_what_the_accounts_orders_and_answers_give():
+    """The seed writes orders and answers in bulk: it must leave no buyer a "lead" and no answered account unzoned."""
+    call_command("seed_demo", accounts=30, seed=5, verbosity=0)
+
+    purchases = Count("orders", filter=~Q(orders__status=Order.Status.CANCELLED))
+    accounts = Account.objects.annotate(purchases=purchases)
+    assert accounts.filter(purchases__gte=2).exists()
+    for account in accounts:
+        expected = {0: {Level.LEAD}, 1: {Level.FIRST_TIME}}.get(
+            account.purchases, {Level.REPEAT, Level.CORE, Level.ADVOCATE}
+        )
+        assert account.level in expected, (account.pk, account.purchases, account.level)
+    assert set(Account.objects.values_list("zone", flat=True)) > {Zone.GREY}
 
 
 def test_issue_api_token_prints_a_working_token_once(capsys, manager, api_client):

@@ -66,4 +66,4 @@ def test_the_dashboard_draws_its_charts(live_server, browser):  # noqa: F811
 
     page.wait_for_selector("[data-testid=feedback-dashboard]")
     drawn = page.evaluate("() => [...document.querySelectorAll('canvas.chart')].filter(c => c.width > 0).length")
-    assert drawn >= 10
+    assert drawn == 4  # NPS, CSAT and CES by month, and CSAT per score; the few-row breakdowns are tables

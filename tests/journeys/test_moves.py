@@ -253,7 +253,7 @@ def test_the_card_shows_the_stage_its_norm_and_the_next_touchpoint_and_moves_fro
     card = client.get(reverse("admin:crm_account_change", args=[account.pk])).content.decode()
 
     assert "<strong>Awareness</strong>" in card
-    assert "norm 6.0 days" in card and 'data-testid="drawn-out"' in card
+    assert "norm 6 days" in card and 'data-testid="drawn-out"' in card
     assert "next: Demo or consultation" in card
     move_url = reverse("admin:journeys_move", args=[account.pk])
     refused = client.post(move_url, {"to_stage": "", "reason": ""})

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.models import (
     Campaign,
@@ -23,6 +23,7 @@ from crm.models import (
     ProductCategory,
 )
 from crm.outreach.jobs import campaign_activate, campaign_audience, campaigns_plan
+from segments.filters import AccountSegmentFilter, segment_filters_described
 from segments.models import Segment
 from segments.selectors import segment_members
 from surveys.models import Invitation, Survey
@@ -273,3 +274,22 @@ def test_a_campaign_reaches_only_the_clients_its_author_may_see_whoever_widened_
     )
 
     assert list(campaign_audience(campaign).values_list("pk", flat=True)) == [mine.pk]
+
+
+def test_a_segments_filters_read_as_words_in_the_readers_language_and_the_manager_choice_is_managers(
+    manager, superuser
+):
+    metals = Industry.objects.create(name="Металлургия")
+    filters = {"zone": ["red"], "industry": [metals.pk], "last_order_days_min": "90", "is_decision_maker": True}
+
+    with translation.override("ru"):
+        russian = segment_filters_described(filters)
+    with translation.override("en"):
+        english = segment_filters_described(filters)
+
+    assert russian == ("Зона: Красная; Отрасль: Металлургия; Последний заказ не менее стольких дней назад: 90; ЛПР: да")
+    assert english == (
+        "Zone: Red; Industry: Металлургия; Last order at least this many days ago: 90; Decision maker: yes"
+    )
+    choices = set(AccountSegmentFilter().filters["manager"].field.queryset)
+    assert manager in choices and superuser not in choices  # the administrator manages no accounts

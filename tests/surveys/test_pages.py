@@ -1,5 +1,6 @@
 """The admin pages and the metrics API: what managers and heads open every day."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -90,7 +91,28 @@ def test_the_dashboard_shows_headline_metrics_charts_and_the_funnel(client, supe
     assert 'data-testid="headline-csat"' in html and "66.7 %" in html
     assert 'data-type="line"' in html and 'data-type="bar"' in html
     assert "Not enough data" in html
-    assert "invited 1" in html
+    funnel = html.split('data-testid="funnel"')[1].split("</section>")[0]
+    assert "<td>Invited</td><td>1</td>" in funnel and "100 %" in funnel
+
+
+def test_a_month_with_too_few_answers_is_a_hollow_point_off_the_line_and_the_page_says_so(
+    client, superuser, surveys, person, settings
+):
+    settings.CRM_METRICS_MIN_SAMPLE = 3
+    for score in (5, 4, 5):
+        answered(surveys, person, "csat", {"satisfaction": score}, days_ago=70)
+    answered(surveys, person, "csat", {"satisfaction": 1}, days_ago=5)  # this month: one answer
+    client.force_login(superuser)
+
+    response = client.get("/admin/feedback/dashboard/")
+
+    chart = json.loads(response.context["month_charts"]["csat"]["data"])
+    line, thin = chart["datasets"]
+    assert len(chart["labels"]) == 2
+    assert line["data"][0] == 100.0 and line["data"][1] is None  # the month of three answers is on the line
+    assert thin["data"][0] is None and thin["data"][1] == 0.0  # the month of one is drawn apart
+    assert thin["showLine"] is False and "not enough data" in thin["label"]
+    assert 'data-testid="thin-months"' in response.content.decode()
 
 
 def test_the_monthly_review_lists_what_came_in_by_zone_and_overdue_cases(client, manager, surveys, person):
