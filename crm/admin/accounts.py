@@ -20,7 +20,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm
 
-from crm.access import assignable_managers_q
+from crm.access import account_managers_q, assignable_managers_q
 from crm.admin.imports import ImportFromFileMixin
 from crm.admin.mixins import (
     AppendOnlyAdminMixin,
@@ -107,6 +107,15 @@ def _open_commitments(**extra):
     )
 
 
+class ManagerDropdownFilter(RelatedDropdownFilter):
+    """The people who manage accounts, not every user (the administrator, a service account of the API)."""
+
+    def field_choices(self, field, request, model_admin):
+        managers = User.objects.filter(account_managers_q()).values("pk")
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to={"pk__in": managers}, ordering=ordering)
+
+
 ZONE_SHORT = {Zone.GREEN: _("green"), Zone.YELLOW: _("yellow"), Zone.RED: _("red"), Zone.GREY: _("grey")}
 
 
@@ -142,7 +151,7 @@ class AccountAdmin(
         "level",
         ("industry", RelatedDropdownFilter),
         ("lead_source", RelatedDropdownFilter),
-        ("manager", RelatedDropdownFilter),
+        ("manager", ManagerDropdownFilter),
     ]
     list_filter_submit = True
     search_fields = ["name", "legal_name", "=inn"]

@@ -381,3 +381,13 @@ def test_change_pages_with_inlines_run_the_same_number_of_queries_whatever_the_r
         return reverse("admin:crm_order_change", args=[order.pk])
 
     assert _queries(client, page(1)) == _queries(client, page(10))
+
+
+def test_the_account_lists_manager_filter_offers_the_people_who_manage_accounts_only(client, superuser, manager):
+    client.force_login(superuser)
+
+    response = client.get(reverse("admin:crm_account_changelist"))
+
+    spec = next(spec for spec in response.context["cl"].filter_specs if getattr(spec, "field_path", "") == "manager")
+    offered = {pk for pk, _name in spec.lookup_choices}
+    assert manager.pk in offered and superuser.pk not in offered
