@@ -6,6 +6,7 @@ from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -74,7 +75,7 @@ def unsubscribe_view(request, token: str):
                 "message": _("You will no longer get: %(kinds)s. This was recorded on %(date)s.")
                 % {
                     "kinds": ", ".join(str(Purpose(p).label).lower() for p in stopped),
-                    "date": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+                    "date": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT"),
                 },
             },
         )

@@ -165,7 +165,7 @@ def review_view(request):
     following = (month + timedelta(days=32)).replace(day=1)
     context = {
         **admin.site.each_context(request),
-        "title": _("Monthly feedback review: %(month)s") % {"month": month.strftime("%Y-%m")},
+        "title": _("Monthly feedback review: %(month)s") % {"month": date_format(month, "YEAR_MONTH_FORMAT")},
         "review": review,
         "previous": previous.strftime("%Y-%m"),
         "next": following.strftime("%Y-%m") if following <= today else "",
