@@ -303,7 +303,8 @@ def cycle_times(filters: JourneyFilters) -> dict:
 
 def lead_sources(filters: JourneyFilters) -> list[dict]:
     """Per lead source, over the cohort: accounts, how many ordered, the median days from the account's creation
-    to its first order, revenue, margin, CLV (metrics), ROI (metrics, with the lead-source costs)."""
+    to its first order, revenue, margin, CLV (metrics), ROI and the cost of acquiring a client (metrics, with the
+    lead-source costs), flagged where it is more than the CLV."""
     from surveys import metrics
 
     cohort, params = filters.cohort_sql()
@@ -312,7 +313,7 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
     bought = Order.objects.exclude(status=Order.Status.CANCELLED)
     rows = []
     roi = {
-        row["lead_source"]: row["value"]
+        row["lead_source"]: row
         for row in metrics.roi(metrics.MetricFilters(user=filters.user, start=filters.start, end=filters.end))[
             "lead_sources"
         ]
@@ -338,7 +339,10 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
                 "revenue": str(revenue.quantize(Decimal("0.01"))),
                 "margin": str((revenue * margin).quantize(Decimal("0.01"))),
                 "clv": clv["value"],
-                "roi": roi.get(source.name),
+                "roi": roi.get(source.name, {}).get("value"),
+                # DOMAIN §3: CLV caps what acquiring a client may cost.
+                "cost_per_client": (cost := roi.get(source.name, {}).get("cost_per_client")),
+                "costs_more_than_clv": cost is not None and Decimal(cost) > Decimal(str(clv["value"])),
             }
         )
     return sorted(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Min, Q, Sum
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from crm.access import account_access_q
@@ -106,22 +106,34 @@ def nps(filters: MetricFilters) -> dict:
 
 
 def csat(filters: MetricFilters) -> dict:
-    """Strict: share of the top score; broad: share of the top two; on each answer's own scale."""
+    """Strict: share of the top score; broad: share of the top two; per scale. The top two of five and the top
+    two of ten are not the same share of satisfied clients, so answers on several scales are reported per scale
+    (`by_scale`) and never pooled into one percentage."""
     rows = list(_answers("csat", filters).values("scale_max", "score").annotate(count=Count("id")).order_by())
-    n = sum(row["count"] for row in rows)
-    strict = sum(row["count"] for row in rows if row["score"] == row["scale_max"])
-    broad = sum(row["count"] for row in rows if row["score"] >= row["scale_max"] - 1)
-    scales = {row["scale_max"] for row in rows}
-    distribution = {}
-    for row in sorted(rows, key=lambda row: (row["scale_max"], row["score"])):
-        key = str(row["score"]) if len(scales) == 1 else f"{row['score']}/{row['scale_max']}"
-        distribution[key] = row["count"]
+    by_scale = []
+    for scale_max in sorted({row["scale_max"] for row in rows}):
+        on_scale = sorted((row for row in rows if row["scale_max"] == scale_max), key=lambda row: row["score"])
+        n = sum(row["count"] for row in on_scale)
+        by_scale.append(
+            {
+                "scale": f"1..{scale_max}",
+                "strict": _pct(sum(row["count"] for row in on_scale if row["score"] == scale_max), n),
+                "broad": _pct(sum(row["count"] for row in on_scale if row["score"] >= scale_max - 1), n),
+                "n": n,
+                "distribution": {str(row["score"]): row["count"] for row in on_scale},
+            }
+        )
+    n = sum(scale["n"] for scale in by_scale)
+    if len(by_scale) == 1:
+        return {**by_scale[0], "enough_data": _enough(n)}
     return {
-        "strict": _pct(strict, n),
-        "broad": _pct(broad, n),
+        "strict": None,
+        "broad": None,
         "n": n,
-        "distribution": distribution,
-        "enough_data": _enough(n),
+        "scale": "mixed" if by_scale else None,
+        "distribution": {},
+        "by_scale": by_scale,
+        "enough_data": False,
     }
 
 
@@ -173,18 +185,30 @@ def churn(filters: MetricFilters) -> dict:
 
 
 def clv(filters: MetricFilters) -> dict:
-    """APV × APF × ACL: revenue per purchase, purchases per customer per year, mean customer lifetime in years
-    (first to last order). Over orders in the period (default: all)."""
+    """APV × APF × ACL: revenue per purchase, purchases per customer per year, mean customer lifetime in years.
+    A customer's lifetime runs from their first order to the end of the period (today by default) while they
+    are still a customer (not marked churned, and ordered within CRM_CHURN_CYCLE_DAYS of the end), else to their
+    last order: so a client who ordered once last month has a month of lifetime, not none. Over orders in the
+    period (default: all)."""
+    end = filters.end or timezone.now()
+    cycle = timedelta(days=settings.CRM_CHURN_CYCLE_DAYS)
     orders = _orders(filters).filter(filters.period_q("ordered_at"))
     totals = orders.aggregate(revenue=Sum("amount"), purchases=Count("id"), customers=Count("account", distinct=True))
     revenue, purchases, customers = totals["revenue"] or Decimal(0), totals["purchases"], totals["customers"]
     lifetimes = (
         _orders(filters)
-        .filter(account_id__in=orders.values("account_id"))
-        .values("account_id")
+        .filter(account_id__in=orders.values("account_id"), ordered_at__lt=end)
+        .values("account_id", "account__status")
         .annotate(first=Min("ordered_at"), last=Max("ordered_at"))
     )
-    years = [(row["last"] - row["first"]).days / 365.25 for row in lifetimes]
+    years = [
+        (
+            (end if row["account__status"] != Account.Status.CHURNED and row["last"] >= end - cycle else row["last"])
+            - row["first"]
+        ).days
+        / 365.25
+        for row in lifetimes
+    ]
     acl = statistics.fmean(years) if years else 0.0
     first_order = orders.aggregate(first=Min("ordered_at"))["first"]
     period_years = (
@@ -318,8 +342,30 @@ def kept_promises(filters: MetricFilters) -> dict:
     }
 
 
+def _costs_in_period(filters: MetricFilters) -> dict[int, Decimal]:
+    """Each lead source's cost in the period: a cost row counts in proportion to the days it shares with the
+    period (a quarter's cost over a month of it counts a third), not whole."""
+    costs = LeadSourceCost.objects.all()
+    start = filters.start.date() if filters.start else None
+    end = filters.end.date() if filters.end else None  # exclusive
+    if start is not None:
+        costs = costs.filter(period_end__gte=start)
+    if end is not None:
+        costs = costs.filter(period_start__lt=end)
+    totals: dict[int, Decimal] = {}
+    for row in costs.values("lead_source_id", "period_start", "period_end", "amount"):
+        days = (row["period_end"] - row["period_start"]).days + 1
+        first = max(row["period_start"], start) if start else row["period_start"]
+        last = min(row["period_end"], end - timedelta(days=1)) if end else row["period_end"]
+        share = Decimal(max((last - first).days + 1, 0)) / days
+        totals[row["lead_source_id"]] = totals.get(row["lead_source_id"], Decimal(0)) + row["amount"] * share
+    return totals
+
+
 def roi(filters: MetricFilters) -> dict:
-    """Per lead source: (revenue × margin − cost) / cost × 100, over orders and costs in the period."""
+    """Per lead source: (revenue × margin − cost) / cost × 100, over orders and costs in the period (costs in
+    proportion to their overlap with it); and what acquiring a client cost: the cost over the clients of the
+    source whose first order fell in the period."""
     margin = Decimal(str(settings.CRM_GROSS_MARGIN_PERCENT)) / 100
     orders = _orders(filters).filter(filters.period_q("ordered_at"))
     revenue = dict(
@@ -334,12 +380,22 @@ def roi(filters: MetricFilters) -> dict:
         .annotate(n=Count("account", distinct=True))
         .values_list("account__lead_source", "n")
     )
-    costs = LeadSourceCost.objects.all()
-    if filters.start is not None:
-        costs = costs.filter(period_end__gte=filters.start.date())
-    if filters.end is not None:
-        costs = costs.filter(period_start__lt=filters.end.date())
-    cost = dict(costs.values("lead_source").annotate(total=Sum("amount")).values_list("lead_source", "total"))
+    cost = _costs_in_period(filters)
+    first_order = (
+        Order.objects.exclude(status=Order.Status.CANCELLED)
+        .filter(account=OuterRef("pk"))
+        .order_by("ordered_at")
+        .values("ordered_at")[:1]
+    )
+    acquired = dict(
+        _accounts(filters)
+        .filter(lead_source__isnull=False)
+        .annotate(first=Subquery(first_order))
+        .filter(filters.period_q("first"), first__isnull=False)
+        .values("lead_source")
+        .annotate(n=Count("id"))
+        .values_list("lead_source", "n")
+    )
     sources = []
     for source in LeadSource.objects.filter(id__in=set(revenue) | set(cost)).order_by("name"):
         income, spent = revenue.get(source.id, Decimal(0)), cost.get(source.id, Decimal(0))
@@ -349,6 +405,8 @@ def roi(filters: MetricFilters) -> dict:
                 "revenue": _money(income),
                 "cost": _money(spent),
                 "customers": customers.get(source.id, 0),
+                "acquired": acquired.get(source.id, 0),
+                "cost_per_client": _money(spent / acquired[source.id]) if spent and acquired.get(source.id) else None,
                 "value": round(float((income * margin - spent) / spent * 100), 1) if spent else None,
             }
         )

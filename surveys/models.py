@@ -16,7 +16,7 @@ from crm.models.base import Language
 ALLOWED_SCALES = {
     "nps": {(0, 10), (1, 10)},
     "csat": {(1, 5), (1, 7), (1, 10)},
-    "ces": {(1, 5), (1, 7)},
+    "ces": {(1, 5), (1, 7), (1, 10)},
     "relationship": {(1, 10)},
     "custom": {(0, 10), (1, 5), (1, 7), (1, 10)},
 }

@@ -31,6 +31,8 @@ def _metric_point(metric: str, rows: list[dict]) -> float | None:
     n = sum(row["n"] for row in rows)
     if not n:
         return None
+    if metric != "nps" and len({row["scale_max"] for row in rows}) > 1:
+        return None  # CSAT or CES on several scales: not one figure (the headline gives them per scale)
     if metric == "nps":
         promoters = sum(row["n"] for row in rows if row["score"] >= 9)
         detractors = sum(row["n"] for row in rows if row["score"] <= 6)

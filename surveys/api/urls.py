@@ -21,6 +21,7 @@ _METRICS = {
             "strict": 41.0,
             "broad": 78.0,
             "n": 100,
+            "scale": "1..5",
             "distribution": {"1": 3, "2": 4, "3": 15, "4": 37, "5": 41},
             "enough_data": True,
         },

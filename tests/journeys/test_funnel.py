@@ -148,6 +148,10 @@ def test_cycle_times_and_lead_sources_by_hand(superuser, manager):
     assert web_row["median_days_to_first_order"] == 10.0 and web_row["revenue"] == "1000.00"
     assert (fair_row["accounts"], fair_row["customers"], fair_row["conversion"]) == (2, 1, 50.0)
     assert web_row["roi"] is not None and fair_row["roi"] is None  # no costs recorded for the fair
+    # The web's one client ordered once, long ago, and not since: a lifetime of nothing, a CLV of 0, so the 100
+    # it cost to win them is flagged as more than they are worth.
+    assert (web_row["cost_per_client"], web_row["clv"], web_row["costs_more_than_clv"]) == ("100.00", 0.0, True)
+    assert (fair_row["cost_per_client"], fair_row["costs_more_than_clv"]) == (None, False)
 
 
 def test_the_api_returns_the_funnel_and_refuses_bad_parameters(manager_api, five_accounts):

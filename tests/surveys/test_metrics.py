@@ -1,6 +1,6 @@
 """The metrics against DOMAIN §3, computed by hand on small data."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,10 @@ def record(survey, contact, answers, *, days_ago=1, n=[0]):  # noqa: B006  (a co
         external_id=f"t-{n[0]}",
         answers=answers,
     )
+
+
+def aware(year, month, day):
+    return timezone.make_aware(datetime(year, month, day))
 
 
 def everyone(superuser, **kwargs):
@@ -91,6 +95,38 @@ def test_ces_is_the_mean_with_its_scale(surveys, person, superuser):
     assert metrics.ces(everyone(superuser)) == {"scale": "1..5", "value": 3.75, "n": 4, "enough_data": False}
 
 
+def test_ces_may_be_asked_on_one_to_ten_and_is_reported_with_that_scale(surveys, person, superuser):
+    question = surveys["ces"].questions.get()
+    question.scale_max = 10
+    question.full_clean()  # refused before: DOMAIN §3 names 1..10 for CES too
+    question.save()
+    for score in (9, 7, 8):
+        record(surveys["ces"], person, {"effort": score})
+
+    assert metrics.ces(everyone(superuser)) == {"scale": "1..10", "value": 8.0, "n": 3, "enough_data": False}
+
+
+def test_csat_on_two_scales_is_given_per_scale_and_never_pooled(surveys, person, superuser, client):
+    for score in (5, 4, 2):
+        record(surveys["csat"], person, {"satisfaction": score})
+    question = surveys["csat"].questions.get()
+    question.scale_max = 10
+    question.save()
+    for score in (10, 7):
+        record(surveys["csat"], person, {"satisfaction": score})
+
+    result = metrics.csat(everyone(superuser))
+
+    assert (result["broad"], result["scale"], result["n"]) == (None, "mixed", 5)
+    assert [(scale["scale"], scale["broad"], scale["strict"], scale["n"]) for scale in result["by_scale"]] == [
+        ("1..5", 66.7, 33.3, 3),
+        ("1..10", 50.0, 50.0, 2),
+    ]
+    client.force_login(superuser)
+    html = client.get("/admin/feedback/dashboard/").content.decode()
+    assert 'data-testid="csat-by-scale"' in html and "1..10" in html
+
+
 def test_skipped_questions_do_not_count(surveys, person, superuser):
     record(surveys["nps"], person, {"recommend": 10, "reason": ""})
     record(surveys["relationship"], person, {"result": 9, "recommend": None})
@@ -141,19 +177,26 @@ def test_churn_counts_clients_active_at_the_start_and_lost_by_the_end(superuser,
     assert (result["active_at_start"], result["lost"], result["value"]) == (2, 1, 50.0)
 
 
-def test_clv_is_apv_times_apf_times_acl(superuser):
+def test_clv_is_apv_times_apf_times_acl_with_a_current_clients_lifetime_running_to_today(superuser, settings):
+    settings.CRM_CHURN_CYCLE_DAYS = 180
     now = timezone.now()
     start, end = now - timedelta(days=730), now
-    a, b = AccountFactory(), AccountFactory()
-    # a: 3 orders over 1.5 years; b: 1 order. Revenue 400 over 4 purchases, 2 customers, over 2 years.
-    for days_ago, amount in ((600, 100), (400, 100), (600 - 548, 100)):
+    a, b = AccountFactory(status="active"), AccountFactory(status="active")
+    gone = AccountFactory(status="churned")
+    # a: 3 orders, the first 600 days ago, the last 52; b: one order 10 days ago; gone: 2 orders, 300 days apart.
+    # Revenue 500 over 5 purchases, 3 customers, over 2 years.
+    for days_ago, amount in ((600, 100), (400, 100), (52, 100)):
         OrderFactory(account=a, ordered_at=now - timedelta(days=days_ago), amount=Decimal(amount))
     OrderFactory(account=b, ordered_at=now - timedelta(days=10), amount=Decimal(100))
+    OrderFactory(account=gone, ordered_at=now - timedelta(days=500), amount=Decimal(50))
+    OrderFactory(account=gone, ordered_at=now - timedelta(days=200), amount=Decimal(50))
 
     result = metrics.clv(everyone(superuser, start=start, end=end))
 
-    apv, apf, acl = 100.0, 4 / 2 / (730 / 365.25), (548 / 365.25 + 0) / 2
-    assert result["apv"] == apv
+    # a and b are still clients: their lifetimes run to today (600 and 10 days, not 548 and 0); gone's stops at
+    # its last order (300 days).
+    apv, apf, acl = 500 / 6, 6 / 3 / (730 / 365.25), (600 + 10 + 300) / 365.25 / 3
+    assert result["apv"] == round(apv, 2)
     assert result["apf_per_year"] == round(apf, 3)
     assert result["acl_years"] == round(acl, 3)
     assert result["value"] == round(apv * apf * acl, 2)
@@ -228,5 +271,31 @@ def test_roi_by_lead_source(superuser, settings):
 
     # (1000 × 0.3 − 100) / 100 × 100 = 200 %
     assert result["lead_sources"] == [
-        {"lead_source": "Exhibition", "revenue": "1000.00", "cost": "100.00", "customers": 1, "value": 200.0}
+        {
+            "lead_source": "Exhibition",
+            "revenue": "1000.00",
+            "cost": "100.00",
+            "customers": 1,
+            "acquired": 1,  # its first order is in the period
+            "cost_per_client": "100.00",
+            "value": 200.0,
+        }
     ]
+
+
+def test_a_cost_counts_in_proportion_to_the_days_it_shares_with_the_period(superuser, settings):
+    settings.CRM_GROSS_MARGIN_PERCENT = 30
+    fair = LeadSource.objects.create(name="Exhibition")
+    # 100 over the 10 days 1-10 March; the period is 6-20 March: 5 of its 10 days, so 50 counts.
+    LeadSourceCost.objects.create(
+        lead_source=fair, period_start=date(2026, 3, 1), period_end=date(2026, 3, 10), amount=Decimal(100)
+    )
+    client = AccountFactory(lead_source=fair)
+    OrderFactory(account=client, ordered_at=aware(2026, 2, 1), amount=Decimal(500))  # before: not acquired now
+    OrderFactory(account=client, ordered_at=aware(2026, 3, 7), amount=Decimal(1000))
+
+    result = metrics.roi(everyone(superuser, start=aware(2026, 3, 6), end=aware(2026, 3, 21)))
+
+    (row,) = result["lead_sources"]
+    assert (row["cost"], row["acquired"], row["cost_per_client"]) == ("50.00", 0, None)
+    assert row["value"] == 500.0  # (1000 × 0.3 − 50) / 50 × 100
