@@ -130,7 +130,9 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         timeline=timeline,
         orders=orders,
         open_commitments=list(account.commitments.open().select_related("owner", "contact").order_by("due_at", "id")),
-        open_tasks=list(account.tasks.open().select_related("assignee").order_by("due_at", "-priority", "id")),
+        open_tasks=list(
+            account.tasks.open().select_related("assignee", "account").order_by("due_at", "-priority", "id")
+        ),
         open_service_requests=list(
             account.service_requests.unresolved().select_related("assignee").order_by("first_response_due_at")
         ),

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
@@ -309,7 +308,6 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
 
     cohort, params = filters.cohort_sql()
     accounts = Account.objects.filter(id__in=RawSQL(cohort, params), lead_source__isnull=False)  # noqa: S611
-    margin = Decimal(str(settings.CRM_GROSS_MARGIN_PERCENT)) / 100
     bought = Order.objects.exclude(status=Order.Status.CANCELLED)
     rows = []
     roi = {
@@ -328,6 +326,7 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
             .values_list("account_id", "at")
         )
         revenue = bought.filter(account__in=of_source).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+        margin = metrics.margin_by_lead_source(bought.filter(account__in=of_source)).get(source.id, Decimal(0))
         clv = metrics.clv(metrics.MetricFilters(user=filters.user, lead_source=source.id))
         rows.append(
             {
@@ -337,7 +336,7 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
                 "conversion": round(100 * len(first_orders) / len(created), 1) if created else None,
                 "median_days_to_first_order": _median_days((created[a], at) for a, at in first_orders.items()),
                 "revenue": str(revenue.quantize(Decimal("0.01"))),
-                "margin": str((revenue * margin).quantize(Decimal("0.01"))),
+                "margin": str(margin.quantize(Decimal("0.01"))),
                 "clv": clv["value"],
                 "roi": roi.get(source.name, {}).get("value"),
                 # DOMAIN §3: CLV caps what acquiring a client may cost.

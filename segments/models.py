@@ -100,6 +100,14 @@ class LevelBaseline(models.Model):
     buying_accounts = models.PositiveIntegerField(_("accounts that bought in 12 months"))
     purchases_average = models.DecimalField(_("average purchases in 12 months"), max_digits=10, decimal_places=2)
     categories_average = models.DecimalField(_("average categories in 12 months"), max_digits=10, decimal_places=2)
+    lifetime_years_average = models.DecimalField(
+        _("average client lifetime, years"),
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text=_("From the first order to today for current clients, to the last order for lapsed ones (CLV)."),
+    )
 
     class Meta:
         verbose_name = _("company average")

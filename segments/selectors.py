@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Min, Q, QuerySet
+from django.db.models import Avg, Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm.models import Account, Contact, Order, OrderLine
@@ -71,6 +71,19 @@ class LevelReading:
     categories_last_year: int
     referrals: int
     baseline: LevelBaseline | None
+    revenue: Decimal = Decimal(0)
+    first_order_at: datetime | None = None
+
+    @property
+    def clv(self) -> Decimal | None:
+        """The account's CLV (DOMAIN §3, from its own history): its average order × its orders a year (counted
+        over at least a year, so a new client's one order is not a dozen a year) × the company's average client
+        lifetime. None without orders or without a recorded lifetime."""
+        lifetime = self.baseline.lifetime_years_average if self.baseline else None
+        if not self.purchases or lifetime is None or self.first_order_at is None:
+            return None
+        years = Decimal(max((timezone.now() - self.first_order_at).days / 365.25, 1))
+        return (self.revenue / self.purchases * (self.purchases / years) * lifetime).quantize(Decimal(1))
 
 
 def account_level_reading(*, account: Account, now: datetime | None = None) -> LevelReading:
@@ -78,7 +91,12 @@ def account_level_reading(*, account: Account, now: datetime | None = None) -> L
     now = now or timezone.now()
     year_ago = now - timedelta(days=365)
     bought = Order.objects.filter(account=account).exclude(status=Order.Status.CANCELLED)
-    counts = bought.aggregate(total=Count("id"), last_year=Count("id", filter=Q(ordered_at__gt=year_ago)))
+    counts = bought.aggregate(
+        total=Count("id"),
+        last_year=Count("id", filter=Q(ordered_at__gt=year_ago)),
+        revenue=Sum("amount"),
+        first=Min("ordered_at"),
+    )
     categories = (
         OrderLine.objects.filter(order__in=bought.filter(ordered_at__gt=year_ago))
         .values("product__category")
@@ -93,6 +111,8 @@ def account_level_reading(*, account: Account, now: datetime | None = None) -> L
         categories_last_year=categories,
         referrals=Account.objects.filter(referred_by=account).count(),
         baseline=LevelBaseline.objects.order_by("-computed_at", "-id").first(),
+        revenue=Decimal(str(counts["revenue"] or 0)),
+        first_order_at=counts["first"],
     )
 
 

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Avg, Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.access import account_access_q
-from crm.models import Account, Commitment, LeadSource, LeadSourceCost, Order, ServiceRequest
+from crm.models import Account, Commitment, LeadSource, LeadSourceCost, Order, OrderLine, ServiceRequest
 from surveys.models import Answer, Survey
 
 
@@ -342,6 +343,35 @@ def kept_promises(filters: MetricFilters) -> dict:
     }
 
 
+def margin_by_lead_source(orders) -> dict[int, Decimal]:
+    """Each lead source's gross margin on `orders`: an order's lines at their product category's margin (the
+    company's, CRM_GROSS_MARGIN_PERCENT, where the category has none); an order without lines at the company's."""
+    default = Decimal(str(settings.CRM_GROSS_MARGIN_PERCENT))
+    on_lines = (
+        OrderLine.objects.filter(order__in=orders.values("id"))
+        .values("order__account__lead_source")
+        .annotate(
+            margin=Sum(
+                F("quantity") * F("unit_price") * Coalesce("product__category__margin_percent", Value(default)),
+                output_field=DecimalField(),
+            )
+        )
+        .values_list("order__account__lead_source", "margin")
+    )
+    without_lines = (
+        orders.filter(~Exists(OrderLine.objects.filter(order=OuterRef("pk"))))
+        .values("account__lead_source")
+        .annotate(revenue=Sum("amount"))
+        .values_list("account__lead_source", "revenue")
+    )
+    margins: dict[int, Decimal] = {}
+    for source, margin in on_lines:
+        margins[source] = margins.get(source, Decimal(0)) + Decimal(str(margin or 0)) / 100
+    for source, revenue in without_lines:
+        margins[source] = margins.get(source, Decimal(0)) + Decimal(str(revenue or 0)) * default / 100
+    return margins
+
+
 def _costs_in_period(filters: MetricFilters) -> dict[int, Decimal]:
     """Each lead source's cost in the period: a cost row counts in proportion to the days it shares with the
     period (a quarter's cost over a month of it counts a third), not whole."""
@@ -363,11 +393,11 @@ def _costs_in_period(filters: MetricFilters) -> dict[int, Decimal]:
 
 
 def roi(filters: MetricFilters) -> dict:
-    """Per lead source: (revenue × margin − cost) / cost × 100, over orders and costs in the period (costs in
-    proportion to their overlap with it); and what acquiring a client cost: the cost over the clients of the
-    source whose first order fell in the period."""
-    margin = Decimal(str(settings.CRM_GROSS_MARGIN_PERCENT)) / 100
+    """Per lead source: (gross margin − cost) / cost × 100, over orders and costs in the period (costs in
+    proportion to their overlap with it; the margin per product category, margin_by_lead_source); and what
+    acquiring a client cost: the cost over the clients of the source whose first order fell in the period."""
     orders = _orders(filters).filter(filters.period_q("ordered_at"))
+    margins = margin_by_lead_source(orders.filter(account__lead_source__isnull=False))
     revenue = dict(
         orders.filter(account__lead_source__isnull=False)
         .values("account__lead_source")
@@ -399,19 +429,21 @@ def roi(filters: MetricFilters) -> dict:
     sources = []
     for source in LeadSource.objects.filter(id__in=set(revenue) | set(cost)).order_by("name"):
         income, spent = revenue.get(source.id, Decimal(0)), cost.get(source.id, Decimal(0))
+        margin = margins.get(source.id, Decimal(0))
         sources.append(
             {
                 "lead_source": source.name,
                 "revenue": _money(income),
+                "margin": _money(margin),
                 "cost": _money(spent),
                 "customers": customers.get(source.id, 0),
                 "acquired": acquired.get(source.id, 0),
                 "cost_per_client": _money(spent / acquired[source.id]) if spent and acquired.get(source.id) else None,
-                "value": round(float((income * margin - spent) / spent * 100), 1) if spent else None,
+                "value": round(float((margin - spent) / spent * 100), 1) if spent else None,
             }
         )
     return {
-        "margin_percent": float(margin * 100),
+        "margin_percent": settings.CRM_GROSS_MARGIN_PERCENT,
         "n": sum(customers.values()),
         "lead_sources": sources,
         "enough_data": _enough(sum(customers.values())),

@@ -311,6 +311,9 @@ CRM_ZONE_WINDOW_DAYS = env.int("CRM_ZONE_WINDOW_DAYS", default=45)
 # Database connections a bulk classification of zones and levels runs on at once (PostgreSQL): about its cores.
 CRM_CLASSIFY_CONNECTIONS = env.int("CRM_CLASSIFY_CONNECTIONS", default=2)
 # The share of revenue that is margin, for ROI by lead source: (revenue × margin − cost) / cost.
+# Type 4 clients (emotional, unconfident) are offered a video call on every call-back and meeting (DOMAIN §5):
+# the room's address, with {room} standing for a name of the task's own that nobody could guess.
+CRM_VIDEO_ROOM_URL = env.str("CRM_VIDEO_ROOM_URL", default="https://meet.jit.si/{room}")
 CRM_GROSS_MARGIN_PERCENT = env.float("CRM_GROSS_MARGIN_PERCENT", default=30.0)
 # Churn: an active client with no order for this many days counts as lost (the expected buying cycle).
 CRM_CHURN_CYCLE_DAYS = env.int("CRM_CHURN_CYCLE_DAYS", default=180)

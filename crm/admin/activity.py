@@ -137,7 +137,14 @@ class TaskAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
     list_filter = ["status", "kind", "priority"]
     search_fields = ["title", "account__name"]
     autocomplete_fields = ["account", "assignee", "commitment"]
-    readonly_fields = ["completed_at", "created_by", "created_by_rule"]
+    readonly_fields = ["video_call", "completed_at", "created_by", "created_by_rule"]
+
+    @admin.display(description=_("video call"))
+    def video_call(self, obj):
+        """A type 4 client's call-back or meeting is offered as a video call (DOMAIN §5)."""
+        link = obj.video_link if obj and obj.pk else ""
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', link, link) if link else "—"
+
     show_full_result_count = False
     actions = ["mark_done"]
 

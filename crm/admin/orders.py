@@ -130,4 +130,5 @@ class ProductAdmin(ExportableAdmin):
 
 @admin.register(ProductCategory)
 class ProductCategoryAdmin(ExportableAdmin):
+    list_display = ["name", "margin_percent"]
     search_fields = ["name"]

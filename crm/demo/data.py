@@ -21,6 +21,8 @@ CATEGORIES = {
     "Расходные материалы": ["Смазка Литол-24", "Масло И-40А", "Ветошь техническая"],
     "Металлопрокат": ["Лист стальной 2 мм", "Арматура А500С 12 мм", "Труба 57×3,5"],
 }
+# Gross margin per category, %: service and training earn more than machines; the rest use the company's.
+CATEGORY_MARGINS = {"Станки": 22, "Сервис": 55, "Обучение": 60, "Программное обеспечение": 70}
 RU_COMPANY_WORDS = [
     "Ромашка",
     "Вектор",

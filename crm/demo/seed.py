@@ -84,7 +84,9 @@ def _reference_data():
     _lead_source_costs(sources)
     products = []
     for category_index, (category_name, names) in enumerate(data.CATEGORIES.items()):
-        category = ProductCategory.objects.get_or_create(name=category_name)[0]
+        category = ProductCategory.objects.get_or_create(
+            name=category_name, defaults={"margin_percent": data.CATEGORY_MARGINS.get(category_name)}
+        )[0]
         for product_index, name in enumerate(names):
             sku = f"DEMO-{category_index:02d}-{product_index:02d}"
             products.append(Product.objects.get_or_create(sku=sku, defaults={"name": name, "category": category})[0])

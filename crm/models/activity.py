@@ -1,3 +1,6 @@
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -6,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.access import account_access_q
 from crm.http import http_url_or_blank
-from crm.models.accounts import Account, Contact
+from crm.models.accounts import Account, BehaviourType, Contact
 from crm.models.base import TimeStampedModel, same_account_check
 from crm.models.users import Department
 
@@ -24,6 +27,7 @@ class Interaction(TimeStampedModel):
         EMAIL = "email", _("Email")
         MEETING = "meeting", _("Meeting")
         VIDEO = "video", _("Video call")
+        VIDEO_MESSAGE = "video_message", _("Video message")
         MESSENGER = "messenger", _("Messenger / chat")
         SOCIAL = "social", _("Social media")
         VISIT = "visit", _("Visit")
@@ -299,6 +303,18 @@ class Task(TimeStampedModel):
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
 
     objects = TaskQuerySet.as_manager()
+
+    @property
+    def video_link(self) -> str:
+        """For a type 4 client (emotional, unconfident; DOMAIN §5) a call-back or a meeting is offered as a video
+        call: the room of this task (CRM_VIDEO_ROOM_URL). Read with the task's account loaded."""
+        pattern = settings.CRM_VIDEO_ROOM_URL
+        if not (pattern and self.pk and self.account_id) or self.kind not in (Task.Kind.CALL_BACK, Task.Kind.MEETING):
+            return ""
+        if self.account.behaviour_type != BehaviourType.EMOTIONAL_UNCONFIDENT:
+            return ""
+        room = hmac.new(settings.SECRET_KEY.encode(), f"task-video-room:{self.pk}".encode(), hashlib.sha256)
+        return pattern.format(room=f"crm-{room.hexdigest()[:20]}")
 
     class Meta:
         verbose_name = _("task")

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +14,15 @@ from crm.models.base import TimeStampedModel
 
 class ProductCategory(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    margin_percent = models.DecimalField(
+        _("gross margin, %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("What is left of a sale in this category after its cost; empty: the company's margin."),
+    )
 
     class Meta:
         verbose_name = _("product category")

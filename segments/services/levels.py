@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,7 +117,29 @@ def level_baseline_compute(*, now: datetime | None = None, bought: str | None = 
         buying_accounts=buying or 0,
         purchases_average=Decimal(purchases or 0).quantize(Decimal("0.01")),
         categories_average=Decimal(categories or 0).quantize(Decimal("0.01")),
+        lifetime_years_average=_lifetime_years_average(now),
     )
+
+
+def _lifetime_years_average(now: datetime) -> Decimal | None:
+    """The mean client lifetime of CLV (surveys.metrics.clv): first order to now for a current client (not
+    churned, ordered within CRM_CHURN_CYCLE_DAYS), to the last order for a lapsed one. One pass over the
+    accounts' first and last orders."""
+    lapsed_before = now - timedelta(days=settings.CRM_CHURN_CYCLE_DAYS)
+    rows = (
+        Order.objects.exclude(status=Order.Status.CANCELLED)
+        .filter(ordered_at__lte=now)
+        .values("account_id", "account__status")
+        .annotate(first=Min("ordered_at"), last=Max("ordered_at"))
+        .values_list("account__status", "first", "last")
+        .order_by()
+    )
+    total, n = 0.0, 0
+    for status, first, last in rows.iterator(chunk_size=20_000):
+        current = status != Account.Status.CHURNED and last >= lapsed_before
+        total += ((now if current else last) - first).total_seconds() / (365.25 * 86400)
+        n += 1
+    return Decimal(total / n).quantize(Decimal("0.001")) if n else None
 
 
 def level_baseline_current(*, now: datetime | None = None) -> LevelBaseline:

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Account, AccountEvent, BatchCheckpoint, Contact, Interaction
+from crm.models import Account, AccountEvent, BatchCheckpoint, Contact, Interaction, Task
 from crm.services.accounts import account_update, contact_update
 from crm.services.activity import interaction_log
 from crm.services.behaviour import contact_behaviour_set
@@ -17,7 +17,7 @@ from segments.lexicon import Matcher, Term, phrase_stems
 from segments.models import BehaviourSuggestion, LexiconEntry
 from segments.services.behaviour import behaviour_suggest_all, suggestion_build
 from tests.commit import committed
-from tests.crm.factories import AccountFactory, ContactFactory
+from tests.crm.factories import AccountFactory, ContactFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +286,30 @@ def test_the_api_shows_type_suggestion_and_evidence_and_takes_the_managers_axes(
 
     bad = manager_api.patch(f"/api/v1/contacts/{boss.pk}/", {"emotional": "very"}, format="json")
     assert bad.status_code == 400 and "emotional" in bad.json()["error"]["fields"]
+
+
+def test_a_type_4_clients_call_backs_and_meetings_carry_a_video_call_and_a_video_message_plays_on_the_timeline(
+    client, manager, settings
+):
+    settings.CRM_VIDEO_ROOM_URL = "https://video.example/rooms/{room}"
+    warm = AccountFactory(manager=manager, behaviour_type=4)
+    cool = AccountFactory(manager=manager, behaviour_type=3)
+    call_back = TaskFactory(account=warm, assignee=manager, kind=Task.Kind.CALL_BACK)
+    meeting = TaskFactory(account=warm, assignee=manager, kind=Task.Kind.MEETING)
+    document = TaskFactory(account=warm, assignee=manager, kind=Task.Kind.DOCUMENT)
+    other = TaskFactory(account=cool, assignee=manager, kind=Task.Kind.CALL_BACK)
+    interaction_log(
+        account=warm,
+        channel=Interaction.Channel.VIDEO_MESSAGE,
+        direction="outbound",
+        subject="Видеообращение: как пройдёт монтаж",
+        recording_url="https://video.example/messages/42",
+    )
+
+    assert call_back.video_link.startswith("https://video.example/rooms/crm-")
+    assert meeting.video_link not in ("", call_back.video_link)  # a room of each task's own
+    assert document.video_link == "" and other.video_link == ""  # not a call, or not a type 4 client
+    client.force_login(manager)
+    card = client.get(reverse("admin:crm_account_change", args=[warm.pk])).content.decode()
+    assert call_back.video_link in card and 'data-testid="video-call"' in card
+    assert ">Watch</a>" in card and "https://video.example/messages/42" in card

@@ -12,7 +12,8 @@ from crm.models import Account, Level, Order, OrderLine, Product, ProductCategor
 from crm.services.accounts import account_create
 from crm.services.orders import order_create
 from segments.models import LevelBaseline, LevelChange
-from segments.services.levels import levels_classify
+from segments.selectors import account_level_reading
+from segments.services.levels import level_baseline_compute, levels_classify
 from tests.commit import committed
 from tests.crm.factories import AccountFactory, OrderFactory
 from tests.segments.meanwhile import meanwhile
@@ -240,3 +241,27 @@ def test_on_postgresql_an_order_during_the_bulk_run_is_read_and_its_change_writt
 
     assert level_of(account) == Level.REPEAT
     assert list(LevelChange.objects.values_list("from_level", "to_level")) == [(Level.LEAD, Level.REPEAT)]
+
+
+def test_the_company_lifetime_and_an_accounts_clv_worked_out_by_hand(client, manager, settings):
+    settings.CRM_CHURN_CYCLE_DAYS = 180
+    now = timezone.now()
+    current = AccountFactory(manager=manager, status=Account.Status.ACTIVE)
+    gone = AccountFactory(manager=manager, status=Account.Status.CHURNED)
+    lapsed = AccountFactory(manager=manager, status=Account.Status.ACTIVE)
+    for account, days_ago, amount in ((current, 400, 100), (current, 10, 200), (gone, 300, 50), (gone, 200, 50)):
+        OrderFactory(account=account, ordered_at=now - timedelta(days=days_ago), amount=Decimal(amount))
+    OrderFactory(account=lapsed, ordered_at=now - timedelta(days=500), amount=Decimal(80))  # none for 500 days
+
+    baseline = level_baseline_compute(now=now)
+
+    # current: 400 days and counting; gone: 100 days (first to last order); lapsed: one order, so 0
+    lifetime = Decimal((400 + 100 + 0) / 3 / 365.25).quantize(Decimal("0.001"))
+    assert baseline.lifetime_years_average == lifetime
+    reading = account_level_reading(account=current)
+    # an average order of 150, 2 orders over 400 days (1.095 years), over the average lifetime
+    years = Decimal(400 / 365.25)
+    assert reading.clv == (Decimal(150) * (2 / years) * lifetime).quantize(Decimal(1))
+    client.force_login(manager)
+    card = client.get(f"/admin/crm/account/{current.pk}/change/").content.decode()
+    assert 'data-testid="clv"' in card and f"{reading.clv:,}".replace(",", "\N{NARROW NO-BREAK SPACE}") in card

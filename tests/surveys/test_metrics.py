@@ -6,7 +6,17 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from crm.models import Commitment, Industry, LeadSource, LeadSourceCost, Order, ServiceRequest
+from crm.models import (
+    Commitment,
+    Industry,
+    LeadSource,
+    LeadSourceCost,
+    Order,
+    Product,
+    ProductCategory,
+    ServiceRequest,
+)
+from crm.services.orders import order_create
 from surveys import metrics
 from surveys.services.responses import survey_response_record
 from tests.crm.factories import AccountFactory, ContactFactory, OrderFactory, UserFactory
@@ -274,6 +284,7 @@ def test_roi_by_lead_source(superuser, settings):
         {
             "lead_source": "Exhibition",
             "revenue": "1000.00",
+            "margin": "300.00",  # no lines: the company's 30 %
             "cost": "100.00",
             "customers": 1,
             "acquired": 1,  # its first order is in the period
@@ -299,3 +310,32 @@ def test_a_cost_counts_in_proportion_to_the_days_it_shares_with_the_period(super
     (row,) = result["lead_sources"]
     assert (row["cost"], row["acquired"], row["cost_per_client"]) == ("50.00", 0, None)
     assert row["value"] == 500.0  # (1000 × 0.3 − 50) / 50 × 100
+
+
+def test_the_margin_of_an_order_is_its_lines_at_their_categorys_margin_or_the_companys(superuser, settings):
+    settings.CRM_GROSS_MARGIN_PERCENT = 30
+    fair = LeadSource.objects.create(name="Exhibition")
+    machines = ProductCategory.objects.create(name="Станки", margin_percent=Decimal("50"))
+    service = ProductCategory.objects.create(name="Сервис")  # no margin of its own: the company's 30 %
+    lathe = Product.objects.create(name="Токарный станок", sku="L-1", category=machines)
+    visit = Product.objects.create(name="Пусконаладка", sku="S-1", category=service)
+    client = AccountFactory(lead_source=fair)
+    order_create(
+        account=client,
+        number="M-1",
+        amount=Decimal(1200),
+        ordered_at=timezone.now(),
+        lines=[
+            {"product": lathe, "quantity": Decimal(2), "unit_price": Decimal(500)},  # 1000 × 50 % = 500
+            {"product": visit, "quantity": Decimal(1), "unit_price": Decimal(200)},  # 200 × 30 % = 60
+        ],
+    )
+    OrderFactory(account=client, ordered_at=timezone.now(), amount=Decimal(100))  # no lines: 100 × 30 % = 30
+    LeadSourceCost.objects.create(
+        lead_source=fair, period_start=timezone.localdate(), period_end=timezone.localdate(), amount=Decimal(295)
+    )
+
+    (row,) = metrics.roi(everyone(superuser))["lead_sources"]
+
+    assert row["margin"] == "590.00"
+    assert row["value"] == 100.0  # (590 − 295) / 295 × 100
