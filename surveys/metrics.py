@@ -12,7 +12,25 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, DecimalField, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DateTimeField,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -196,21 +214,18 @@ def clv(filters: MetricFilters) -> dict:
     orders = _orders(filters).filter(filters.period_q("ordered_at"))
     totals = orders.aggregate(revenue=Sum("amount"), purchases=Count("id"), customers=Count("account", distinct=True))
     revenue, purchases, customers = totals["revenue"] or Decimal(0), totals["purchases"], totals["customers"]
-    lifetimes = (
+    current = Q(last__gte=end - cycle) & ~Q(account__status=Account.Status.CHURNED)
+    lifetime = (
         _orders(filters)
         .filter(account_id__in=orders.values("account_id"), ordered_at__lt=end)
-        .values("account_id", "account__status")
+        .values("account_id")
         .annotate(first=Min("ordered_at"), last=Max("ordered_at"))
+        .annotate(until=Case(When(current, then=Value(end)), default=F("last"), output_field=DateTimeField()))
+        .annotate(lifetime=ExpressionWrapper(F("until") - F("first"), output_field=DurationField()))
+        .order_by()
+        .aggregate(average=Avg("lifetime"))["average"]
     )
-    years = [
-        (
-            (end if row["account__status"] != Account.Status.CHURNED and row["last"] >= end - cycle else row["last"])
-            - row["first"]
-        ).days
-        / 365.25
-        for row in lifetimes
-    ]
-    acl = statistics.fmean(years) if years else 0.0
+    acl = lifetime.total_seconds() / (365.25 * 86400) if lifetime is not None else 0.0
     first_order = orders.aggregate(first=Min("ordered_at"))["first"]
     period_years = (
         ((filters.end or timezone.now()) - (filters.start or first_order)).days / 365.25 if first_order else 0
