@@ -18,6 +18,7 @@ DEFAULT_SCHEDULE = {
     "Deliveries moved or at risk": ("crm.outreach_deliveries", 900, _("Warns clients before they call.")),
     "Long orders on track": ("crm.outreach_orders_on_track", 3600, _("The weekly confirmation for long orders.")),
     "Greetings": ("crm.outreach_greetings", 3600, _("Birthdays and professional holidays.")),
+    "Thanks to type 1 clients": ("crm.outreach_thanks", 3600, _("A personal thank-you, at each account's cadence.")),
     "Training and tips campaigns": ("crm.outreach_campaigns", 600, _("Plans active campaigns for their audience.")),
     "Surveys: monthly rounds": ("surveys.cadence_plan", 3600, _("Each active account's round of cadence surveys.")),
     "Surveys: after events": (

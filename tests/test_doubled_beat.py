@@ -43,7 +43,7 @@ def test_two_beats_send_every_job_twice_and_nothing_is_done_twice(manager, smtp_
     now = timezone.now()
     account = AccountFactory(manager=manager, created_at=now - timedelta(days=400))
     person = ContactFactory(
-        account=account, email="ivan@romashka.ru", is_decision_maker=True, language="ru", birthday=now.date()
+        account=account, email="ivan@romashka.ru", is_decision_maker=True, language="ru", birthday=timezone.localdate()
     )
     promise = CommitmentFactory(account=account, owner=manager, due_at=now - timedelta(hours=3))
     # Every schedule due now: both beats send every job the moment they start.

@@ -208,6 +208,7 @@ CELERY_TASK_ROUTES = {
         "journeys.facts_refresh",
         "crm.outreach_campaigns",
         "crm.outreach_greetings",
+        "crm.outreach_thanks",
         "crm.outreach_maintenance_due",
         "crm.outreach_orders_on_track",
         "crm.import_job_check",
@@ -288,6 +289,8 @@ CRM_OUTBOX_MAX_ATTEMPTS = env.int("CRM_OUTBOX_MAX_ATTEMPTS", default=6)
 CRM_OUTBOX_RETRY_BASE_SECONDS = env.int("CRM_OUTBOX_RETRY_BASE_SECONDS", default=60)
 # A message claimed this long ago and still "sending" belonged to a sender that died: queue it again.
 CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES = env.int("CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES", default=15)
+# Type 1 clients (emotional, confident; DOMAIN §5) are thanked personally this often (Account.thanks_every_days).
+CRM_THANKS_EVERY_DAYS = env.int("CRM_THANKS_EVERY_DAYS", default=90)
 CRM_MAINTENANCE_REMINDER_DAYS = env.int("CRM_MAINTENANCE_REMINDER_DAYS", default=30)
 CRM_DELIVERY_AT_RISK_DAYS = env.int("CRM_DELIVERY_AT_RISK_DAYS", default=3)
 CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)

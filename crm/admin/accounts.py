@@ -165,7 +165,7 @@ class AccountAdmin(
     fieldsets = [
         (_("Account"), {"fields": ["name", "legal_name", "inn", "industry", "size", "status"]}),
         (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type_set"]}),
-        (_("Messages"), {"fields": ["time_zone", "weekly_order_updates"]}),
+        (_("Messages"), {"fields": ["time_zone", "weekly_order_updates", "thanks_every_days"]}),
         (_("Surveys"), {"fields": ["survey_cadence_days", "survey_day"]}),
     ]
 

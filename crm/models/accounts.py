@@ -218,6 +218,15 @@ class Account(TimeStampedModel):
         db_default=False,
         help_text=_("Confirm every week that a long order is on track (always done for behaviour type 3)."),
     )
+    thanks_every_days = models.PositiveSmallIntegerField(
+        _("thank them every, days"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For behaviour type 1: how often the manager thanks the client personally and they get a thank-you "
+            "note. Empty: the company's cadence; 0: never."
+        ),
+    )
     # Kept by segments.services (with a ZoneChange row for every change): a convenience for lists and filters.
     zone = models.CharField(
         _("zone"), max_length=8, choices=Zone, default=Zone.GREY, db_default=Zone.GREY, editable=False

@@ -328,6 +328,51 @@ def greetings_plan(*, today: date | None = None) -> int:
     return planned
 
 
+@_then_send
+def thanks_plan(*, today: date | None = None) -> int:
+    """Type 1 clients (emotional, confident: status and recognition matter, DOMAIN §5) are thanked at their
+    account's cadence: a task for the manager to thank them personally, and a thank-you note to their main person
+    (the usual rules: consent, sending hours, language). Once per cadence window, counted in days since 2000-01-01,
+    so any number of runs in a window plan one of each."""
+    today = today or timezone.localdate()
+    default = settings.CRM_THANKS_EVERY_DAYS
+    accounts = Account.objects.filter(
+        behaviour_type=BehaviourType.EMOTIONAL_CONFIDENT, manager__isnull=False, status=Account.Status.ACTIVE
+    ).exclude(thanks_every_days=0)
+    if not default:
+        accounts = accounts.filter(thanks_every_days__isnull=False)
+    templates, planned = TemplateIndex(), 0
+    for batch in _batches(accounts.select_related("manager")):
+        main = _main_contacts(batch)
+        plans, tasks = [], []
+        for account in batch:
+            every = account.thanks_every_days or default
+            window = (today - date(2000, 1, 1)).days // every
+            contact = main.get(account.id)
+            if contact is not None:
+                plans.append(
+                    MessagePlan(key=f"thanks:{account.id}:{every}:{window}", kind=MessageKind.THANKS, contact=contact)
+                )
+            tasks.append(
+                Task(
+                    assignee=account.manager,
+                    account=account,
+                    title=task_title(
+                        account.manager,
+                        gettext_noop("Thank %(name)s personally for working with us"),
+                        name=contact.addressed_name if contact else account.name,
+                    ),
+                    kind=Task.Kind.CALL_BACK,
+                    due_at=timezone.now() + timedelta(days=3),
+                    created_by_rule="thanks",
+                    idempotency_key=f"thanks:{account.id}:{every}:{window}",
+                )
+            )
+        planned += _plan(plans, templates)
+        rule_tasks_open(tasks)
+    return planned
+
+
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 

@@ -13,6 +13,7 @@ class MessageKind(models.TextChoices):
     DELIVERY_AT_RISK = "delivery_at_risk", _("Delivery at risk")
     ORDER_ON_TRACK = "order_on_track", _("Long order on track")
     BIRTHDAY = "birthday", _("Birthday greeting")
+    THANKS = "thanks", _("Thank you for working with us")
     HOLIDAY = "holiday", _("Professional holiday greeting")
     CAMPAIGN = "campaign", _("Training and tips campaign")
     PROPOSAL = "proposal", _("Proposal or document")

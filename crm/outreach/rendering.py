@@ -74,6 +74,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
     MessageKind.DELIVERY_AT_RISK: {**_CLIENT, "order": _ORDER},
     MessageKind.ORDER_ON_TRACK: {**_CLIENT, "order": _ORDER},
     MessageKind.BIRTHDAY: _CLIENT,
+    MessageKind.THANKS: _CLIENT,
     MessageKind.HOLIDAY: {**_CLIENT, "holiday": {"name": "День металлурга", "date": date(2026, 7, 19)}},
     MessageKind.CAMPAIGN: _CLIENT,
     MessageKind.PROPOSAL: {**_CLIENT, "link": {"title": "КП", "url": "https://crm.example/l/x/"}},

@@ -30,6 +30,7 @@ Purpose = ContactConsent.Purpose
 KIND_PURPOSE = {
     MessageKind.BIRTHDAY: Purpose.GREETINGS,
     MessageKind.HOLIDAY: Purpose.GREETINGS,
+    MessageKind.THANKS: Purpose.GREETINGS,
     MessageKind.CAMPAIGN: Purpose.MARKETING,
     MessageKind.SURVEY_INVITATION: Purpose.SURVEYS,
     MessageKind.SURVEY_REMINDER: Purpose.SURVEYS,

@@ -35,6 +35,11 @@ def greetings_task() -> int:
     return jobs.greetings_plan()
 
 
+@shared_task(name="crm.outreach_thanks")
+def thanks_task() -> int:
+    return jobs.thanks_plan()
+
+
 @shared_task(name="crm.outreach_campaigns")
 def campaigns_task() -> int:
     return jobs.campaigns_plan()

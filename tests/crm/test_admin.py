@@ -261,7 +261,7 @@ def test_an_order_added_or_cancelled_in_the_admin_moves_the_clients_level_as_one
         "status": "confirmed",
         "amount": "100.00",
         "currency": "RUB",
-        "ordered_at_0": timezone.localdate().isoformat(),
+        "ordered_at_0": (timezone.localdate() - timedelta(days=1)).isoformat(),  # in the past at any hour
         "ordered_at_1": "10:00:00",
         "lines-TOTAL_FORMS": 0,
         "lines-INITIAL_FORMS": 0,

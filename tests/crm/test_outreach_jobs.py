@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.models import (
     Campaign,
@@ -25,6 +25,7 @@ from crm.outreach.jobs import (
     maintenance_due_plan,
     orders_on_track_plan,
     promises_remind,
+    thanks_plan,
 )
 from crm.outreach.proposals import proposal_send, tracked_link_open
 from crm.services.orders import order_create, order_delivery_date_change
@@ -353,3 +354,35 @@ def test_a_planning_job_takes_the_same_queries_for_3_or_30_items(job):
         return len(captured)
 
     assert queries(3) == queries(30)
+
+
+@pytest.mark.django_db
+def test_a_type_1_client_is_thanked_once_per_cadence_by_a_task_and_a_note_in_their_language(
+    decision_maker, manager, settings
+):
+    settings.CRM_THANKS_EVERY_DAYS = 90
+    account = decision_maker.account
+    account.behaviour_type, account.status = 1, "active"
+    account.save()
+    decision_maker.language = "en"
+    decision_maker.save()
+    quiet = AccountFactory(manager=manager, behaviour_type=1, status="active", thanks_every_days=0)  # never
+    ContactFactory(account=quiet)
+    other = AccountFactory(manager=manager, behaviour_type=2, status="active")  # not type 1
+    ContactFactory(account=other)
+    today = date(2026, 12, 7)  # windows of 90 days since 2000-01-01: this one runs to 2027-02-07
+
+    thanks_plan(today=today)
+    thanks_plan(today=today + timedelta(days=60))  # the same window: nothing new
+
+    [note] = messages(MessageKind.THANKS)
+    assert note.contact == decision_maker and note.subject == "Thank you for working with us"
+    assert decision_maker.addressed_name in note.body and account.name in note.body
+    [task] = Task.objects.filter(created_by_rule="thanks")
+    assert (task.account, task.assignee, task.kind) == (account, account.manager, Task.Kind.CALL_BACK)
+    with translation.override(account.manager.language):  # the manager's language, not the client's
+        expected = translation.gettext("Thank %(name)s personally for working with us")
+    assert task.title == expected % {"name": decision_maker.addressed_name}
+
+    thanks_plan(today=today + timedelta(days=65))  # the next window
+    assert len(messages(MessageKind.THANKS)) == 2 and Task.objects.filter(created_by_rule="thanks").count() == 2
