@@ -67,10 +67,3 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if request.path_info.startswith(self.ADMIN_PREFIX):
             parts.update = {**(parts.update or {}), "script-src": [UNSAFE_EVAL]}
         return parts
-
-
-def in_language_of(user):
-    """Write what `user` (a user or a language code) will read, a task's title say, in their language rather
-    than the server's."""
-    language = user if isinstance(user, str) else getattr(user, "language", None)
-    return translation.override(language or None)

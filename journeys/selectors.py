@@ -316,6 +316,7 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
             "lead_sources"
         ]
     }
+    margins = metrics.margin_by_lead_source(bought.filter(account__in=accounts))
     for source in LeadSource.objects.filter(id__in=accounts.values("lead_source_id")).order_by("name"):
         of_source = accounts.filter(lead_source=source)
         created = dict(of_source.values_list("id", "created_at"))
@@ -326,7 +327,6 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
             .values_list("account_id", "at")
         )
         revenue = bought.filter(account__in=of_source).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-        margin = metrics.margin_by_lead_source(bought.filter(account__in=of_source)).get(source.id, Decimal(0))
         clv = metrics.clv(metrics.MetricFilters(user=filters.user, lead_source=source.id))
         rows.append(
             {
@@ -336,7 +336,7 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
                 "conversion": round(100 * len(first_orders) / len(created), 1) if created else None,
                 "median_days_to_first_order": _median_days((created[a], at) for a, at in first_orders.items()),
                 "revenue": str(revenue.quantize(Decimal("0.01"))),
-                "margin": str(margin.quantize(Decimal("0.01"))),
+                "margin": str(margins.get(source.id, Decimal(0)).quantize(Decimal("0.01"))),
                 "clv": clv["value"],
                 "roi": roi.get(source.name, {}).get("value"),
                 # DOMAIN §3: CLV caps what acquiring a client may cost.

@@ -6,11 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, override
 from django.utils.translation import gettext as _
 
 from crm.events import InteractionLogged, PersonWordsAdded, publish
-from crm.middleware import in_language_of
 from crm.models import Commitment, Interaction, ResponseTarget, ServiceRequest, Task
 
 COMMITMENT_OVERDUE_RULE = "commitment_overdue"
@@ -19,7 +18,8 @@ COMMITMENT_OVERDUE_RULE = "commitment_overdue"
 def task_title(user, message: str, **values) -> str:
     """A task's title in the language of the person it is for (a user, or their language code; not the
     server's), cut to the field's length. `message` is marked with gettext_noop where it is written."""
-    with in_language_of(user):
+    language = user if isinstance(user, str) else getattr(user, "language", None)
+    with override(language or None):
         return (gettext(message) % values)[:255]
 
 
