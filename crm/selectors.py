@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from crm.models import (
@@ -13,6 +14,7 @@ from crm.models import (
     Commitment,
     Contact,
     DeliveryDateChange,
+    Department,
     Equipment,
     Interaction,
     Order,
@@ -193,6 +195,91 @@ def commitment_kept_rate(*, start: datetime, end: datetime, owner=None, departme
     return KeptRate(due=counts["due"], kept_on_time=counts["kept"])
 
 
+@dataclass(frozen=True)
+class InternalServiceFigures:
+    """What a serving department delivered to its internal customers (DOMAIN §9), with each figure's sample.
+
+    Requests due in the period and already due count (cancelled ones do not); internal CSAT is over the rated ones,
+    strict = share of 5, broad = share of 4 and 5 (DOMAIN §3 on a 1..5 scale).
+    """
+
+    department_id: int
+    department: str
+    month: datetime | None
+    due: int
+    kept_on_time: int
+    rated: int
+    top: int
+    top_two: int
+    overdue_now: int
+
+    @property
+    def kept_rate(self) -> KeptRate:
+        return KeptRate(due=self.due, kept_on_time=self.kept_on_time)
+
+    @property
+    def csat_strict(self) -> float | None:
+        return round(100 * self.top / self.rated, 1) if self.rated else None
+
+    @property
+    def csat_broad(self) -> float | None:
+        return round(100 * self.top_two / self.rated, 1) if self.rated else None
+
+    @property
+    def csat_enough_data(self) -> bool:
+        return self.rated >= settings.CRM_METRICS_MIN_SAMPLE
+
+
+def internal_service_figures(
+    *, start: datetime, end: datetime, department_ids=None, by_month: bool = True, now: datetime | None = None
+) -> list[InternalServiceFigures]:
+    """Per serving department (and due month, in the company's time zone): two grouped queries, any period."""
+    now = now or timezone.now()
+    requests = Commitment.objects.filter(receiving_department__isnull=False)
+    if department_ids is not None:
+        requests = requests.filter(department_id__in=department_ids)
+    groups = ["department_id", "department__name", *(["month"] if by_month else [])]
+    due = (
+        requests.filter(due_at__gte=start, due_at__lt=min(end, now))
+        .exclude(status=Commitment.Status.CANCELLED)
+        .annotate(month=TruncMonth("due_at"))
+        .values(*groups)
+        .annotate(
+            due=Count("id"),
+            kept=Count("id", filter=Q(status=Commitment.Status.KEPT, fulfilled_at__lte=F("due_at"))),
+            rated=Count("internal_rating"),
+            top=Count("id", filter=Q(internal_rating=5)),
+            top_two=Count("id", filter=Q(internal_rating__gte=4)),
+        )
+        .order_by("department__name", *(["month"] if by_month else []))
+    )
+    overdue = dict(requests.overdue(now=now).values_list("department_id").annotate(n=Count("id")).order_by())
+    rows = [
+        InternalServiceFigures(
+            department_id=row["department_id"],
+            department=row["department__name"],
+            month=row.get("month"),
+            due=row["due"],
+            kept_on_time=row["kept"],
+            rated=row["rated"],
+            top=row["top"],
+            top_two=row["top_two"],
+            overdue_now=overdue.get(row["department_id"], 0),
+        )
+        for row in due
+    ]
+    # A department with overdue requests but none due in the period still shows, with its overdue count.
+    seen = {row.department_id for row in rows}
+    missing = {department_id: n for department_id, n in overdue.items() if department_id not in seen}
+    if missing:
+        names = dict(Department.objects.filter(id__in=missing).values_list("id", "name"))
+        rows += [
+            InternalServiceFigures(department_id, names[department_id], None, 0, 0, 0, 0, 0, n)
+            for department_id, n in missing.items()
+        ]
+    return rows
+
+
 @dataclass
 class MyDay:
     tasks_due: list[Task]
@@ -201,6 +288,7 @@ class MyDay:
     service_requests_at_risk: list[ServiceRequest]
     kept_rate_mine: KeptRate
     kept_rate_department: KeptRate | None
+    internal_service: list[InternalServiceFigures]
     now: datetime
 
 
@@ -230,5 +318,10 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
         kept_rate_department=commitment_kept_rate(start=window_start, end=now, department=user.department)
         if user.department_id
         else None,
+        internal_service=internal_service_figures(
+            start=window_start, end=now, department_ids=user.headed_department_ids, by_month=False, now=now
+        )
+        if user.headed_department_ids
+        else [],
         now=now,
     )

@@ -302,8 +302,8 @@ def cycle_times(filters: JourneyFilters) -> dict:
 
 def lead_sources(filters: JourneyFilters) -> list[dict]:
     """Per lead source, over the cohort: accounts, how many ordered, the median days from the account's creation
-    to its first order, revenue, margin, CLV (metrics), ROI and the cost of acquiring a client (metrics, with the
-    lead-source costs), flagged where it is more than the CLV."""
+    to its first order, revenue, margin, CLV in revenue and in margin (metrics), ROI and the cost of acquiring a
+    client (metrics, with the lead-source costs), flagged where it is more than the CLV in margin."""
     from surveys import metrics
 
     cohort, params = filters.cohort_sql()
@@ -338,10 +338,11 @@ def lead_sources(filters: JourneyFilters) -> list[dict]:
                 "revenue": str(revenue.quantize(Decimal("0.01"))),
                 "margin": str(margins.get(source.id, Decimal(0)).quantize(Decimal("0.01"))),
                 "clv": clv["value"],
+                "clv_margin": clv["margin_value"],
                 "roi": roi.get(source.name, {}).get("value"),
-                # DOMAIN §3: CLV caps what acquiring a client may cost.
+                # DOMAIN §3: CLV caps what acquiring a client may cost; what a client leaves us is its margin.
                 "cost_per_client": (cost := roi.get(source.name, {}).get("cost_per_client")),
-                "costs_more_than_clv": cost is not None and Decimal(cost) > Decimal(str(clv["value"])),
+                "costs_more_than_clv": cost is not None and Decimal(cost) > Decimal(str(clv["margin_value"])),
             }
         )
     return sorted(

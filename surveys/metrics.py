@@ -204,7 +204,8 @@ def churn(filters: MetricFilters) -> dict:
 
 
 def clv(filters: MetricFilters) -> dict:
-    """APV × APF × ACL: revenue per purchase, purchases per customer per year, mean customer lifetime in years.
+    """APV × APF × ACL: revenue per purchase, purchases per customer per year, mean customer lifetime in years;
+    and `margin_value`, the same with APV in gross margin per purchase (per category margin, see _margins).
     A customer's lifetime runs from their first order to the end of the period (today by default) while they
     are still a customer (not marked churned, and ordered within CRM_CHURN_CYCLE_DAYS of the end), else to their
     last order: so a client who ordered once last month has a month of lifetime, not none. Over orders in the
@@ -233,8 +234,12 @@ def clv(filters: MetricFilters) -> dict:
     apv = revenue / purchases if purchases else Decimal(0)
     apf = purchases / customers / max(period_years, 1 / 12) if customers else 0.0
     value = round(float(apv) * apf * acl, 2)
+    margin = margin_total(orders) if purchases else Decimal(0)
     return {
         "value": value,
+        # The same in gross-margin terms (APV of margin, DOMAIN §3 ROI's margin): what a client may cost to win.
+        "margin_value": round(float(margin / purchases) * apf * acl, 2) if purchases else 0.0,
+        "gross_margin": _money(margin),
         "n": customers,
         "apv": round(float(apv), 2),
         "apf_per_year": round(apf, 3),
@@ -358,33 +363,44 @@ def kept_promises(filters: MetricFilters) -> dict:
     }
 
 
-def margin_by_lead_source(orders) -> dict[int, Decimal]:
-    """Each lead source's gross margin on `orders`: an order's lines at their product category's margin (the
-    company's, CRM_GROSS_MARGIN_PERCENT, where the category has none); an order without lines at the company's."""
+def _margins(orders, by: str) -> dict:
+    """Gross margin of `orders` per value of `by` (a path from the order): an order's lines at their product
+    category's margin (the company's, CRM_GROSS_MARGIN_PERCENT, where the category has none); an order without
+    lines at the company's."""
     default = Decimal(str(settings.CRM_GROSS_MARGIN_PERCENT))
     on_lines = (
         OrderLine.objects.filter(order__in=orders.values("id"))
-        .values("order__account__lead_source")
+        .values(f"order__{by}")
         .annotate(
             margin=Sum(
                 F("quantity") * F("unit_price") * Coalesce("product__category__margin_percent", Value(default)),
                 output_field=DecimalField(),
             )
         )
-        .values_list("order__account__lead_source", "margin")
+        .values_list(f"order__{by}", "margin")
     )
     without_lines = (
         orders.filter(~Exists(OrderLine.objects.filter(order=OuterRef("pk"))))
-        .values("account__lead_source")
+        .values(by)
         .annotate(revenue=Sum("amount"))
-        .values_list("account__lead_source", "revenue")
+        .values_list(by, "revenue")
     )
-    margins: dict[int, Decimal] = {}
-    for source, margin in on_lines:
-        margins[source] = margins.get(source, Decimal(0)) + Decimal(str(margin or 0)) / 100
-    for source, revenue in without_lines:
-        margins[source] = margins.get(source, Decimal(0)) + Decimal(str(revenue or 0)) * default / 100
+    margins: dict = {}
+    for key, margin in on_lines:
+        margins[key] = margins.get(key, Decimal(0)) + Decimal(str(margin or 0)) / 100
+    for key, revenue in without_lines:
+        margins[key] = margins.get(key, Decimal(0)) + Decimal(str(revenue or 0)) * default / 100
     return margins
+
+
+def margin_by_lead_source(orders) -> dict[int, Decimal]:
+    """Each lead source's gross margin on `orders` (see _margins)."""
+    return _margins(orders, "account__lead_source")
+
+
+def margin_total(orders) -> Decimal:
+    """The gross margin of `orders` (see _margins)."""
+    return sum(_margins(orders, "currency").values(), Decimal(0))
 
 
 def _costs_in_period(filters: MetricFilters) -> dict[int, Decimal]:

@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import account_access_q
-from crm.models import Account, Contact, Industry, Interaction, TimeStampedModel
+from crm.models import Account, BehaviourType, Contact, Industry, Interaction, TimeStampedModel
 from crm.models.base import Language
 
 # The scales each kind of survey may ask its scored question on (DOMAIN §3).
@@ -134,6 +134,19 @@ class Question(models.Model):
     low_label_en = models.CharField(_("low end label in English"), max_length=100, blank=True)
     high_label_ru = models.CharField(_("high end label in Russian"), max_length=100, blank=True)
     high_label_en = models.CharField(_("high end label in English"), max_length=100, blank=True)
+    asked_of_behaviour_type = models.PositiveSmallIntegerField(
+        _("asked only of behaviour type"),
+        choices=BehaviourType,
+        null=True,
+        blank=True,
+        help_text=_("Empty: asked of everyone."),
+    )
+    routes_to_head = models.BooleanField(
+        _("answers go to the manager's head"),
+        default=False,
+        db_default=False,
+        help_text=_("A written answer becomes a task for the head of the account's manager, with the answer."),
+    )
 
     class Meta:
         verbose_name = _("question")

@@ -15,6 +15,7 @@ from surveys.services.responses import (
     answers_clean,
     invitation_check,
     invitation_for_token,
+    questions_asked,
     survey_response_submit,
 )
 
@@ -106,7 +107,7 @@ def survey_page(request, token: str):
                 request, _("You have already answered"), _("Thank you: we have your answers and are working on them.")
             )
         now = timezone.now()
-        questions = list(invitation.survey.questions.all())
+        questions = questions_asked(invitation)
         if request.method == "GET":
             try:
                 invitation_check(invitation, now=now)

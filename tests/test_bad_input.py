@@ -136,7 +136,7 @@ def test_a_message_template_that_reaches_outside_the_message_is_refused(client, 
     )
 
     assert response.status_code == 200 and "A message cannot use" in response.content.decode()
-    assert not MessageTemplate.objects.filter(behaviour_type=1).exists()
+    assert not MessageTemplate.objects.filter(kind="birthday", behaviour_type=1).exists()
 
 
 def test_a_nul_in_a_survey_answer_is_a_400_and_nothing_is_stored(api, manager):

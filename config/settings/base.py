@@ -291,6 +291,8 @@ CRM_OUTBOX_RETRY_BASE_SECONDS = env.int("CRM_OUTBOX_RETRY_BASE_SECONDS", default
 CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES = env.int("CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES", default=15)
 # Type 1 clients (emotional, confident; DOMAIN §5) are thanked personally this often (Account.thanks_every_days).
 CRM_THANKS_EVERY_DAYS = env.int("CRM_THANKS_EVERY_DAYS", default=90)
+# The company's payment details, printed on every invoice sent from an order (lines separated by "\n").
+CRM_PAYMENT_DETAILS = env.str("CRM_PAYMENT_DETAILS", default="").replace("\\n", "\n")
 CRM_MAINTENANCE_REMINDER_DAYS = env.int("CRM_MAINTENANCE_REMINDER_DAYS", default=30)
 CRM_DELIVERY_AT_RISK_DAYS = env.int("CRM_DELIVERY_AT_RISK_DAYS", default=3)
 CRM_PROMISE_REMIND_HOURS = env.int("CRM_PROMISE_REMIND_HOURS", default=24)
@@ -461,6 +463,16 @@ UNFOLD = {
                         "icon": "local_shipping",
                         "link": reverse_lazy("admin:crm_order_changelist"),
                     },
+                    {
+                        "title": _("Internal customers"),
+                        "icon": "hub",
+                        "link": reverse_lazy("admin:crm_internal_report"),
+                    },
+                    {
+                        "title": _("Internal services"),
+                        "icon": "checklist",
+                        "link": reverse_lazy("admin:crm_internalservice_changelist"),
+                    },
                 ],
             },
             {
@@ -594,6 +606,11 @@ UNFOLD = {
                         "title": _("Message templates"),
                         "icon": "edit_note",
                         "link": reverse_lazy("admin:crm_messagetemplate_changelist"),
+                    },
+                    {
+                        "title": _("References"),
+                        "icon": "workspace_premium",
+                        "link": reverse_lazy("admin:crm_reference_changelist"),
                     },
                     {
                         "title": _("Professional holidays"),

@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionModelAdmin
 from unfold.admin import ModelAdmin
@@ -73,7 +74,7 @@ class InteractionAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
 class CommitmentAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
     list_display = ["description", "account", "owner", "kind", "due", "status"]
     list_select_related = ["account", "owner"]
-    list_filter = ["status", "kind", ("due_at", RangeDateTimeFilter)]
+    list_filter = ["status", "kind", ("due_at", RangeDateTimeFilter), "department", "receiving_department"]
     list_filter_submit = True
     search_fields = ["description", "account__name"]
     autocomplete_fields = [
@@ -83,8 +84,12 @@ class CommitmentAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
         "source_interaction",
         "source_order",
         "source_service_request",
+        "department",
+        "receiving_department",
+        "internal_service",
     ]
-    readonly_fields = ["status", "fulfilled_at", "created_by"]
+    readonly_fields = ["status", "fulfilled_at", "created_by", "internal_rating_buttons", "rated_by", "rated_at"]
+    exclude = ["internal_rating"]
     show_full_result_count = False
     actions = ["mark_kept", "mark_broken"]
 
@@ -97,6 +102,27 @@ class CommitmentAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
         if obj.is_overdue:
             return format_html('<span class="crm-badge crm-badge--overdue">{} · {}</span>', due, _("overdue"))
         return due
+
+    @admin.display(description=_("internal customer's rating"))
+    def internal_rating_buttons(self, obj):
+        """The one internal CSAT question, as buttons that post to the rating view (no form inside the form);
+        the view lets only the receiving department rate."""
+        if obj is None or not obj.receiving_department_id:
+            return "—"
+        if obj.status != Commitment.Status.KEPT:
+            return obj.internal_rating or "—"
+        url = reverse("admin:crm_internal_rate", args=[obj.pk])
+        buttons = format_html_join(
+            " ",
+            (
+                '<button type="submit" formaction="{}" formmethod="post" name="rating" value="{}" '
+                'class="crm-badge{}">{}</button>'
+            ),
+            ((url, n, " crm-badge--active" if obj.internal_rating == n else "", n) for n in range(1, 6)),
+        )
+        return format_html(
+            '{}<br><span class="crm-muted">{}</span>', buttons, _("1 very dissatisfied … 5 very satisfied")
+        )
 
     def get_changeform_initial_data(self, request):
         return {"owner": request.user, **super().get_changeform_initial_data(request)}

@@ -1,5 +1,6 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import RangeDateTimeFilter
@@ -7,6 +8,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 from crm.admin.activity import ExportableAdmin
 from crm.admin.mixins import RowLevelAccessMixin
 from crm.models import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
+from crm.outreach.documents import invoice_send, order_confirmation_send
 from crm.services.orders import order_changed, order_delivered, order_delivery_date_change, order_record
 
 
@@ -96,6 +98,25 @@ class OrderAdmin(RowLevelAccessMixin, ExportableAdmin):
     autocomplete_fields = ["account"]
     inlines = [OrderLineInline, DeliveryDateChangeInline]
     show_full_result_count = False
+    actions = ["send_confirmation", "send_invoice"]
+
+    def _send(self, request, queryset, send):
+        sent = 0
+        for order in queryset.select_related("account__manager", "account__industry"):
+            try:
+                send(order=order)
+                sent += 1
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), level=messages.WARNING)
+        self.message_user(request, _("%(count)s messages are in the outbox (once per order).") % {"count": sent})
+
+    @admin.action(description=_("Send the order confirmation"), permissions=["change"])
+    def send_confirmation(self, request, queryset):
+        self._send(request, queryset, order_confirmation_send)
+
+    @admin.action(description=_("Send the invoice"), permissions=["change"])
+    def send_invoice(self, request, queryset):
+        self._send(request, queryset, invoice_send)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -130,5 +151,5 @@ class ProductAdmin(ExportableAdmin):
 
 @admin.register(ProductCategory)
 class ProductCategoryAdmin(ExportableAdmin):
-    list_display = ["name", "margin_percent"]
+    list_display = ["name", "margin_percent", "standards"]
     search_fields = ["name"]

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from crm.models import ApiToken, Department, User
+from crm.models import ApiToken, Department, InternalService, User
+from crm.services.internal import internal_request_create
 from crm.services.tokens import VALID_SCOPES, api_token_issue, api_token_revoke
 
 admin.site.unregister(Group)
@@ -42,6 +43,27 @@ class DepartmentAdmin(ModelAdmin):
     list_select_related = ["head"]
     search_fields = ["name"]
     autocomplete_fields = ["head"]
+
+
+@admin.register(InternalService)
+class InternalServiceAdmin(ModelAdmin):
+    """The register of internal services (DOMAIN §9); "Request" asks the serving department for one."""
+
+    list_display = ["deliverable", "serving_department", "receiving_department", "deadline_days", "delivery_format"]
+    list_select_related = ["serving_department", "receiving_department"]
+    list_filter = ["serving_department", "receiving_department", "is_active"]
+    search_fields = ["deliverable", "serving_department__name", "receiving_department__name"]
+    autocomplete_fields = ["serving_department", "receiving_department"]
+    actions = ["request_now"]
+
+    @admin.action(description=_("Request now (a promise due after the deadline)"))
+    def request_now(self, request, queryset):
+        made = [
+            internal_request_create(service=service, requested_by=request.user)
+            for service in queryset.select_related("serving_department__head", "receiving_department")
+            if service.is_active
+        ]
+        self.message_user(request, _("%(count)s requests sent to the serving departments.") % {"count": len(made)})
 
 
 class ApiTokenForm(forms.ModelForm):

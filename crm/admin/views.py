@@ -1,15 +1,19 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.models import Phone
-from crm.selectors import my_day
+from crm.models import Commitment, Phone
+from crm.selectors import internal_service_figures, my_day
+from crm.services.internal import internal_request_rate
 from crm.telephony.card import caller_card
 from crm.telephony.selectors import screen_pop_call
 from crm.telephony.services import call_place
@@ -24,6 +28,40 @@ def my_day_view(request):
         "kept_rate_days": settings.CRM_KEPT_RATE_WINDOW_DAYS,
     }
     return TemplateResponse(request, "crm/admin/my_day.html", context)
+
+
+@require_POST
+def internal_rate_view(request, commitment_id: int):
+    """The receiving department's answer to the one internal CSAT question (buttons on the promise's page)."""
+    commitment = get_object_or_404(Commitment.objects.for_user(request.user), pk=commitment_id)
+    try:
+        internal_request_rate(commitment=commitment, rating=int(request.POST.get("rating", "")), user=request.user)
+    except ValueError:
+        messages.error(request, _("Choose a rating from 1 to 5."))
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("Thank you: your rating is recorded."))
+    return redirect("admin:crm_commitment_change", commitment.pk)
+
+
+def internal_report_view(request):
+    """Internal customers (DOMAIN §9): per serving department and month, kept on time, internal CSAT, overdue now."""
+    now = timezone.now()
+    months = 6
+    start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for _month in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    user = request.user
+    departments = None if user.sees_all_accounts else [*user.headed_department_ids, user.department_id]
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Internal customers"),
+        "rows": internal_service_figures(start=start, end=now, department_ids=departments, now=now),
+        "since": start,
+        "min_sample": settings.CRM_METRICS_MIN_SAMPLE,
+    }
+    return TemplateResponse(request, "crm/admin/internal_report.html", context)
 
 
 def screen_pop_view(request):

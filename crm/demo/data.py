@@ -162,3 +162,34 @@ BEHAVIOUR_NOTES_EN = {
     3: ["Calm, wants the figures, a guarantee on dates and references; not sure yet, will check with my boss."],
     4: ["Delighted we called personally, but worried about the launch and not sure about the timing."],
 }
+
+# Type 3 clients' documents cite these (DOMAIN §5); the numbers are real standards of such products.
+CATEGORY_STANDARDS = {
+    "Металлопрокат": "ГОСТ 19903-2015; ГОСТ 34028-2016; ГОСТ 8732-78",
+    "Станки": "ГОСТ 12.2.009-99; ТУ 3811-001-12345678-2020",
+    "Расходные материалы": "ГОСТ 21150-2017; ГОСТ 20799-2022",
+}
+# (kind, title, url, language or "")
+REFERENCES = [
+    ("completed_work", "Модернизация токарного участка «Уралмаш-Комплект»", "https://example.com/cases/uralmash/", ""),
+    ("testimonial", "Отзыв главного механика «Северсталь-Сервис»", "https://example.com/reviews/severstal.pdf", "ru"),
+    (
+        "testimonial",
+        "What the chief engineer of Volga Logistics says",
+        "https://example.com/reviews/volga-en.pdf",
+        "en",
+    ),
+]
+# (serving department, receiving department, deliverable, deadline in days, completeness, format)
+INTERNAL_SERVICES = [
+    (
+        "Service",
+        "Sales Moscow",
+        "Техническое заключение по линии клиента",
+        3,
+        "Состояние оборудования, риски, рекомендации с ценами",
+        "PDF по почте",
+    ),
+    ("Service", "Key accounts", "План ТО на квартал", 5, "Все единицы клиента с датами и исполнителями", "XLSX"),
+    ("Sales Moscow", "Service", "Подтверждённый график поставок", 2, "Каждый заказ с датой и номером", "XLSX"),
+]

@@ -29,6 +29,7 @@ from crm.models import (
     Equipment,
     Industry,
     Interaction,
+    InternalService,
     LeadSource,
     LeadSourceCost,
     Order,
@@ -41,9 +42,11 @@ from crm.models import (
     Task,
     User,
 )
-from crm.outreach.models import Campaign, ProfessionalHoliday
+from crm.outreach.models import Campaign, ProfessionalHoliday, Reference
 from crm.outreach.proposals import proposal_send
 from crm.phones import phone_normalize
+from crm.services.activity import commitment_close
+from crm.services.internal import internal_request_create, internal_request_rate
 from crm.services.roles import ACCOUNT_MANAGERS, HEADS, roles_ensure_groups
 
 DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105  (demo data only; printed by make run)
@@ -85,7 +88,11 @@ def _reference_data():
     products = []
     for category_index, (category_name, names) in enumerate(data.CATEGORIES.items()):
         category = ProductCategory.objects.get_or_create(
-            name=category_name, defaults={"margin_percent": data.CATEGORY_MARGINS.get(category_name)}
+            name=category_name,
+            defaults={
+                "margin_percent": data.CATEGORY_MARGINS.get(category_name),
+                "standards": data.CATEGORY_STANDARDS.get(category_name, ""),
+            },
         )[0]
         for product_index, name in enumerate(names):
             sku = f"DEMO-{category_index:02d}-{product_index:02d}"
@@ -116,6 +123,7 @@ def _reference_data():
         managers.append(user)
     targets = dict(ResponseTarget.objects.values_list("channel", "first_response_minutes"))
     _outreach_reference_data(industries)
+    _internal_services(departments)
     return industries, sources, products, managers, targets
 
 
@@ -129,6 +137,36 @@ def _outreach_reference_data(industries):
     campaign, created = Campaign.objects.get_or_create(name=data.DEMO_CAMPAIGN["name"], defaults=data.DEMO_CAMPAIGN)
     if created:
         campaign.product_categories.add(ProductCategory.objects.get(name=data.DEMO_CAMPAIGN_CATEGORY))
+    for kind, title, url, language in data.REFERENCES:
+        Reference.objects.get_or_create(title=title, defaults={"kind": kind, "url": url, "language": language})
+
+
+def _internal_services(departments) -> None:
+    """The register between the demo departments, and a few months of requests so the report has figures."""
+    now = timezone.now()
+    departments = Department.objects.select_related("head").in_bulk([d.id for d in departments.values()])
+    departments = {department.name: department for department in departments.values()}
+    for serving, receiving, deliverable, days, completeness, delivery_format in data.INTERNAL_SERVICES:
+        service, created = InternalService.objects.get_or_create(
+            serving_department=departments[serving],
+            receiving_department=departments[receiving],
+            deliverable=deliverable,
+            defaults={"deadline_days": days, "completeness": completeness, "delivery_format": delivery_format},
+        )
+        if not created:
+            continue
+        rng = random.Random(service.id)  # noqa: S311
+        requester = departments[receiving].head
+        for weeks_ago in range(10, 0, -1):
+            asked = now - timedelta(weeks=weeks_ago, hours=rng.randint(0, 48))
+            request = internal_request_create(service=service, requested_by=requester, now=asked)
+            late = rng.random() < 0.25
+            delivered = request.due_at + (timedelta(days=1) if late else -timedelta(hours=rng.randint(1, 30)))
+            if delivered < now:
+                commitment_close(commitment=request, status=Commitment.Status.KEPT, at=delivered)
+                if requester is not None and rng.random() < 0.8:
+                    internal_request_rate(commitment=request, rating=rng.choice([3, 4, 4, 5, 5]), user=requester)
+        internal_request_create(service=service, requested_by=requester, now=now - timedelta(days=days + 1))
 
 
 def _phone_formats(rng: random.Random) -> str:

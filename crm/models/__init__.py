@@ -23,6 +23,7 @@ from crm.models.activity import (
 )
 from crm.models.base import BatchCheckpoint, Language, TimeStampedModel
 from crm.models.imports import ImportJob
+from crm.models.internal import InternalService
 from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
 from crm.models.tokens import ApiToken
 from crm.models.users import Department, User
@@ -33,6 +34,7 @@ from crm.outreach.models import (
     MessageTemplate,
     OutboundMessage,
     ProfessionalHoliday,
+    Reference,
     TrackedLink,
 )
 from crm.telephony.models import Call, TelephonyConnection
@@ -55,6 +57,7 @@ __all__ = [
     "ImportJob",
     "Industry",
     "Interaction",
+    "InternalService",
     "Language",
     "LeadSource",
     "LeadSourceCost",
@@ -69,6 +72,7 @@ __all__ = [
     "Product",
     "ProductCategory",
     "ProfessionalHoliday",
+    "Reference",
     "ResponseTarget",
     "ServiceRequest",
     "Task",

@@ -2,6 +2,7 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -111,12 +112,13 @@ class CommitmentQuerySet(models.QuerySet):
             return self.none()
         if user.sees_all_accounts:
             return self.all()
-        # Promises between departments have no account: their owner and department see them.
+        # Promises between departments have no account: their owner and both departments see them.
         departments = [*user.headed_department_ids, *([user.department_id] if user.department_id else [])]
         return self.filter(
             (Q(account__isnull=False) & account_access_q(user, prefix="account__"))
             | Q(owner=user)
             | Q(account__isnull=True, department_id__in=departments)
+            | Q(account__isnull=True, receiving_department_id__in=departments)
         )
 
     def open(self):
@@ -197,6 +199,39 @@ class Commitment(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    # Between departments (DOMAIN §9): `department` serves, the receiving department is the internal customer.
+    receiving_department = models.ForeignKey(
+        Department,
+        verbose_name=_("internal customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    internal_service = models.ForeignKey(
+        "crm.InternalService",
+        verbose_name=_("internal service"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
+    internal_rating = models.PositiveSmallIntegerField(
+        _("internal customer's rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("How satisfied the receiving department is with what it got, 1..5."),
+    )
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("rated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
 
     objects = CommitmentQuerySet.as_manager()
 
@@ -216,6 +251,14 @@ class Commitment(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~Q(status="kept") | Q(fulfilled_at__isnull=False), name="commitment_kept_has_fulfilled_at"
+            ),
+            models.CheckConstraint(
+                condition=Q(receiving_department__isnull=True) | Q(account__isnull=True, department__isnull=False),
+                name="commitment_internal_between_departments",
+            ),
+            models.CheckConstraint(
+                condition=Q(internal_rating__isnull=True) | Q(internal_rating__range=(1, 5), status="kept"),
+                name="commitment_internal_rating_after_delivery",
             ),
         ]
 

@@ -23,6 +23,17 @@ class ProductCategory(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("What is left of a sale in this category after its cost; empty: the company's margin."),
     )
+    standards = models.CharField(
+        _("standards (GOST, TU)"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The standards the products meet, e.g. “ГОСТ 8732-78; ТУ 14-3-1128-2000”: order "
+            "confirmations, proposals and invoices cite them."
+        ),
+    )
 
     class Meta:
         verbose_name = _("product category")

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -15,7 +17,16 @@ from django_celery_beat.models import (
 from unfold.admin import ModelAdmin
 
 from crm.admin.mixins import RowLevelAccessMixin
-from crm.models import Campaign, MessageKind, MessageTemplate, OutboundMessage, ProfessionalHoliday, TrackedLink
+from crm.models import (
+    Campaign,
+    MessageKind,
+    MessageTemplate,
+    OutboundMessage,
+    ProfessionalHoliday,
+    Reference,
+    TrackedLink,
+)
+from crm.outreach.documents import proposal_comparison
 from crm.outreach.jobs import campaign_activate, campaign_audience
 from crm.outreach.proposals import document_url_check, proposal_send, tracked_link_url
 from crm.outreach.rendering import variables_help
@@ -164,6 +175,18 @@ class CampaignAdmin(ModelAdmin):
 
 
 class TrackedLinkForm(forms.ModelForm):
+    discount_percent = forms.DecimalField(
+        label=_("compare with our offer: discount, %"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("99.99"),
+        decimal_places=2,
+        help_text=_(
+            "Optional. The message then carries a table of what the client paid per product over the last 12 months "
+            "and the same volume at this discount, with the saving: what a type 2 client reads first."
+        ),
+    )
+
     def clean_target_url(self):
         url = self.cleaned_data["target_url"]
         try:
@@ -171,6 +194,27 @@ class TrackedLinkForm(forms.ModelForm):
         except ValidationError as error:
             raise ValidationError(error.message_dict["target_url"]) from None
         return url
+
+    def clean(self):
+        cleaned = super().clean()
+        self.comparison = None
+        contact, discount = cleaned.get("contact"), cleaned.get("discount_percent")
+        if contact is not None and discount is not None:
+            try:
+                self.comparison = proposal_comparison(account=contact.account, discount_percent=discount)
+            except ValidationError as error:
+                self.add_error("discount_percent", error.messages)
+        return cleaned
+
+
+@admin.register(Reference)
+class ReferenceAdmin(ModelAdmin):
+    """Completed work and testimonials that documents for type 3 clients link to."""
+
+    list_display = ["title", "kind", "language", "industry", "position", "is_active"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["kind", "language", "industry", "is_active"]
+    search_fields = ["title"]
 
 
 @admin.register(TrackedLink)
@@ -184,7 +228,7 @@ class TrackedLinkAdmin(RowLevelAccessMixin, ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["contact", "title", "target_url"]
+            return ["contact", "title", "target_url", "discount_percent"]
         return [
             "account",
             "contact",
@@ -212,6 +256,7 @@ class TrackedLinkAdmin(RowLevelAccessMixin, ModelAdmin):
                 title=form.cleaned_data["title"],
                 target_url=form.cleaned_data["target_url"],
                 acting_user=request.user,
+                comparison=form.comparison,
             )
             obj.pk, obj.token = sent.pk, sent.token
 

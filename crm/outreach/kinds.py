@@ -17,6 +17,8 @@ class MessageKind(models.TextChoices):
     HOLIDAY = "holiday", _("Professional holiday greeting")
     CAMPAIGN = "campaign", _("Training and tips campaign")
     PROPOSAL = "proposal", _("Proposal or document")
+    ORDER_CONFIRMATION = "order_confirmation", _("Order confirmation")
+    INVOICE = "invoice", _("Invoice")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SURVEY_REMINDER = "survey_reminder", _("Survey reminder")
     FEEDBACK_DONE = "feedback_done", _("You asked, we did")

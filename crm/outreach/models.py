@@ -335,3 +335,38 @@ class TrackedLink(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+
+class Reference(models.Model):
+    """Proof for clients who want it (behaviour type 3, DOMAIN §5): an example of completed work or a testimonial,
+    linked from order confirmations, proposals and invoices."""
+
+    class Kind(models.TextChoices):
+        COMPLETED_WORK = "completed_work", _("Completed work")
+        TESTIMONIAL = "testimonial", _("Testimonial")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("link"), max_length=500)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language, blank=True, help_text=_("Empty: for every language.")
+    )
+    industry = models.ForeignKey(
+        Industry,
+        verbose_name=_("industry"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: for every industry. A client of this industry sees its references first."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title

@@ -19,6 +19,7 @@ from django.utils.translation import override
 
 from crm.events import ProposalOpened, ProposalSent, publish
 from crm.models import BehaviourType, Contact, Task, User
+from crm.outreach.documents import Comparison, account_standards, references_for
 from crm.outreach.models import MessageKind, TrackedLink
 from crm.outreach.services import MessagePlan, message_plan
 from crm.services.activity import interaction_log, rule_tasks_open
@@ -49,8 +50,18 @@ def document_url_check(url: str) -> None:
 
 
 @transaction.atomic
-def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user: User | None = None) -> TrackedLink:
-    """Send a proposal or document through the CRM with a tracked link, and log it on the timeline."""
+def proposal_send(
+    *,
+    contact: Contact,
+    title: str,
+    target_url: str,
+    acting_user: User | None = None,
+    comparison: Comparison | None = None,
+) -> TrackedLink:
+    """Send a proposal or document through the CRM with a tracked link, and log it on the timeline.
+
+    The message carries the standards of what the account buys and our references (a type 3 client's template
+    cites them), and, when given, the comparison of their current cost with our offer (type 2's template)."""
     link = TrackedLink(
         token=secrets.token_urlsafe(16),
         account=contact.account,
@@ -68,7 +79,12 @@ def proposal_send(*, contact: Contact, title: str, target_url: str, acting_user:
             key=f"proposal:{link.id}",
             kind=MessageKind.PROPOSAL,
             contact=contact,
-            context={"link": {"title": title, "url": url}},
+            context={
+                "link": {"title": title, "url": url},
+                "standards": account_standards(contact.account),
+                "references": references_for(contact.account, contact.language),
+                "comparison": comparison.as_context() if comparison else None,
+            },
             data={"link_id": link.id},
         )
     )

@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from functools import lru_cache
 
 from django.template import Context, Engine, TemplateSyntaxError
@@ -46,6 +47,43 @@ _ORDER = {
     "days_moved": 3,
 }
 
+_REFERENCES = [
+    {"title": "Котельная завода «Север»", "url": "https://crm.example/cases/1/", "kind": "Выполненная работа"}
+]
+_STANDARDS = ["Трубы: ГОСТ 8732-78; ТУ 14-3-1128-2000"]
+_DOCUMENT_ORDER = {
+    "number": "A-1",
+    "amount": Decimal("125000.50"),
+    "currency": "RUB",
+    "ordered_at": datetime(2026, 6, 1, 9, tzinfo=UTC),
+    "promised_date": date(2026, 7, 1),
+    "lines": [
+        {
+            "product": "Труба 57×3,5",
+            "quantity": Decimal("10"),
+            "unit_price": Decimal("12500.05"),
+            "total": Decimal("125000.50"),
+        }
+    ],
+}
+_DOCUMENT = {**_CLIENT, "order": _DOCUMENT_ORDER, "standards": _STANDARDS, "references": _REFERENCES}
+_COMPARISON = {
+    "months": 12,
+    "rows": [
+        {
+            "product": "Труба 57×3,5",
+            "quantity": Decimal("120"),
+            "current": Decimal("1500000.00"),
+            "offer": Decimal("1380000.00"),
+            "saving": Decimal("120000.00"),
+        }
+    ],
+    "current_total": Decimal("1500000.00"),
+    "offer_total": Decimal("1380000.00"),
+    "saving": Decimal("120000.00"),
+    "saving_percent": Decimal("8.0"),
+}
+
 _SURVEY = {
     "title": "Как мы работаем?",
     "url": "https://crm.example/s/x/",
@@ -77,7 +115,15 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
     MessageKind.THANKS: _CLIENT,
     MessageKind.HOLIDAY: {**_CLIENT, "holiday": {"name": "День металлурга", "date": date(2026, 7, 19)}},
     MessageKind.CAMPAIGN: _CLIENT,
-    MessageKind.PROPOSAL: {**_CLIENT, "link": {"title": "КП", "url": "https://crm.example/l/x/"}},
+    MessageKind.PROPOSAL: {
+        **_CLIENT,
+        "link": {"title": "КП", "url": "https://crm.example/l/x/"},
+        "standards": _STANDARDS,
+        "references": _REFERENCES,
+        "comparison": _COMPARISON,
+    },
+    MessageKind.ORDER_CONFIRMATION: _DOCUMENT,
+    MessageKind.INVOICE: {**_DOCUMENT, "payment_details": "ООО «Ромашка», ИНН 7707083893, р/с …"},
     MessageKind.PROMISE_DUE: {
         **_STAFF,
         "promise": {"description": "…", "due_at": datetime(2026, 7, 1, 12, tzinfo=UTC)},

@@ -13,6 +13,7 @@ from crm.events import InteractionLogged, PersonWordsAdded, publish
 from crm.models import Commitment, Interaction, ResponseTarget, ServiceRequest, Task
 
 COMMITMENT_OVERDUE_RULE = "commitment_overdue"
+INTERNAL_RATING_RULE = "internal_rating"
 
 
 def task_title(user, message: str, **values) -> str:
@@ -86,7 +87,39 @@ def commitment_close(*, commitment: Commitment, status: str, at: datetime | None
     commitment.status = status
     commitment.fulfilled_at = (at or timezone.now()) if status == Commitment.Status.KEPT else None
     commitment.save(update_fields=["status", "fulfilled_at", "updated_at"])
+    if status == Commitment.Status.KEPT and commitment.receiving_department_id:
+        _internal_rating_ask(commitment)
     return commitment
+
+
+def _internal_rating_ask(commitment: Commitment) -> None:
+    """A delivered request between departments: whoever asked for it (or the receiving head) rates it, 1..5."""
+    requester = commitment.created_by
+    if requester is None or not (
+        requester.department_id == commitment.receiving_department_id
+        or commitment.receiving_department_id in requester.headed_department_ids
+    ):
+        requester = commitment.receiving_department.head
+    if requester is None:
+        return
+    rule_tasks_open(
+        [
+            Task(
+                assignee=requester,
+                commitment=commitment,
+                title=task_title(
+                    requester,
+                    gettext_noop("Rate what you received: %(description)s"),
+                    description=commitment.description,
+                ),
+                kind=Task.Kind.FOLLOW_UP,
+                priority=Task.Priority.NORMAL,
+                due_at=commitment.fulfilled_at + timedelta(days=2),
+                created_by_rule=INTERNAL_RATING_RULE,
+                idempotency_key=f"{INTERNAL_RATING_RULE}:{commitment.id}",
+            )
+        ]
+    )
 
 
 def commitments_overdue_remind(*, now: datetime | None = None, batch_size: int = 500) -> int:

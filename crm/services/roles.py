@@ -33,6 +33,7 @@ _REFERENCE_MODELS = [
     "accountevent",
     "deliverydatechange",
     "department",
+    "internalservice",
     "user",
     "outboundmessage",
     "call",
@@ -40,6 +41,7 @@ _REFERENCE_MODELS = [
     "professionalholiday",
     "campaign",
     "leadsourcecost",
+    "reference",
     # surveys
     "survey",
     "question",
@@ -78,8 +80,10 @@ def _codenames(*, heads: bool) -> set[str]:
             for model in (
                 "messagetemplate",
                 "professionalholiday",
+                "reference",
                 "campaign",
                 "leadsourcecost",
+                "internalservice",
                 "survey",
                 "question",
                 "lexiconentry",

@@ -79,6 +79,7 @@ def feedback_loop_run(*, response: Response, now: datetime) -> list[Case]:
         case = case_open(response=response, rule=rules[reason], summary=summary, now=now)
         if case is not None:
             cases.append(case)
+    _answers_to_head(response, [a for a in answers if a.question.routes_to_head and a.text])
     urgency = FeedbackItem.Urgency.HIGH if cases else FeedbackItem.Urgency.NORMAL
     FeedbackItem.objects.bulk_create(
         [
@@ -97,6 +98,36 @@ def feedback_loop_run(*, response: Response, now: datetime) -> list[Case]:
         ignore_conflicts=True,
     )
     return cases
+
+
+def _answers_to_head(response: Response, answers: list[Answer]) -> None:
+    """ "Whom should we reward, penalise or train": the answer goes to the head of the account's manager (else the
+    head of the manager's department, else the company's head), as a task with the client's words."""
+    manager = response.account.manager
+    head = (manager and (manager.head or (manager.department and manager.department.head))) or company_head()
+    if not answers or head is None:
+        return
+    rule_tasks_open(
+        [
+            Task(
+                assignee=head,
+                account_id=response.account_id,
+                title=task_title(
+                    head,
+                    gettext_noop("About our staff, from %(account)s: %(text)s"),
+                    account=response.account.name,
+                    text=answer.text[:120],
+                ),
+                description=answer.text,
+                kind=Task.Kind.FOLLOW_UP,
+                priority=Task.Priority.HIGH,
+                due_at=response.submitted_at + timedelta(days=3),
+                created_by_rule="staff_feedback",
+                idempotency_key=f"staff-feedback:{answer.id}",
+            )
+            for answer in answers
+        ]
+    )
 
 
 def case_open(*, response: Response, rule: FeedbackRule, summary: str, now: datetime) -> Case | None:

@@ -99,6 +99,16 @@ def _expected(question: Question) -> str:
     return _("text of up to %(max)s characters, without NUL characters") % {"max": _TEXT_MAX}
 
 
+def questions_asked(invitation) -> list[Question]:
+    """The survey's questions this person is asked: those for everyone and those for their account's type."""
+    behaviour_type = invitation.account.behaviour_type
+    return [
+        question
+        for question in invitation.survey.questions.all()
+        if question.asked_of_behaviour_type is None or question.asked_of_behaviour_type == behaviour_type
+    ]
+
+
 def answers_clean(*, survey: Survey, answers, complete: bool) -> dict[str, Cleaned]:
     """Check answers by question code. Raises ValidationError naming each bad code and what it expects."""
     if not isinstance(answers, dict):

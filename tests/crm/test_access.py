@@ -172,6 +172,8 @@ SHARED_MODELS = {
     "crm.professionalholiday",
     "crm.campaign",
     "crm.responsetarget",
+    "crm.internalservice",  # the register between departments is the company's, read by everyone
+    "crm.reference",
     "surveys.survey",
     "surveys.feedbackrule",
     "journeys.journey",
@@ -615,6 +617,8 @@ REFERENCE_LINKS = {
     "crm.interaction.user": "a colleague who took part",
     "crm.commitment.owner": "a colleague who owns the promise",
     "crm.commitment.department": "the department that owes it",
+    "crm.commitment.receiving_department": "the department it is owed to",
+    "crm.commitment.internal_service": "the register of internal services",
     "crm.task.assignee": "a colleague",
     "crm.servicerequest.assignee": "a colleague",
     "crm.equipment.product": "the catalogue",

@@ -11,6 +11,7 @@ from crm import events as events_module
 from crm.events import (
     JOURNEYS,
     LEVELS,
+    OUTREACH,
     SUGGESTIONS,
     ZONES,
     AccountManagerChanged,
@@ -48,6 +49,7 @@ def test_the_listeners_run_in_their_stated_order_zones_levels_journeys_suggestio
     assert ordered == [
         (LEVELS, "segments.receivers.level_after_order"),
         (JOURNEYS, "journeys.receivers.journey_after_order"),
+        (OUTREACH, "crm.outreach.receivers.confirm_the_order"),
     ]
 
 

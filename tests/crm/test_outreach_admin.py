@@ -63,7 +63,7 @@ def test_saving_a_template_with_an_unknown_variable_shows_the_variable(client, s
 
     assert response.status_code == 200
     assert "contakt.name" in response.content.decode()
-    assert not MessageTemplate.objects.filter(behaviour_type=1).exists()
+    assert not MessageTemplate.objects.filter(kind="birthday", behaviour_type=1).exists()
 
 
 def test_sending_a_proposal_from_the_admin_creates_the_tracked_link_and_the_message(client, manager, account):

@@ -212,6 +212,29 @@ def test_clv_is_apv_times_apf_times_acl_with_a_current_clients_lifetime_running_
     assert result["value"] == round(apv * apf * acl, 2)
 
 
+def test_clv_in_margin_takes_each_lines_category_margin_and_the_companys_for_the_rest(superuser, settings):
+    from crm.models import OrderLine, Product, ProductCategory
+
+    settings.CRM_GROSS_MARGIN_PERCENT = 20
+    now = timezone.now()
+    account = AccountFactory(status="active")
+    machines = ProductCategory.objects.create(name="Станки", margin_percent=Decimal(50))
+    parts = ProductCategory.objects.create(name="Запчасти")  # no margin of its own: the company's 20 %
+    lathe = Product.objects.create(name="Станок", sku="L", category=machines)
+    bearing = Product.objects.create(name="Подшипник", sku="B", category=parts)
+    first = OrderFactory(account=account, ordered_at=now - timedelta(days=400), amount=Decimal(1000))
+    OrderLine.objects.create(order=first, product=lathe, quantity=2, unit_price=Decimal(400))  # 800 at 50 %
+    OrderLine.objects.create(order=first, product=bearing, quantity=10, unit_price=Decimal(20))  # 200 at 20 %
+    OrderFactory(account=account, ordered_at=now - timedelta(days=30), amount=Decimal(500))  # no lines: 20 %
+
+    result = metrics.clv(everyone(superuser))
+
+    # Margin 400 + 40 + 100 = 540 of revenue 1 500: the CLV in margin is the CLV × 540 / 1 500.
+    assert result["gross_margin"] == "540.00"
+    assert result["margin_value"] == pytest.approx(result["value"] * 540 / 1500, abs=0.01)
+    assert 0 < result["margin_value"] < result["value"]
+
+
 def test_service_metrics_first_response_fcr_and_resolution_time(superuser):
     now = timezone.now()
     account = AccountFactory()
