@@ -23,6 +23,7 @@ class CRMAdminSite(UnfoldAdminSite):
             my_day_view,
             screen_pop_view,
         )
+        from crm.portal.admin import client_page_send_view
         from journeys.admin_views import journey_analytics_view, journey_move_view
         from surveys.admin_views import dashboard_view, review_view
 
@@ -30,6 +31,11 @@ class CRMAdminSite(UnfoldAdminSite):
             path("my-day/", self.admin_view(my_day_view), name="crm_my_day"),
             path("internal/report/", self.admin_view(internal_report_view), name="crm_internal_report"),
             path("internal/rate/<int:commitment_id>/", self.admin_view(internal_rate_view), name="crm_internal_rate"),
+            path(
+                "client-page/send/<int:contact_id>/",
+                self.admin_view(client_page_send_view),
+                name="crm_client_page_send",
+            ),
             path("screen-pop/", self.admin_view(screen_pop_view), name="crm_screen_pop"),
             path("click-to-call/<int:phone_id>/", self.admin_view(click_to_call_view), name="crm_click_to_call"),
             path("feedback/dashboard/", self.admin_view(dashboard_view), name="surveys_dashboard"),

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm.api.errors import json_not_found, json_server_error
+from crm.portal.views import client_page_download_view, client_page_request_view, client_page_view
 from crm.telephony import twilio
 from crm.telephony.asterisk import asterisk_lookup
 from crm.telephony.itoolabs import itoolabs_crm_api
@@ -35,6 +36,9 @@ urlpatterns = [
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("s/<str:token>/", survey_page, name="survey_page"),
+    path("c/new/", client_page_request_view, name="client_page_request"),
+    path("c/<str:token>/", client_page_view, name="client_page"),
+    path("c/<str:token>/report.<str:file_format>", client_page_download_view, name="client_page_download"),
     path("telephony/asterisk/<str:webhook_key>/lookup/", asterisk_lookup, name="telephony_asterisk_lookup"),
     path("telephony/zadarma/<str:webhook_key>/", zadarma_webhook, name="telephony_zadarma"),
     path("telephony/itoolabs/<str:webhook_key>/", itoolabs_crm_api, name="telephony_itoolabs"),

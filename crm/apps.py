@@ -12,6 +12,8 @@ class CrmConfig(AppConfig):
         from crm.models import ApiToken, TelephonyConnection, User
         from crm.outreach import receivers  # noqa: F401  (subscribes to the core's events)
         from crm.panels import FACTS, CardPanel, card_panel_register
+        from crm.portal import sections  # noqa: F401  (the client page's core sections)
+        from crm.portal.services import outbox_hooks_register
         from crm.recent import recent_forget_changed
         from crm.schedules import schedules_install
         from crm.selectors import card_behaviour_from
@@ -27,6 +29,7 @@ class CrmConfig(AppConfig):
                 name="behaviour", place=FACTS, order=30, template="crm/card/behaviour.html", read=card_behaviour_from
             )
         )
+        outbox_hooks_register()
         # Groups need the permissions that post_migrate creates, so they are set up after it.
         post_migrate.connect(lambda sender, **kwargs: roles_ensure_groups(), sender=self, weak=False)
         post_migrate.connect(schedules_install, sender=self, weak=False)

@@ -11,9 +11,11 @@ class SurveysConfig(AppConfig):
         from crm.demo.registry import DemoStep, demo_step_register
         from crm.panels import PANELS, CardPanel, card_panel_register
         from crm.personal_data import PersonalData, personal_data_register
+        from crm.portal.sections import SectionSource, client_page_section_register
         from crm.services.roles import roles_ensure_groups
         from crm.telephony.card import caller_card_part_register
         from surveys.demo import surveys_demo_seed
+        from surveys.portal import satisfaction_section, you_asked_section
         from surveys.selectors import account_feedback_panel, last_nps_caller_card_part
         from surveys.services import invitations, loop, responses
 
@@ -32,6 +34,8 @@ class SurveysConfig(AppConfig):
             )
         )
         caller_card_part_register(last_nps_caller_card_part())
+        client_page_section_register(SectionSource(key="satisfaction", order=40, read=satisfaction_section))
+        client_page_section_register(SectionSource(key="you_asked", order=60, read=you_asked_section))
         demo_step_register(DemoStep(name="surveys", order=20, run=lambda seed: surveys_demo_seed(seed=seed)))
         # Again after this app's permissions exist: the built-in groups get them too.
         post_migrate.connect(lambda sender, **kwargs: roles_ensure_groups(), sender=self, weak=False)

@@ -291,6 +291,8 @@ CRM_OUTBOX_RETRY_BASE_SECONDS = env.int("CRM_OUTBOX_RETRY_BASE_SECONDS", default
 CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES = env.int("CRM_OUTBOX_CLAIM_TIMEOUT_MINUTES", default=15)
 # Type 1 clients (emotional, confident; DOMAIN §5) are thanked personally this often (Account.thanks_every_days).
 CRM_THANKS_EVERY_DAYS = env.int("CRM_THANKS_EVERY_DAYS", default=90)
+# How long a client page link opens the page (crm/portal); a person asks for a new one on the expired link's page.
+CRM_CLIENT_PAGE_DAYS = env.int("CRM_CLIENT_PAGE_DAYS", default=90)
 # The company's payment details, printed on every invoice sent from an order (lines separated by "\n").
 CRM_PAYMENT_DETAILS = env.str("CRM_PAYMENT_DETAILS", default="").replace("\\n", "\n")
 CRM_MAINTENANCE_REMINDER_DAYS = env.int("CRM_MAINTENANCE_REMINDER_DAYS", default=30)

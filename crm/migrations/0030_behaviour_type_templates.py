@@ -277,13 +277,15 @@ TEMPLATES = {
             "Заказ {{ order.number }} идёт по плану: поставка {{ order.promised_date|date:'j E' }}",
             "Здравствуйте, {{ contact.name }}!\n\nЕженедельное подтверждение: заказ {{ order.number }} идёт по плану, "
             "поставка {{ order.promised_date|date:'j E Y' }} подтверждена. Рисков для срока сейчас нет; если появятся, "
-            "мы сообщим вам заранее." + SIGN,
+            "мы сообщим вам заранее.{% if client_page %}\n\nВсе ваши заказы, сроки и качество нашей работы — в вашем "
+            "отчёте: {{ client_page.url }}{% endif %}" + SIGN,
         ),
         "en": (
             "Order {{ order.number }} is on track: delivery on {{ order.promised_date|date:'F j' }}",
             "Hello {{ contact.name }},\n\nYour weekly confirmation: order {{ order.number }} is on track and delivery on "
             "{{ order.promised_date|date:'F j, Y' }} is confirmed. There is no risk to the date now; should one appear, "
-            "you will hear it from us early." + SIGN,
+            "you will hear it from us early.{% if client_page %}\n\nAll your orders, dates and the quality of our work "
+            "are in your report: {{ client_page.url }}{% endif %}" + SIGN,
         ),
     },
     ("survey_invitation", 1): {

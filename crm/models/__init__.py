@@ -37,6 +37,7 @@ from crm.outreach.models import (
     Reference,
     TrackedLink,
 )
+from crm.portal.models import ClientPageLink
 from crm.telephony.models import Call, TelephonyConnection
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "BehaviourType",
     "Call",
     "Campaign",
+    "ClientPageLink",
     "Commitment",
     "Contact",
     "ContactConsent",

@@ -454,6 +454,9 @@ class ResponseTarget(models.Model):
 
     channel = models.CharField(_("channel"), max_length=16, unique=True, choices=ServiceRequest.Channel)
     first_response_minutes = models.PositiveIntegerField(_("first response within, minutes"))
+    resolution_hours = models.PositiveIntegerField(
+        _("resolved within, hours"), null=True, blank=True, help_text=_("Empty: no resolution target.")
+    )
 
     class Meta:
         verbose_name = _("response target")

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from crm.models import OutboundMessage
 
+# Stands for the address of the person's client page (crm/portal) until the message is sent: the portal's
+# before_send hook puts a live link there, so the outbox never holds one.
+CLIENT_PAGE_PLACEHOLDER = "[client-page-link]"
+
 
 @dataclass(frozen=True)
 class KindHooks:

@@ -26,7 +26,7 @@ from crm.models import (
     OrderLine,
     Task,
 )
-from crm.outreach.hooks import segment_people
+from crm.outreach.hooks import CLIENT_PAGE_PLACEHOLDER, segment_people
 from crm.outreach.models import Campaign, MessageKind, ProfessionalHoliday
 from crm.outreach.services import MessagePlan, TemplateIndex, enqueue_after_commit, messages_plan
 from crm.services.activity import commitments_overdue_remind, rule_tasks_open, task_title
@@ -273,12 +273,16 @@ def orders_on_track_plan(*, now: datetime | None = None) -> int:
                 continue
             # Counted in weeks since the order, not calendar weeks: a Sunday and the Monday after are one week.
             weeks_since_order = (now - order.ordered_at).days // 7
+            context = _order_context(order)
+            if order.account.behaviour_type == BehaviourType.UNEMOTIONAL_UNCONFIDENT:
+                # Type 3 wants proof: the note carries the link to their live report, filled in as it goes.
+                context["client_page"] = {"url": CLIENT_PAGE_PLACEHOLDER}
             plans.append(
                 MessagePlan(
                     key=f"order-on-track:{order.id}:week-{weeks_since_order}",
                     kind=MessageKind.ORDER_ON_TRACK,
                     contact=contact,
-                    context=_order_context(order),
+                    context=context,
                     data={"order_id": order.id, "promised_date": order.promised_delivery_date.isoformat()},
                 )
             )

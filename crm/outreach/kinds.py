@@ -19,6 +19,7 @@ class MessageKind(models.TextChoices):
     PROPOSAL = "proposal", _("Proposal or document")
     ORDER_CONFIRMATION = "order_confirmation", _("Order confirmation")
     INVOICE = "invoice", _("Invoice")
+    CLIENT_PAGE = "client_page", _("Your client page")
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SURVEY_REMINDER = "survey_reminder", _("Survey reminder")
     FEEDBACK_DONE = "feedback_done", _("You asked, we did")

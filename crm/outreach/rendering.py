@@ -84,6 +84,8 @@ _COMPARISON = {
     "saving_percent": Decimal("8.0"),
 }
 
+_CLIENT_PAGE = {"url": "https://crm.example/c/x/", "expires_at": datetime(2026, 9, 1, 12, tzinfo=UTC)}
+
 _SURVEY = {
     "title": "Как мы работаем?",
     "url": "https://crm.example/s/x/",
@@ -110,7 +112,8 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
     },
     MessageKind.DELIVERY_MOVED: {**_CLIENT, "order": _ORDER},
     MessageKind.DELIVERY_AT_RISK: {**_CLIENT, "order": _ORDER},
-    MessageKind.ORDER_ON_TRACK: {**_CLIENT, "order": _ORDER},
+    MessageKind.ORDER_ON_TRACK: {**_CLIENT, "order": _ORDER, "client_page": _CLIENT_PAGE},
+    MessageKind.CLIENT_PAGE: {**_CLIENT, "client_page": _CLIENT_PAGE},
     MessageKind.BIRTHDAY: _CLIENT,
     MessageKind.THANKS: _CLIENT,
     MessageKind.HOLIDAY: {**_CLIENT, "holiday": {"name": "День металлурга", "date": date(2026, 7, 19)}},

@@ -18,6 +18,7 @@ _WORK_MODELS = [
     "orderline",
     "equipment",
     "trackedlink",
+    "clientpagelink",
     # surveys: the closed loop is everyday work
     "case",
     "feedbackitem",

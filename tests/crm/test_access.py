@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from crm.models import AccountEvent, Call, Equipment, MessageKind, TrackedLink
 from crm.outreach.services import MessagePlan, message_plan
+from crm.portal.services import client_page_link_create
 from crm.telephony.services import telephony_connection_create
 from journeys.models import Stage, Transition
 from journeys.services import account_stage_move
@@ -88,6 +89,7 @@ def _world(account):
         "crm.trackedlink": TrackedLink.objects.create(
             token=f"t{account.pk}", account=account, contact=contact, title="КП", target_url="https://example.ru/kp.pdf"
         ),
+        "crm.clientpagelink": client_page_link_create(contact=contact)[0],
         "crm.call": Call.objects.create(
             connection=connection,
             account=account,
@@ -148,6 +150,7 @@ ADMIN_MODELS = [
     "crm.accountevent",
     "crm.outboundmessage",
     "crm.trackedlink",
+    "crm.clientpagelink",
     "crm.call",
     "surveys.invitation",
     "surveys.response",
