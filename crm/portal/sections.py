@@ -150,8 +150,8 @@ def on_time_section(account: Account, limit: int | None) -> Section:
         title=_("On-time delivery"),
         columns=[
             Column(_("month")),
-            Column(_("delivered"), NUMBER),
-            Column(_("on time"), NUMBER),
+            Column(_("orders delivered"), NUMBER),
+            Column(_("of them on time"), NUMBER),
             Column(_("share on time"), PERCENT),
         ],
         rows=[

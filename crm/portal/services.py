@@ -1,6 +1,5 @@
 """Client page links: made, sent through the outbox, opened, revoked, and asked for again by e-mail."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,12 +20,12 @@ from crm.services.activity import interaction_log, task_title
 EXPIRED, REVOKED = "expired", "revoked"
 
 
-@dataclass(frozen=True)
 class LinkRefused(Exception):
     """A known link that no longer opens the page (expired or revoked): the person may ask for a new one."""
 
-    reason: str
-    link: ClientPageLink
+    def __init__(self, reason: str, link: ClientPageLink):
+        super().__init__(reason)
+        self.reason, self.link = reason, link
 
 
 def client_page_link_create(
@@ -59,26 +58,18 @@ def client_page_link_current(*, contact: Contact, now: datetime | None = None) -
     return link or client_page_link_create(contact=contact, now=now)[0]
 
 
-def client_page_context(link: ClientPageLink) -> tuple[dict, dict]:
-    """(template context, message data) for a message carrying the link: the address is filled in at sending."""
-    return (
-        {"client_page": {"url": links.PAGE_PLACEHOLDER, "expires_at": link.expires_at}},
-        {"client_page_link_id": link.id},
-    )
-
-
 @transaction.atomic
 def client_page_send(*, contact: Contact, acting_user: User | None = None, key: str = "") -> OutboundMessage:
     """Send the person a new link to their account's page, through the outbox (its rules, their language)."""
     link, _token = client_page_link_create(contact=contact, created_by=acting_user)
-    context, data = client_page_context(link)
     return message_plan(
         MessagePlan(
             key=key or f"client-page:{link.id}",
             kind=MessageKind.CLIENT_PAGE,
             contact=contact,
-            context=context,
-            data=data,
+            # The address goes in at the moment of sending (_link_fill): the outbox never holds a live link.
+            context={"client_page": {"url": links.PAGE_PLACEHOLDER, "expires_at": link.expires_at}},
+            data={"client_page_link_id": link.id},
         )
     )
 

@@ -18,6 +18,7 @@ from crm.models import AccountEvent, Axis, Commitment, Contact, ContactConsent, 
 from crm.outreach.models import OutboundMessage, TrackedLink
 from crm.outreach.services import contact_unsubscribe
 from crm.personal_data import personal_data_parts
+from crm.portal.models import ClientPageLink
 from crm.services.accounts import account_event_record
 from crm.telephony.models import Call
 
@@ -70,6 +71,9 @@ def contact_data_export(*, contact: Contact) -> dict:
             "sent_at",
         ),
         "tracked_links": _rows(TrackedLink.objects.filter(contact=contact), "title", "target_url", "first_opened_at"),
+        "client_page_links": _rows(
+            ClientPageLink.objects.filter(contact=contact), "created_at", "expires_at", "revoked_at", "last_opened_at"
+        ),
         "behaviour": {"emotional": contact.emotional, "confident": contact.confident},
     }
     for part in personal_data_parts():
@@ -101,6 +105,7 @@ def contact_erase(*, contact: Contact, reason: str, acting_user=None) -> Contact
     Interaction.objects.filter(contact=contact).update(notes="", outcome="", recording_url="")
     Call.objects.filter(contact=contact).update(from_number="", to_number="", client_number="")
     OutboundMessage.objects.filter(contact=contact).update(body="", subject=ERASED_NAME)
+    ClientPageLink.objects.filter(contact=contact).delete()  # their way in to the account's page goes with them
     for part in personal_data_parts():
         part.erase(contact, acting_user)
     account_event_record(

@@ -85,7 +85,7 @@ def test_the_page_shows_the_on_time_share_worked_out_by_hand_and_only_this_accou
     assert "50 %" in on_time[: on_time.index("</ul>")] and "n = 4" in on_time[: on_time.index("</ul>")]
     assert "Задержка сырья" in html and "A-5" in html
     assert "X-1" not in html and "Чужое обещание" not in html and "Чужие" not in html
-    assert "Для Иван Петрович" in html or "Иван Петрович" in html  # in the person's language
+    assert "Иван Петрович, здесь ваши покупки" in html  # in the person's language, addressed by name
     assert "Доставлено не позже первой обещанной даты" in html
 
 
@@ -308,3 +308,14 @@ def test_the_xlsx_writer_round_trips_text_numbers_and_dates_through_openpyxl():
     assert first["C4"].value.date() == date(2026, 3, 1) and first["C4"].is_date
     assert first["A5"].value is None and first["B5"].value == 3 and first["C5"].value is None
     assert second["A1"].value == "второй лист с тем же именем"
+
+
+def test_erasing_the_person_closes_their_way_in(client, person):
+    from crm.services.privacy import contact_data_export, contact_erase
+
+    _link, token = client_page_link_create(contact=person)
+    assert len(contact_data_export(contact=person)["client_page_links"]) == 1
+
+    contact_erase(contact=person, reason="the person's request of 2026-12-01")
+
+    assert client.get(page(token)).status_code == 404
