@@ -55,6 +55,7 @@ from crm.services.accounts import (
     contact_update,
 )
 from crm.services.privacy import contact_data_export, contact_erase
+from crm.telephony.models import TrackingNumber
 
 
 class WhoseAccountsFilter(admin.SimpleListFilter):
@@ -401,9 +402,18 @@ class IndustryAdmin(ModelAdmin):
     search_fields = ["name"]
 
 
+class TrackingNumberInline(TabularInline):
+    """Call tracking: the numbers the source's campaigns publish (crm/telephony)."""
+
+    model = TrackingNumber
+    extra = 1
+    fields = ["number", "note"]
+
+
 @admin.register(LeadSource)
 class LeadSourceAdmin(ModelAdmin):
     search_fields = ["name"]
+    inlines = [TrackingNumberInline]
 
 
 @admin.register(LeadSourceCost)

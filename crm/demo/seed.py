@@ -48,6 +48,7 @@ from crm.phones import phone_normalize
 from crm.services.activity import commitment_close
 from crm.services.internal import internal_request_create, internal_request_rate
 from crm.services.roles import ACCOUNT_MANAGERS, HEADS, roles_ensure_groups
+from crm.telephony.models import TrackingNumber
 
 DEMO_MANAGER_PASSWORD = "demo-manager"  # noqa: S105  (demo data only; printed by make run)
 
@@ -84,6 +85,10 @@ def _reference_data():
     roles_ensure_groups()
     industries = [Industry.objects.get_or_create(name=name)[0] for name in data.INDUSTRIES]
     sources = [LeadSource.objects.get_or_create(name=name)[0] for name in data.LEAD_SOURCES]
+    for source_name, number, note in data.TRACKING_NUMBERS:
+        TrackingNumber.objects.get_or_create(
+            number=number, defaults={"lead_source": LeadSource.objects.get(name=source_name), "note": note}
+        )
     _lead_source_costs(sources)
     products = []
     for category_index, (category_name, names) in enumerate(data.CATEGORIES.items()):

@@ -76,9 +76,10 @@ class CallAdmin(RowLevelAccessMixin, ModelAdmin):
         "routed_to",
         "status",
         "duration_seconds",
+        "lead_source",
     ]
-    list_select_related = ["account", "contact", "routed_to"]
-    list_filter = ["status", "direction", "connection"]
+    list_select_related = ["account", "contact", "routed_to", "lead_source"]
+    list_filter = ["status", "direction", "connection", "lead_source"]
     search_fields = ["client_number", "from_number", "account__name"]
     show_full_result_count = False
     actions = ["lead_from_unknown_caller"]
@@ -126,6 +127,7 @@ class CallAdmin(RowLevelAccessMixin, ModelAdmin):
                     name=str(_("Caller %(number)s") % {"number": call.client_number}),
                     manager=request.user,
                     status=Account.Status.PROSPECT,
+                    lead_source=call.lead_source,  # the campaign whose tracking number they dialled
                     acting_user=request.user,
                 )
                 contact = contact_create(account=account, first_name="?", phones=[call.client_number])

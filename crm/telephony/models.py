@@ -3,14 +3,16 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crm.access import account_access_q
-from crm.models.accounts import Account, Contact
+from crm.models.accounts import Account, Contact, LeadSource
 from crm.models.activity import Interaction
 from crm.models.base import TimeStampedModel
+from crm.phones import phone_normalize
 
 
 def _webhook_key() -> str:
@@ -98,6 +100,15 @@ class Call(models.Model):
     direction = models.CharField(_("direction"), max_length=16, choices=Direction)
     from_number = models.CharField(_("from, as sent"), max_length=64)
     to_number = models.CharField(_("to, as sent"), max_length=64, blank=True)
+    lead_source = models.ForeignKey(
+        LeadSource,
+        verbose_name=_("lead source"),
+        help_text=_("An inbound call to one of the source's tracking numbers."),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     client_number = models.CharField(
         _("client's number (E.164)"), max_length=16, blank=True, db_index=True, help_text=_("Empty if unparseable.")
     )
@@ -149,3 +160,30 @@ class Call(models.Model):
 
     def __str__(self):
         return f"{self.from_number} → {self.to_number} · {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class TrackingNumber(models.Model):
+    """A number a campaign publishes (call tracking): an inbound call to it records its lead source on the call,
+    and a lead made from an unknown caller of it gets that source."""
+
+    lead_source = models.ForeignKey(
+        LeadSource, verbose_name=_("lead source"), on_delete=models.CASCADE, related_name="tracking_numbers"
+    )
+    number = models.CharField(
+        _("number"), max_length=32, unique=True, help_text=_("Any format: it is kept in the international one.")
+    )
+    note = models.CharField(_("where it is published"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking number")
+        verbose_name_plural = _("tracking numbers")
+        ordering = ["number"]
+
+    def __str__(self):
+        return self.number
+
+    def clean(self):
+        try:
+            self.number = phone_normalize(self.number).e164
+        except ValidationError as error:
+            raise ValidationError({"number": error.messages}) from None

@@ -20,7 +20,7 @@ from crm.prepared import model_columns, model_from_row, prepared_cursor
 from crm.services.activity import interaction_log, rule_tasks_open, task_complete, task_title
 from crm.telephony.card import CardRows, caller_card, card_lists, card_rows, card_rows_from
 from crm.telephony.click_to_call import ClickToCallError, twilio_place_call, zadarma_place_call
-from crm.telephony.models import Call, TelephonyConnection
+from crm.telephony.models import Call, TelephonyConnection, TrackingNumber
 from crm.telephony.webhooks import twilio_callback_url
 
 logger = logging.getLogger(__name__)
@@ -163,6 +163,15 @@ def _call_interaction_subject(call: Call) -> str:
     return _("Outbound call to %(number)s") % {"number": call.client_number or call.to_number}
 
 
+def tracked_source_id(dialled: str) -> int | None:
+    """The lead source whose tracking number was dialled (the number every protocol reports as the call's "to",
+    plain or as a SIP address)."""
+    number = phone_try_normalize(dialled.split("@", 1)[0].removeprefix("sip:")) if dialled else None
+    if number is None:
+        return None
+    return TrackingNumber.objects.filter(number=number).values_list("lead_source_id", flat=True).first()
+
+
 @transaction.atomic
 def call_register(
     *,
@@ -193,6 +202,7 @@ def call_register(
         direction=direction,
         from_number=from_number[:64],
         to_number=to_number[:64],
+        lead_source_id=tracked_source_id(to_number) if direction == Call.Direction.INBOUND else None,
         client_number=lookup.number,
         contact=contact,
         account=contact.account if contact else None,

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.phones import phone_normalize
 from crm.telephony.mango import mango_sign
 from crm.telephony.models import Call, TelephonyConnection
 from crm.telephony.signatures import twilio_signature, zadarma_signature
@@ -31,8 +32,14 @@ class Command(BaseCommand):
         parser.add_argument("--provider", required=True, choices=Provider.values)
         parser.add_argument("--phone", required=True, help="The caller's number, in any format")
         parser.add_argument("--missed", action="store_true", help="Nobody answers: a call-back task is opened")
+        parser.add_argument(
+            "--dialled",
+            default="+74950000000",
+            help="The number the caller dialled: a lead source's tracking number records that source on the call",
+        )
 
-    def handle(self, *args, provider, phone, missed, **options):
+    def handle(self, *args, provider, phone, missed, dialled, **options):
+        self.dialled = phone_normalize(dialled).e164
         connection, _created = TelephonyConnection.objects.get_or_create(
             name=f"Demo {provider}",
             defaults={
@@ -54,6 +61,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Call {call.provider_call_id}: {call.get_status_display()}"))
         self.stdout.write(f"  rang: {call.route_target} ({call.routed_to or 'fallback'})")
         self.stdout.write(f"  caller: {call.contact or 'unknown'} · {call.account or '-'}")
+        if call.lead_source_id:
+            self.stdout.write(f"  lead source (tracking number {call.to_number}): {call.lead_source}")
         if call.interaction_id:
             self.stdout.write(f"  timeline: {call.interaction.subject} ({call.interaction.outcome})")
 
@@ -64,7 +73,7 @@ class Command(BaseCommand):
         from crm.telephony.services import call_event, call_register
 
         _call, lookup, _created = call_register(
-            connection=connection, call_id=call_id, direction="inbound", from_number=phone
+            connection=connection, call_id=call_id, direction="inbound", from_number=phone, to_number=self.dialled
         )
         self.stdout.write(json.dumps({"route": lookup.route.as_dict(), "card": lookup.card}, ensure_ascii=False)[:600])
         if not missed:
@@ -91,13 +100,13 @@ class Command(BaseCommand):
             )
             self._show(name, client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature))
 
-        post("voice", CallSid=call_id, From=phone, To="+74950000000", CallStatus="ringing", Direction="inbound")
+        post("voice", CallSid=call_id, From=phone, To=self.dialled, CallStatus="ringing", Direction="inbound")
         status = "no-answer" if missed else "completed"
         post("dial_result", CallSid=call_id, DialCallStatus=status, DialCallDuration="0" if missed else "42")
 
     def _zadarma(self, client, connection, call_id, phone, missed):
         start = timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
-        base = {"pbx_call_id": call_id, "caller_id": phone, "called_did": "74950000000", "call_start": start}
+        base = {"pbx_call_id": call_id, "caller_id": phone, "called_did": self.dialled.lstrip("+"), "call_start": start}
 
         def post(event, **fields):
             data = {"event": event, **base, **fields}
@@ -126,7 +135,7 @@ class Command(BaseCommand):
                 "call_state": "Appeared",
                 "location": "abonent",
                 "from": {"number": phone},
-                "to": {"number": "74950000000"},
+                "to": {"number": self.dialled.lstrip("+")},
             },
         )
         now = int(timezone.now().timestamp())
@@ -147,7 +156,7 @@ class Command(BaseCommand):
             self._show(data["cmd"], client.post(url, {"crm_token": connection.secret, "callid": call_id, **data}))
 
         post(cmd="contact", phone=phone)
-        post(cmd="event", type="INCOMING", phone=phone, diversion="74950000000")
+        post(cmd="event", type="INCOMING", phone=phone, diversion=self.dialled.lstrip("+"))
         post(
             cmd="history",
             type="in",
