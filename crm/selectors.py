@@ -1,6 +1,6 @@
 """Reads: querysets with their joins already chosen, so pages run a fixed number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -98,6 +98,8 @@ class ClientCard:
     messages: list[OutboundMessage]
     panels: dict[str, list[ShownPanel]]  # each place's panels (crm/panels.py), in order
     now: datetime
+    wow_moments: list[Interaction] = field(default_factory=list)  # the newest, for the card's line
+    wow_count_year: int = 0
 
     @property
     def overdue_commitments(self) -> int:
@@ -148,6 +150,9 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         panels={},
         now=timezone.now(),
     )
+    wow = account.interactions.filter(wow=True)
+    card.wow_count_year = wow.filter(occurred_at__gte=card.now - timedelta(days=365)).count()
+    card.wow_moments = list(wow.order_by("-occurred_at", "-id")[:3])
     card.panels = card_panels_read(card)
     return card
 
@@ -290,6 +295,7 @@ class MyDay:
     kept_rate_department: KeptRate | None
     internal_service: list[InternalServiceFigures]
     now: datetime
+    wow_mine: int = 0  # the wow moments this manager logged in the kept-rate window
 
 
 def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
@@ -324,4 +330,5 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
         if user.headed_department_ids
         else [],
         now=now,
+        wow_mine=Interaction.objects.filter(user=user, wow=True, occurred_at__gte=window_start).count(),
     )

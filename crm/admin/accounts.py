@@ -278,6 +278,7 @@ class AccountAdmin(
                 card_url=card_url,
                 quick_links={
                     "interaction": f"{reverse('admin:crm_interaction_add')}?account={account.pk}&next={card_url}",
+                    "wow": f"{reverse('admin:crm_interaction_add')}?account={account.pk}&wow=1&next={card_url}",
                     "commitment": f"{reverse('admin:crm_commitment_add')}?account={account.pk}&next={card_url}",
                     "task": f"{reverse('admin:crm_task_add')}?account={account.pk}&next={card_url}",
                     "contact": f"{reverse('admin:crm_contact_add')}?account={account.pk}&next={card_url}",

@@ -37,7 +37,7 @@ def _model_fields(form, obj) -> dict:
 class InteractionAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
     list_display = ["occurred_at", "account", "contact", "channel", "direction", "subject", "user"]
     list_select_related = ["account", "contact", "user"]
-    list_filter = ["channel", "direction", ("occurred_at", RangeDateTimeFilter)]
+    list_filter = ["channel", "direction", "wow", ("occurred_at", RangeDateTimeFilter)]
     list_filter_submit = True
     search_fields = ["subject", "account__name"]
     autocomplete_fields = ["account", "contact", "user"]
@@ -53,6 +53,7 @@ class InteractionAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
         "notes",
         "outcome",
         "recording_url",
+        "wow",
         "user",
     ]
 

@@ -201,6 +201,7 @@ class InteractionOutputSerializer(ModelSerializer):
             "notes",
             "outcome",
             "recording_url",
+            "wow",
             "source",
             "external_id",
             "created_at",
@@ -391,6 +392,7 @@ class InteractionInputSerializer(ModelSerializer):
             "notes",
             "outcome",
             "recording_url",
+            "wow",
             "source",
             "external_id",
         ]

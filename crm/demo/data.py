@@ -198,3 +198,17 @@ INTERNAL_SERVICES = [
     ("Service", "Key accounts", "План ТО на квартал", 5, "Все единицы клиента с датами и исполнителями", "XLSX"),
     ("Sales Moscow", "Service", "Подтверждённый график поставок", 2, "Каждый заказ с датой и номером", "XLSX"),
 ]
+
+# Wow moments (DOMAIN §2.6): small surprises beyond what was owed.
+WOW_SUBJECTS_RU = [
+    "Отгрузили на неделю раньше обещанного",
+    "Прислали статью о продлении ресурса шпинделя",
+    "Бесплатно обучили нового оператора",
+    "Помогли с наладкой сверх договора",
+]
+WOW_SUBJECTS_EN = [
+    "Shipped a week earlier than promised",
+    "Sent an article on extending spindle life",
+    "Trained a new operator free of charge",
+    "Helped with the set-up beyond the contract",
+]

@@ -374,6 +374,21 @@ def _seed_batch(batch, seed, inns, now, industries, sources, products, managers,
                     source="seed_demo",
                 )
             )
+        wow_rng = random.Random(f"{seed}-{index}-wow")  # noqa: S311  (its own stream: the rest stays as it was)
+        if account.manager_id and wow_rng.random() < 0.2:
+            interactions.append(
+                Interaction(
+                    account=account,
+                    contact=wow_rng.choice(people),
+                    user=account.manager,
+                    channel=Interaction.Channel.EMAIL,
+                    direction=Interaction.Direction.OUTBOUND,
+                    occurred_at=now - timedelta(days=wow_rng.randint(1, 300)),
+                    subject=wow_rng.choice(data.WOW_SUBJECTS_EN if english[index] else data.WOW_SUBJECTS_RU),
+                    wow=True,
+                    source="seed_demo",
+                )
+            )
         order_count = 0 if account.status == "prospect" else rng.choices([1, 2, 3, 4, 5], [30, 30, 20, 12, 8])[0]
         for number in range(order_count):
             ordered_at = now - timedelta(days=rng.randint(1, 700))

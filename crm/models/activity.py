@@ -65,6 +65,14 @@ class Interaction(TimeStampedModel):
     notes = models.TextField(_("notes"), max_length=10_000, blank=True)
     outcome = models.CharField(_("outcome"), max_length=255, blank=True)
     recording_url = models.URLField(_("recording link"), max_length=500, blank=True)
+    wow = models.BooleanField(
+        _("wow moment"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "A small surprise beyond what we owed: an early delivery, a useful article, help beyond the contract."
+        ),
+    )
     source = models.CharField(
         _("source"), max_length=32, blank=True, help_text=_("The system it came from: an import, a telephony provider.")
     )
@@ -85,7 +93,12 @@ class Interaction(TimeStampedModel):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["account", "-occurred_at", "-id"], name="interaction_timeline_idx")]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at", "-id"], name="interaction_timeline_idx"),
+            # Few rows (only the wow moments): each manager's count on My day, each account's on its card.
+            models.Index(fields=["user", "occurred_at"], condition=Q(wow=True), name="interaction_wow_idx"),
+            models.Index(fields=["account", "occurred_at"], condition=Q(wow=True), name="interaction_wow_account_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"],

@@ -319,3 +319,14 @@ def test_erasing_the_person_closes_their_way_in(client, person):
     contact_erase(contact=person, reason="the person's request of 2026-12-01")
 
     assert client.get(page(token)).status_code == 404
+
+
+def test_the_page_and_the_new_link_form_are_rate_limited_per_address(client, person, settings):
+    settings.CRM_PUBLIC_REQUESTS_PER_MINUTE = 3
+    _link, token = client_page_link_create(contact=person)
+
+    pages = [client.get(page(token)).status_code for _ in range(4)]
+    asks = [client.post(reverse("client_page_request"), {"email": "x@example.com"}).status_code for _ in range(4)]
+
+    assert pages == [200, 200, 200, 429] and asks == [200, 200, 200, 429]
+    assert client.get(page(token), REMOTE_ADDR="10.0.0.9").status_code == 200  # another address still gets in
