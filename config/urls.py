@@ -12,7 +12,7 @@ from crm.telephony.asterisk import asterisk_lookup
 from crm.telephony.itoolabs import itoolabs_crm_api
 from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
-from crm.views import healthz_view, tracked_link_view, unsubscribe_view
+from crm.views import healthz_view, telegram_webhook_view, tracked_link_view, unsubscribe_view
 from surveys.views import survey_page
 
 _swagger = SpectacularSwaggerSplitView.as_view(url_name="api-schema")  # its script is a file: no inline JS
@@ -36,6 +36,7 @@ urlpatterns = [
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("s/<str:token>/", survey_page, name="survey_page"),
+    path("telegram/webhook/", telegram_webhook_view, name="telegram_webhook"),
     path("c/new/", client_page_request_view, name="client_page_request"),
     path("c/<str:token>/", client_page_view, name="client_page"),
     path("c/<str:token>/report.<str:file_format>", client_page_download_view, name="client_page_download"),

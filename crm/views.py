@@ -1,7 +1,9 @@
 """Public pages, no login: the unsubscribe page, tracked proposal links and the health check."""
 
+import json
 import logging
 
+from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm.models import Contact, ContactConsent
 from crm.outreach.proposals import document_url_allowed, tracked_link_open
 from crm.outreach.services import contact_unsubscribe
+from crm.outreach.telegram_bot import SECRET_HEADER, telegram_secret_ok, telegram_update_handle
 from crm.outreach.unsubscribe import unsubscribe_token_read
 from crm.ratelimit import public_rate_limit
 
@@ -138,3 +141,19 @@ def healthz_view(request):
         checks["broker"] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+@csrf_exempt  # Telegram's request carries the webhook secret, not a CSRF token
+@require_http_methods(["POST"])
+def telegram_webhook_view(request):
+    """Updates from our Telegram bot (crm/outreach/telegram_bot.py), answered in the response."""
+    if not settings.CRM_TELEGRAM_WEBHOOK_SECRET:
+        return JsonResponse({"error": "The Telegram bot is not set up here."}, status=404)
+    if not telegram_secret_ok(request.headers.get(SECRET_HEADER)):
+        return JsonResponse({"error": f"Missing or wrong {SECRET_HEADER}."}, status=403)
+    try:
+        update = json.loads(request.body)
+        reply = telegram_update_handle(update)
+    except (ValueError, UnicodeDecodeError) as error:
+        return JsonResponse({"error": f"Not a Telegram update: {error}"}, status=400)
+    return JsonResponse(reply.as_webhook_answer() if reply else {})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from crm.outreach.telegram_links import telegram_deep_link
 from crm.ratelimit import public_rate_limit
 from surveys.models import Invitation, Question, Response
 from surveys.services.responses import (
@@ -70,6 +71,8 @@ def _page(request, invitation: Invitation, questions, values: dict, *, errors=No
             "errors": errors,
             "saved": saved,
             "expires_at": invitation.expires_at,
+            # The person's link to our bot, while their chat is not bound yet (crm/outreach/telegram_links.py).
+            "telegram_url": "" if invitation.contact.telegram_chat_id else telegram_deep_link(invitation.contact_id),
         },
         status=status,
     )

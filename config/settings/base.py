@@ -274,6 +274,12 @@ CRM_DOCUMENT_HOSTS = env.list("CRM_DOCUMENT_HOSTS", default=[urlsplit(CRM_PUBLIC
 CRM_EMAIL_MESSAGE_ID_DOMAIN = env.str("CRM_EMAIL_MESSAGE_ID_DOMAIN", default="crm.localhost")
 CRM_TELEGRAM_BOT_TOKEN = env.str("CRM_TELEGRAM_BOT_TOKEN", default="")
 CRM_TELEGRAM_API_URL = env.str("CRM_TELEGRAM_API_URL", default="https://api.telegram.org")
+# The bot's username (without @): client e-mails and survey pages then carry t.me/<bot>?start=<token>, which binds
+# the person's chat. The webhook secret is given to setWebhook (`manage.py telegram_set_webhook`) and checked on
+# every update; links work this many days.
+CRM_TELEGRAM_BOT_USERNAME = env.str("CRM_TELEGRAM_BOT_USERNAME", default="")
+CRM_TELEGRAM_WEBHOOK_SECRET = env.str("CRM_TELEGRAM_WEBHOOK_SECRET", default="")
+CRM_TELEGRAM_LINK_DAYS = env.int("CRM_TELEGRAM_LINK_DAYS", default=60)
 CRM_OUTREACH_WEBHOOK_URL = env.str("CRM_OUTREACH_WEBHOOK_URL", default="")
 CRM_OUTREACH_WEBHOOK_SECRET = env.str("CRM_OUTREACH_WEBHOOK_SECRET", default="")
 # Clients get messages only between these hours (start, end) of their account's time zone...

@@ -21,6 +21,7 @@ from crm.outreach.channels import PermanentError, TransientError, channel_for
 from crm.outreach.hooks import kind_hooks
 from crm.outreach.models import MessageChannel, MessageKind, MessageTemplate
 from crm.outreach.rules import CONSENT_CHANNEL, outbox_rules_check
+from crm.outreach.telegram_links import telegram_deep_link
 from crm.outreach.unsubscribe import unsubscribe_url
 from crm.services.accounts import contact_consent_set
 
@@ -149,6 +150,12 @@ def _message_build(plan: MessagePlan, templates: TemplateIndex, footer: str) -> 
     message.subject, message.body = rendering.render(subject=subject, body=body, context=context)
     if unsubscribe:
         message.body += footer % {"url": unsubscribe}
+        if (
+            channel == MessageChannel.EMAIL
+            and not plan.contact.telegram_chat_id
+            and (telegram := telegram_deep_link(plan.contact.id))
+        ):
+            message.body += "\n" + _("Get our messages in Telegram: %(url)s") % {"url": telegram}
     return message
 
 
