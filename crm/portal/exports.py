@@ -5,6 +5,7 @@ import io
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -103,7 +104,12 @@ def _fonts() -> tuple[str, str]:
 def _pdf_cell(value, kind: str):
     text = cell_text(value, kind)
     # Long text wraps inside its column; short cells stay plain strings, which lay out far faster.
-    return Paragraph(text.replace("&", "&amp;").replace("<", "&lt;"), _styles()["cell"]) if len(text) > 14 else text
+    return _para(text, _styles()["cell"]) if len(text) > 14 else text
+
+
+def _para(text: str, style) -> Paragraph:
+    """A paragraph of plain text: ReportLab reads a paragraph as markup, and names like "A & B <Co>" are not."""
+    return Paragraph(escape(text), style)
 
 
 @cache
@@ -132,18 +138,18 @@ def sections_pdf(sections: list[Section], *, title: str, made_at: datetime) -> b
         author="",
         subject=made_text(made_at),
     )
-    story = [Paragraph(title, styles["title"]), Paragraph(made_text(made_at), styles["text"])]
+    story = [_para(title, styles["title"]), _para(made_text(made_at), styles["text"])]
     for section in sections:
-        story.append(Paragraph(section.title, styles["heading"]))
-        story.extend(Paragraph(figure_text(figure), styles["text"]) for figure in section.figures)
+        story.append(_para(section.title, styles["heading"]))
+        story.extend(_para(figure_text(figure), styles["text"]) for figure in section.figures)
         if section.note:
-            story.append(Paragraph(section.note, styles["text"]))
+            story.append(_para(section.note, styles["text"]))
         if not section.rows:
-            story.append(Paragraph(section.empty or "—", styles["text"]))
+            story.append(_para(section.empty or "—", styles["text"]))
             continue
         if section.total > len(section.rows):
             story.append(
-                Paragraph(
+                _para(
                     _("The newest %(shown)s of %(total)s; the XLSX file has them all.")
                     % {"shown": len(section.rows), "total": section.total},
                     styles["text"],

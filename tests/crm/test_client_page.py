@@ -330,3 +330,17 @@ def test_the_page_and_the_new_link_form_are_rate_limited_per_address(client, per
 
     assert pages == [200, 200, 200, 429] and asks == [200, 200, 200, 429]
     assert client.get(page(token), REMOTE_ADDR="10.0.0.9").status_code == 200  # another address still gets in
+
+
+def test_names_with_markup_characters_print_as_they_are(client, person, account):
+    account.name = "ООО «A & B <Запад>»"
+    account.save()
+    OrderFactory(account=account, number="<b>&-1")
+    _link, token = client_page_link_create(contact=person)
+
+    pdf = client.get(reverse("client_page_download", args=[token, "pdf"]))
+    html = client.get(page(token)).content.decode()
+
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert pdf.status_code == 200 and "ООО «A & B <Запад>»" in text and "<b>&-1" in text
+    assert "&lt;b&gt;&amp;-1" in html and "<b>&-1" not in html  # escaped on the page
