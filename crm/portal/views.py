@@ -58,7 +58,7 @@ def _not_found(request):
     )
 
 
-def _gone(request, refused: LinkRefused):
+def _gone(request, refused: LinkRefused, token: str):
     language = refused.link.contact.language
     with translation.override(language):
         request.LANGUAGE_CODE = language
@@ -75,15 +75,11 @@ def _gone(request, refused: LinkRefused):
                     "title": _("The link no longer works"),
                     "message": message,
                     "ask": True,
-                    "token": request_token(request),
+                    "token": token,  # the new-link form asks within this link's account
                 },
                 status=410,
             )
         )
-
-
-def request_token(request) -> str:
-    return request.resolver_match.kwargs.get("token", "")[:200]
 
 
 def _opened(request, token: str):
@@ -93,7 +89,7 @@ def _opened(request, token: str):
     except (signing.BadSignature, ClientPageLink.DoesNotExist):
         return None, _not_found(request)
     except LinkRefused as refused:
-        return None, _gone(request, refused)
+        return None, _gone(request, refused, token[:200])
 
 
 @require_GET
