@@ -1,8 +1,10 @@
 """Client page links: made, sent through the outbox, opened, revoked, and asked for again by e-mail."""
 
+import contextlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -105,12 +107,20 @@ def client_page_open(*, token: str, now: datetime | None = None) -> ClientPageLi
     return link
 
 
-def client_page_request(*, email: str, account_id: int | None = None) -> int:
-    """Send a new link to every person with this address (of the given account, when asked from its expired link).
+def client_page_request(*, email: str, link_token: str = "") -> int:
+    """Send a new link to every person with this address (of the expired link's account, when asked from it).
     The caller answers the same whatever this finds: the page tells nobody whether an address is known."""
     email = email.strip()
     if not email or len(email) > 254:
         return 0
+    account_id = None
+    if link_token:
+        with contextlib.suppress(signing.BadSignature):  # a damaged link: the address alone decides
+            account_id = (
+                ClientPageLink.objects.filter(token_hash=links.token_check(link_token))
+                .values_list("account_id", flat=True)
+                .first()
+            )
     # Exact or lower-case, so the e-mail index answers (an erased person has no address left to match).
     people = Contact.objects.filter(Q(email=email) | Q(email=email.lower())).select_related("account__manager")
     if account_id is not None:

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm.portal import exports, links
+from crm.portal import exports
 from crm.portal.models import ClientPageLink
 from crm.portal.sections import client_page_sections
 from crm.portal.services import REVOKED, LinkRefused, client_page_open, client_page_request
@@ -166,18 +166,7 @@ def client_page_request_view(request):
                 status=400,
             )
         )
-    account_id = None
-    token = request.POST.get("link", "")[:200]
-    if token:
-        try:
-            account_id = (
-                ClientPageLink.objects.filter(token_hash=links.token_check(token))
-                .values_list("account_id", flat=True)
-                .first()
-            )
-        except signing.BadSignature:
-            account_id = None
-    client_page_request(email=email, account_id=account_id)
+    client_page_request(email=email, link_token=request.POST.get("link", "")[:200])
     return _private(
         render(
             request,

@@ -103,9 +103,11 @@ def feedback_loop_run(*, response: Response, now: datetime) -> list[Case]:
 def _answers_to_head(response: Response, answers: list[Answer]) -> None:
     """ "Whom should we reward, penalise or train": the answer goes to the head of the account's manager (else the
     head of the manager's department, else the company's head), as a task with the client's words."""
+    if not answers:  # most responses: nothing to look up on the way through survey submit
+        return
     manager = response.account.manager
     head = (manager and (manager.head or (manager.department and manager.department.head))) or company_head()
-    if not answers or head is None:
+    if head is None:
         return
     rule_tasks_open(
         [
