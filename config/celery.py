@@ -7,4 +7,4 @@ settings_module_required()
 app = Celery("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["crm.outreach"])  # a feature package of crm with tasks of its own
+app.autodiscover_tasks(["crm.outreach", "crm.monitoring"])  # crm's feature packages with tasks of their own

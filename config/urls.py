@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from crm.api.errors import json_not_found, json_server_error
+from crm.monitoring.views import equipment_signal_view
 from crm.portal.views import client_page_download_view, client_page_request_view, client_page_view
 from crm.telephony import twilio
 from crm.telephony.asterisk import asterisk_lookup
@@ -28,6 +29,7 @@ def api_docs_view(request, *args, **kwargs):
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/equipment/signals/", equipment_signal_view, name="equipment_signals"),
     path("api/v1/", include("crm.api.urls")),
     path("api/v1/", include("surveys.api.urls")),
     path("api/v1/", include("segments.api.urls")),

@@ -10,6 +10,7 @@ class CrmConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from crm.models import ApiToken, TelephonyConnection, User
+        from crm.monitoring.services import outbox_hooks_register as monitoring_outbox_hooks
         from crm.outreach import receivers  # noqa: F401  (subscribes to the core's events)
         from crm.panels import FACTS, CardPanel, card_panel_register
         from crm.portal import sections  # noqa: F401  (the client page's core sections)
@@ -30,6 +31,7 @@ class CrmConfig(AppConfig):
             )
         )
         outbox_hooks_register()
+        monitoring_outbox_hooks()
         # Groups need the permissions that post_migrate creates, so they are set up after it.
         post_migrate.connect(lambda sender, **kwargs: roles_ensure_groups(), sender=self, weak=False)
         post_migrate.connect(schedules_install, sender=self, weak=False)

@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 DEFAULT_SCHEDULE = {
     "Send the outbox": ("crm.outbox_send", 30, _("Sends due messages; also picks up anything a failed enqueue left.")),
     "Promises: remind and alert": ("crm.promises_remind", 300, _("Due-soon reminders, overdue alerts and tasks.")),
+    "Equipment signals: act": (
+        "crm.equipment_signals_process",
+        30,
+        _("Opens service requests for failures; each signal also wakes it, so this only picks up leftovers."),
+    ),
     "Imports: resume": ("crm.imports_resume", 60, _("Starts again an import that no worker is doing.")),
     "Maintenance due": ("crm.outreach_maintenance_due", 3600, _("Reminds clients of maintenance due soon.")),
     "Deliveries moved or at risk": ("crm.outreach_deliveries", 900, _("Warns clients before they call.")),

@@ -140,7 +140,7 @@ def account_client_card(*, account: Account, timeline_page: int | str = 1, recen
         open_service_requests=list(
             account.service_requests.unresolved().select_related("assignee").order_by("first_response_due_at")
         ),
-        equipment=list(account.equipment.order_by("next_maintenance_at", "id")),
+        equipment=list(account.equipment.select_related("last_signal").order_by("next_maintenance_at", "id")),
         last_delivery_move=account_last_delivery_move(account=account),
         messages=list(
             account.messages.select_related("contact", "recipient_user").order_by("-created_at", "-id")[

@@ -198,7 +198,14 @@ class ServiceRequestAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmi
     list_filter = ["status", "channel", "resolved_at_first_contact"]
     search_fields = ["subject", "account__name"]
     autocomplete_fields = ["account", "contact", "assignee"]
-    readonly_fields = ["first_response_due_at", "first_response_at", "resolved_at"]
+    readonly_fields = [
+        "first_response_due_at",
+        "first_response_at",
+        "resolved_at",
+        "equipment",
+        "problem_code",
+        "signal_count",
+    ]
     show_full_result_count = False
     actions = ["mark_responded", "mark_resolved"]
 
@@ -227,10 +234,48 @@ class ServiceRequestAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmi
 
 @admin.register(Equipment)
 class EquipmentAdmin(RowLevelAccessMixin, ExportableAdmin):
-    list_display = ["model_name", "serial_number", "account", "last_maintenance_at", "next_maintenance_at"]
-    list_select_related = ["account"]
+    list_display = [
+        "model_name",
+        "serial_number",
+        "account",
+        "last_maintenance_at",
+        "next_maintenance_at",
+        "last_signal",
+    ]
+    list_select_related = ["account", "last_signal"]
     search_fields = ["model_name", "serial_number", "account__name"]
     autocomplete_fields = ["account", "responsible_contact"]
+    readonly_fields = ["recent_signals"]
+
+    @admin.display(description=_("Last signals"))
+    def recent_signals(self, obj):
+        if obj.pk is None:
+            return "—"
+        signals = obj.signals.select_related("service_request").order_by("-occurred_at", "-id")[:10]
+        rows = format_html_join(
+            "",
+            "<li>{} · {} · {}{} {}</li>",
+            (
+                (
+                    date_format(timezone.localtime(signal.occurred_at), "SHORT_DATETIME_FORMAT"),
+                    signal.get_kind_display(),
+                    signal.get_severity_display(),
+                    f" · {signal.code}" if signal.code else "",
+                    format_html(
+                        '· <a href="{}">{}</a>',
+                        reverse("admin:crm_servicerequest_change", args=[signal.service_request_id]),
+                        signal.service_request,
+                    )
+                    if signal.service_request_id
+                    else "",
+                )
+                for signal in signals
+            ),
+        )
+        if not rows:
+            return _("No signals yet.")
+        url = reverse("admin:crm_equipmentsignal_changelist") + f"?equipment__id__exact={obj.pk}"
+        return format_html('<ul>{}</ul><a href="{}">{}</a>', rows, url, _("All signals"))
 
 
 @admin.register(ResponseTarget)

@@ -300,6 +300,9 @@ class ServiceRequestOutputSerializer(ModelSerializer):
             "first_response_at",
             "resolved_at",
             "resolved_at_first_contact",
+            "equipment",
+            "problem_code",
+            "signal_count",
         ]
 
 

@@ -27,6 +27,7 @@ from crm.models.internal import InternalService
 from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
 from crm.models.tokens import ApiToken
 from crm.models.users import Department, User
+from crm.monitoring.models import EquipmentSignal
 from crm.outreach.models import (
     Campaign,
     MessageChannel,
@@ -56,6 +57,7 @@ __all__ = [
     "DeliveryDateChange",
     "Department",
     "Equipment",
+    "EquipmentSignal",
     "ImportJob",
     "Industry",
     "Interaction",

@@ -403,6 +403,7 @@ class ServiceRequest(TimeStampedModel):
         SOCIAL = "social", _("Social media")
         PHONE = "phone", _("Phone")
         CHAT = "chat", _("Live chat / messenger")
+        MONITORING = "monitoring", _("Equipment monitoring")
 
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -433,6 +434,18 @@ class ServiceRequest(TimeStampedModel):
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_at_first_contact = models.BooleanField(_("resolved at first contact"), default=False)
+    # Opened by equipment monitoring (crm/monitoring): the unit, the sender's problem code, and how many signals
+    # of that problem arrived while it was open.
+    equipment = models.ForeignKey(
+        "Equipment",
+        verbose_name=_("equipment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="service_requests",
+    )
+    problem_code = models.CharField(_("problem code"), max_length=64, blank=True)
+    signal_count = models.PositiveIntegerField(_("signals"), default=0, editable=False)
 
     objects = ServiceRequestQuerySet.as_manager()
 
@@ -448,6 +461,12 @@ class ServiceRequest(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("created_at")),
                 name="service_request_resolved_after_created",
+            ),
+            # One open request per unit and problem, however many workers act on its signals at once.
+            models.UniqueConstraint(
+                fields=["equipment", "problem_code"],
+                condition=Q(channel="monitoring", equipment__isnull=False) & ~Q(status__in=["resolved", "closed"]),
+                name="service_request_one_open_problem",
             ),
         ]
 
@@ -502,6 +521,15 @@ class Equipment(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    last_signal = models.ForeignKey(
+        "crm.EquipmentSignal",
+        verbose_name=_("last signal"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = EquipmentQuerySet.as_manager()
 
@@ -516,6 +544,7 @@ class Equipment(TimeStampedModel):
                 name="equipment_unique_serial_per_model",
             ),
         ]
+        indexes = [models.Index(fields=["serial_number"], name="equipment_serial_idx")]
 
     def __str__(self):
         return f"{self.model_name} {self.serial_number}".strip()

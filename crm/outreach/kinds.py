@@ -9,6 +9,7 @@ class MessageKind(models.TextChoices):
     """Why a message is sent: each kind has its template, its variables and its "does it still hold" rule."""
 
     MAINTENANCE_DUE = "maintenance_due", _("Maintenance due")
+    EQUIPMENT_ALERT = "equipment_alert", _("We saw a problem with your equipment")
     DELIVERY_MOVED = "delivery_moved", _("Delivery date moved")
     DELIVERY_AT_RISK = "delivery_at_risk", _("Delivery at risk")
     ORDER_ON_TRACK = "order_on_track", _("Long order on track")

@@ -110,6 +110,16 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         **_CLIENT,
         "equipment": {"model": "X-100", "serial_number": "SN1", "due_date": date(2026, 7, 1)},
     },
+    MessageKind.EQUIPMENT_ALERT: {
+        **_CLIENT,
+        "equipment": {"model": "X-100", "serial_number": "SN1"},
+        "signal": {
+            "kind": "Прогноз отказа",
+            "severity": "Критично",
+            "code": "E42",
+            "occurred_at": datetime(2026, 7, 1, 12, tzinfo=UTC),
+        },
+    },
     MessageKind.DELIVERY_MOVED: {**_CLIENT, "order": _ORDER},
     MessageKind.DELIVERY_AT_RISK: {**_CLIENT, "order": _ORDER},
     MessageKind.ORDER_ON_TRACK: {**_CLIENT, "order": _ORDER, "client_page": _CLIENT_PAGE},

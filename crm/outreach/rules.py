@@ -186,6 +186,8 @@ def _over_frequency_cap(messages, *, now):
 def _quiet_hours(messages, *, now):
     decisions = {}
     for message in messages:
+        if message.data.get("urgent"):  # a critical equipment problem: the client wants to know now
+            continue
         zone = zoneinfo.ZoneInfo(message.account.time_zone if message.account else settings.TIME_ZONE)
         allowed = next_allowed_time(now.astimezone(zone))
         if allowed is not None:

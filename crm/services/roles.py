@@ -38,6 +38,7 @@ _REFERENCE_MODELS = [
     "user",
     "outboundmessage",
     "call",
+    "equipmentsignal",
     "messagetemplate",
     "professionalholiday",
     "campaign",

@@ -16,6 +16,7 @@ from crm.recent import recent_forget_changed, recent_match
 # Each resource can be granted read or write; "*" grants everything.
 SCOPE_RESOURCES = (
     "telephony",
+    "equipment",
     "accounts",
     "contacts",
     "phones",

@@ -19,7 +19,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import AccountEvent, Call, Equipment, MessageKind, TrackedLink
+from crm.models import AccountEvent, Call, Equipment, EquipmentSignal, MessageKind, TrackedLink
 from crm.outreach.services import MessagePlan, message_plan
 from crm.portal.services import client_page_link_create
 from crm.telephony.services import telephony_connection_create
@@ -79,7 +79,12 @@ def _world(account):
         "crm.commitment": CommitmentFactory(account=account, department=DepartmentFactory(name="Service")),
         "crm.task": TaskFactory(account=account),
         "crm.servicerequest": ServiceRequestFactory(account=account),
-        "crm.equipment": Equipment.objects.create(account=account, model_name="ТВ-320", serial_number=f"S{account.pk}"),
+        "crm.equipment": (
+            unit := Equipment.objects.create(account=account, model_name="ТВ-320", serial_number=f"S{account.pk}")
+        ),
+        "crm.equipmentsignal": EquipmentSignal.objects.create(
+            equipment=unit, kind="fault", occurred_at=now, key=f"access-{account.pk}"
+        ),
         "crm.accountevent": AccountEvent.objects.create(account=account, type=AccountEvent.Type.CREATED),
         "crm.outboundmessage": message_plan(
             MessagePlan(
@@ -119,7 +124,12 @@ def _ids_under(model, *worlds):
     """Every row of the model under these worlds' accounts: the world's one row, and those the product made
     along (the tasks and alerts a detractor's answer opens, say)."""
     found = apps.get_model("crm.phone" if model == "phone" else model)
-    paths = {"crm.account": "pk", "phone": "contact__account", "segments.behavioursuggestion": "contact__account"}
+    paths = {
+        "crm.account": "pk",
+        "phone": "contact__account",
+        "crm.equipmentsignal": "equipment__account",
+        "segments.behavioursuggestion": "contact__account",
+    }
     path = paths.get(model, "account")
     accounts = [w["crm.account"].pk for w in worlds]
     ids = set(found.objects.filter(**{f"{path}__in": accounts}).values_list("pk", flat=True))
@@ -147,6 +157,7 @@ ADMIN_MODELS = [
     "crm.task",
     "crm.servicerequest",
     "crm.equipment",
+    "crm.equipmentsignal",
     "crm.accountevent",
     "crm.outboundmessage",
     "crm.trackedlink",

@@ -1,0 +1,345 @@
+"""Equipment signals: accepted in one insert (the endpoint must take 1,000 a second), acted on by a worker.
+
+A predicted failure or a fault opens one service request per unit and problem (the sender's problem code),
+gives the account's manager an urgent task and tells the unit's responsible person that we are on it. More
+signals of an open problem only count; "back to normal" closes the request if nobody has touched it.
+"""
+
+import hashlib
+import json
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, override
+
+from crm.models import Equipment, EquipmentSignal, ServiceRequest, Task
+from crm.outreach.hooks import KindHooks, kind_hooks_register
+from crm.outreach.models import MessageKind
+from crm.outreach.services import MessagePlan, enqueue_after_commit, messages_plan
+from crm.services.activity import rule_tasks_open, service_request_first_response_due, task_title
+
+Kind, Severity = EquipmentSignal.Kind, EquipmentSignal.Severity
+MAX_DATA_BYTES = 16 * 1024
+MAX_AGE = timedelta(days=30)
+MAX_AHEAD = timedelta(minutes=10)  # a sender's clock a little fast is fine; a year ahead is a bug
+PROCESS_TASK = "crm.equipment_signals_process"
+FIRST_RESPONSE_FALLBACK = timedelta(hours=1)  # when nobody keeps a response target for monitoring
+
+
+class SignalError(ValueError):
+    """What is wrong with a signal, per field: the sender's developer reads it."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in fields.items()))
+        self.fields = fields
+
+
+def _text(payload: dict, name: str, max_length: int, errors: dict) -> str:
+    value = payload.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        errors[name] = _("Send a string.")
+        return ""
+    value = str(value).strip()
+    if len(value) > max_length:
+        errors[name] = _("At most %(n)d characters.") % {"n": max_length}
+    return value
+
+
+def _choice(payload: dict, name: str, choices, default, errors: dict) -> str:
+    value = payload.get(name, default)
+    if value not in choices.values:
+        errors[name] = _("One of: %(values)s.") % {"values": ", ".join(choices.values)}
+    return value
+
+
+def _occurred_at(payload: dict, now: datetime, errors: dict) -> datetime | None:
+    value = payload.get("occurred_at")
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or timezone.is_naive(parsed):
+        errors["occurred_at"] = _("An ISO 8601 time with its offset, e.g. 2026-12-07T10:15:00+03:00.")
+        return None
+    if parsed > now + MAX_AHEAD or parsed < now - MAX_AGE:
+        errors["occurred_at"] = _("The time is more than 10 minutes ahead or more than 30 days ago: check the clock.")
+        return None
+    return parsed
+
+
+def _unit(payload: dict, errors: dict) -> Equipment | None:
+    """Our equipment id, or its serial number (with its model where two models share a serial)."""
+    equipment_id, serial = payload.get("equipment_id"), _text(payload, "serial_number", 100, errors)
+    model = _text(payload, "model", 200, errors)
+    if equipment_id is not None:
+        if not isinstance(equipment_id, int) or isinstance(equipment_id, bool) or not 0 < equipment_id < 2**63:
+            errors["equipment_id"] = _("Send our equipment id as a positive integer.")
+            return None
+        unit = Equipment.objects.filter(pk=equipment_id).only("id").first()
+        if unit is None:
+            errors["equipment_id"] = _("No equipment has the id %(id)s.") % {"id": equipment_id}
+        return unit
+    if not serial:
+        if "serial_number" not in errors:
+            errors["equipment_id"] = _("Name the unit: send equipment_id, or serial_number (and model).")
+        return None
+    units = Equipment.objects.filter(serial_number=serial).only("id")
+    if model:
+        units = units.filter(model_name=model)
+    found = list(units[:2])
+    if not found:
+        errors["serial_number"] = _("No equipment has the serial number %(serial)s%(model)s.") % {
+            "serial": serial,
+            "model": f" ({model})" if model else "",
+        }
+        return None
+    if len(found) > 1:
+        errors["serial_number"] = _("Two models share the serial number %(serial)s: send the model too.") % {
+            "serial": serial
+        }
+        return None
+    return found[0]
+
+
+def signal_accept(*, payload) -> tuple[int, bool]:
+    """Store a signal; (its id, False) when the same signal was stored before. Raises SignalError."""
+    if not isinstance(payload, dict):
+        raise SignalError({"body": _("Send a JSON object.")})
+    now, errors = timezone.now(), {}
+    kind = _choice(payload, "kind", Kind, None, errors)
+    severity = _choice(payload, "severity", Severity, Severity.WARNING, errors)
+    code = _text(payload, "code", 64, errors)
+    signal_id = _text(payload, "signal_id", 100, errors)
+    occurred_at = _occurred_at(payload, now, errors)
+    data = payload.get("data", {})
+    if not isinstance(data, dict):
+        errors["data"] = _("Send the free data as a JSON object.")
+    elif len(json.dumps(data, ensure_ascii=False)) > MAX_DATA_BYTES:
+        errors["data"] = _("The free data is over 16 KB: send less.")
+    unit = None if errors.keys() & {"equipment_id", "serial_number"} else _unit(payload, errors)
+    if errors:
+        raise SignalError(errors)
+    if signal_id:
+        identity = f"{unit.id}|id|{signal_id}"
+    else:
+        identity = f"{unit.id}|{kind}|{severity}|{code}|{occurred_at.isoformat()}"
+    key = hashlib.sha256(identity.encode()).hexdigest()
+    signal = EquipmentSignal(
+        equipment_id=unit.id, kind=kind, severity=severity, code=code, occurred_at=occurred_at, data=data, key=key
+    )
+    try:
+        with transaction.atomic():
+            signal.save(force_insert=True)
+    except IntegrityError:  # stored before: a retry, or the same signal from two senders at once
+        existing = EquipmentSignal.objects.filter(key=key).values_list("id", flat=True).first()
+        if existing is None:
+            raise SignalError({"equipment_id": _("The unit was deleted meanwhile.")}) from None
+        return existing, False
+    _process_soon()
+    return signal.id, True
+
+
+_last_enqueued = 0.0
+
+
+def _process_soon() -> None:
+    """Wake the worker, at most every two seconds per process: at 1,000 signals a second one wake-up does for a
+    few thousand, and the beat job picks up whatever a lost wake-up left."""
+    global _last_enqueued
+    if time.monotonic() - _last_enqueued > 2:
+        _last_enqueued = time.monotonic()
+        enqueue_after_commit(PROCESS_TASK)
+
+
+# Acting on signals --------------------------------------------------------------------------------------------
+
+
+def equipment_signals_process(*, batch_size: int = 500, now: datetime | None = None) -> int:
+    """Act on every signal not yet acted on, oldest first, in batches; safe to run in several workers at once."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                EquipmentSignal.objects.filter(processed_at__isnull=True)
+                .select_for_update(skip_locked=True)
+                .order_by("id")[:batch_size]
+            )
+            if not batch:
+                return done
+            _batch_act(batch, now or timezone.now())
+            done += len(batch)
+
+
+def _batch_act(batch: list[EquipmentSignal], now: datetime) -> None:
+    # The units are locked in id order: two workers with signals of one unit take turns, never deadlock.
+    units = {
+        unit.id: unit
+        for unit in Equipment.objects.select_for_update(of=("self",))
+        .filter(id__in={signal.equipment_id for signal in batch})
+        .select_related("account__manager", "responsible_contact", "last_signal")
+        .order_by("id")
+    }
+    open_requests = {
+        (request.equipment_id, request.problem_code): request
+        for request in ServiceRequest.objects.unresolved().filter(
+            channel=ServiceRequest.Channel.MONITORING, equipment_id__in=units
+        )
+    }
+    counted: dict[int, int] = defaultdict(int)
+    opened, closed = [], []
+    for signal in sorted(batch, key=lambda s: (s.occurred_at, s.id)):
+        unit = units[signal.equipment_id]
+        signal.equipment = unit
+        problem = (unit.id, signal.code)
+        request = open_requests.get(problem)
+        if signal.opens_problem and request is None:
+            request = open_requests[problem] = _problem_open(signal, now)
+            opened.append((request, signal))
+        elif signal.opens_problem:
+            counted[request.id] += 1
+        elif signal.kind == Kind.NORMAL and request is not None and _untouched(request):
+            closed.append(open_requests.pop(problem))
+        signal.service_request = request
+        signal.processed_at = now
+        if unit.last_signal is None or (signal.occurred_at, signal.id) > (
+            unit.last_signal.occurred_at,
+            unit.last_signal.id,
+        ):
+            unit.last_signal = signal
+    EquipmentSignal.objects.bulk_update(batch, ["service_request", "processed_at"])
+    Equipment.objects.bulk_update(units.values(), ["last_signal"])
+    for request_id, count in counted.items():
+        ServiceRequest.objects.filter(pk=request_id).update(signal_count=F("signal_count") + count)
+    _problems_close(closed, now)
+    _problems_tell(opened, now)
+
+
+def _untouched(request: ServiceRequest) -> bool:
+    return request.status == ServiceRequest.Status.NEW and request.first_response_at is None
+
+
+def _problem_open(signal: EquipmentSignal, now: datetime) -> ServiceRequest:
+    unit, account = signal.equipment, signal.equipment.account
+    try:
+        due = service_request_first_response_due(channel=ServiceRequest.Channel.MONITORING, created_at=now)
+    except Exception:  # nobody keeps a response target for monitoring: the signal is still acted on
+        due = now + FIRST_RESPONSE_FALLBACK
+    with override(account.manager.language if account.manager else settings.LANGUAGE_CODE):  # the reader's
+        subject = f"{unit}: {Kind(signal.kind).label}" + (f" ({signal.code})" if signal.code else "")
+        description = _signal_description(signal)
+    request = ServiceRequest(
+        account=account,
+        contact=unit.responsible_contact,
+        channel=ServiceRequest.Channel.MONITORING,
+        subject=subject[:255],
+        description=description,
+        assignee_id=account.manager_id,
+        first_response_due_at=due,
+        created_at=now,
+        equipment=unit,
+        problem_code=signal.code,
+        signal_count=1,
+    )
+    request.save()
+    return request
+
+
+def _signal_description(signal: EquipmentSignal) -> str:
+    lines = [
+        f"{Kind(signal.kind).label}, {Severity(signal.severity).label.lower()}, "
+        f"{timezone.localtime(signal.occurred_at):%Y-%m-%d %H:%M %Z}"
+    ]
+    lines += [f"{key}: {value}" for key, value in list(signal.data.items())[:20]]
+    return "\n".join(lines)[:10_000]
+
+
+def _problems_close(requests: list[ServiceRequest], now: datetime) -> None:
+    if not requests:
+        return
+    ids = [request.id for request in requests]
+    ServiceRequest.objects.filter(pk__in=ids).update(
+        status=ServiceRequest.Status.CLOSED, resolved_at=now, updated_at=now
+    )
+    Task.objects.filter(idempotency_key__in=[_task_key(pk) for pk in ids], status=Task.Status.OPEN).update(
+        status=Task.Status.CANCELLED, completed_at=now, updated_at=now
+    )
+
+
+def _task_key(request_id: int) -> str:
+    return f"equipment-problem:{request_id}"
+
+
+def _problems_tell(opened: list[tuple[ServiceRequest, EquipmentSignal]], now: datetime) -> None:
+    """The manager's urgent task, and a word to the unit's responsible person (else the decision maker)."""
+    if not opened:
+        return
+    tasks, plans = [], []
+    for request, signal in opened:
+        unit, account = signal.equipment, signal.equipment.account
+        tasks.append(
+            Task(
+                assignee_id=account.manager_id,
+                account=account,
+                title=task_title(
+                    account.manager,
+                    gettext_noop("Equipment %(item)s reports a problem: call the client"),
+                    item=unit,
+                ),
+                kind=Task.Kind.CALL_BACK,
+                priority=Task.Priority.URGENT,
+                due_at=now + timedelta(hours=1),
+                created_by_rule="equipment_signal",
+                idempotency_key=_task_key(request.id),
+            )
+        )
+        contact = unit.responsible_contact or account.contacts.order_by("-is_decision_maker", "id").first()
+        if contact is None:
+            continue
+        contact.account = account
+        plans.append(
+            MessagePlan(
+                key=f"equipment-alert:{request.id}",
+                kind=MessageKind.EQUIPMENT_ALERT,
+                contact=contact,
+                context={
+                    "equipment": {"model": unit.model_name, "serial_number": unit.serial_number},
+                    "signal": {
+                        "kind": Kind(signal.kind).label,
+                        "severity": Severity(signal.severity).label,
+                        "code": signal.code,
+                        "occurred_at": signal.occurred_at,
+                    },
+                },
+                # A critical problem is told at once, even in quiet hours (crm/outreach/rules.py).
+                data={"service_request_id": request.id, "urgent": signal.severity == Severity.CRITICAL},
+            )
+        )
+    rule_tasks_open(tasks)
+    messages_plan(plans)
+
+
+def _open_requests(group) -> set[int]:
+    ids = {message.data.get("service_request_id") for message in group}
+    return set(ServiceRequest.objects.unresolved().filter(id__in=ids).values_list("id", flat=True))
+
+
+def outbox_hooks_register() -> None:
+    kind_hooks_register(
+        MessageKind.EQUIPMENT_ALERT,
+        KindHooks(
+            still_holds=(
+                _open_requests,
+                lambda message, open_ids: (
+                    ""
+                    if message.data.get("service_request_id") in open_ids
+                    else _("The problem was closed meanwhile (the unit is back to normal, or we resolved it).")
+                ),
+            )
+        ),
+    )
