@@ -14,6 +14,7 @@ from crm.telephony.itoolabs import itoolabs_crm_api
 from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
 from crm.views import healthz_view, telegram_webhook_view, tracked_link_view, unsubscribe_view
+from crm.webleads.views import web_lead_script_view, web_lead_token_view, web_lead_view
 from surveys.views import survey_page
 
 _swagger = SpectacularSwaggerSplitView.as_view(url_name="api-schema")  # its script is a file: no inline JS
@@ -38,6 +39,9 @@ urlpatterns = [
     path("u/<str:token>/", unsubscribe_view, name="crm_unsubscribe"),
     path("l/<str:token>/", tracked_link_view, name="crm_tracked_link"),
     path("s/<str:token>/", survey_page, name="survey_page"),
+    path("forms/lead.js", web_lead_script_view, name="web_lead_script"),
+    path("forms/lead/", web_lead_view, name="web_lead"),
+    path("forms/lead/token/", web_lead_token_view, name="web_lead_token"),
     path("telegram/webhook/", telegram_webhook_view, name="telegram_webhook"),
     path("c/new/", client_page_request_view, name="client_page_request"),
     path("c/<str:token>/", client_page_view, name="client_page"),

@@ -76,6 +76,7 @@ class InteractionLogged(DomainEvent):
     contact_id: int | None
     occurred_at: datetime
     touchpoint_id: int | None
+    source: str = ""  # where it came from: "web-lead" is a site's form (crm/webleads)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from surveys.events import ResponseCompleted
 
 @subscribe(InteractionLogged, order=JOURNEYS)
 def journey_after_interaction(event: InteractionLogged) -> None:
-    """The first interaction puts a lead on its journey."""
-    journey_event(account_id=event.account_id, event=Event.INTERACTION, at=event.occurred_at)
+    """The first interaction puts a lead on its journey; a site's form (crm/webleads) is its website-form touch."""
+    channel = Touchpoint.Channel.WEBSITE_FORM if event.source == "web-lead" else None
+    journey_event(account_id=event.account_id, event=Event.INTERACTION, at=event.occurred_at, channel=channel)
 
 
 @subscribe(InteractionLogged, order=JOURNEYS + 1)

@@ -179,9 +179,15 @@ def account_stage_move(
 
 @transaction.atomic
 def journey_event(
-    *, account_id: int, event: str, at: datetime | None = None, touchpoint: Touchpoint | None = None
+    *,
+    account_id: int,
+    event: str,
+    at: datetime | None = None,
+    touchpoint: Touchpoint | None = None,
+    channel: str | None = None,
 ) -> Transition | None:
-    """Something happened to the account: its journey's active rule for the event moves it, if that is forward."""
+    """Something happened to the account: its journey's active rule for the event moves it, if that is forward.
+    The move is tied to `touchpoint`, else to the journey's first touchpoint of `channel` or of the event's."""
     account = Account.objects.filter(pk=account_id).first()
     if account is None:
         return None
@@ -202,9 +208,10 @@ def journey_event(
     if to_stage is None or (current is not None and to_stage.position <= current.position):
         return None
     at = max(filter(None, (at or timezone.now(), state.since if state else None)))
-    if touchpoint is None and event in EVENT_TOUCHPOINTS:
+    channel = channel or EVENT_TOUCHPOINTS.get(event)
+    if touchpoint is None and channel:
         touchpoint = (
-            Touchpoint.objects.filter(stage__journey=journey, channel=EVENT_TOUCHPOINTS[event])
+            Touchpoint.objects.filter(stage__journey=journey, channel=channel)
             .order_by("stage__position", "position", "id")
             .first()
         )

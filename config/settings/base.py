@@ -268,6 +268,8 @@ CRM_METRICS_MIN_SAMPLE = env.int("CRM_METRICS_MIN_SAMPLE", default=10)
 # --- Outreach (issue 3): the outbox, its channels and rules -------------------------------------------
 # Links in messages (unsubscribe, tracked proposals) must be absolute: the address clients reach us at.
 CRM_PUBLIC_BASE_URL = env.str("CRM_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Leads a minute from one address through the site's form (crm/webleads); more get 429.
+CRM_WEB_LEADS_PER_MINUTE = env.int("CRM_WEB_LEADS_PER_MINUTE", default=5)
 # The hosts a tracked proposal link may lead to (our document storage): "files.example.com", ".example.com" for
 # every subdomain. Anything else is refused when the link is made, so /l/<token>/ is no open redirect.
 CRM_DOCUMENT_HOSTS = env.list("CRM_DOCUMENT_HOSTS", default=[urlsplit(CRM_PUBLIC_BASE_URL).hostname])

@@ -3,3 +3,4 @@ from crm.monitoring import admin as monitoring_admin  # noqa: F401
 from crm.outreach import admin as outreach_admin  # noqa: F401
 from crm.portal import admin as portal_admin  # noqa: F401
 from crm.telephony import admin as telephony_admin  # noqa: F401
+from crm.webleads import admin as webleads_admin  # noqa: F401

@@ -413,7 +413,8 @@ class TrackingNumberInline(TabularInline):
 
 @admin.register(LeadSource)
 class LeadSourceAdmin(ModelAdmin):
-    search_fields = ["name"]
+    list_display = ["name", "utm_source", "utm_medium", "utm_campaign"]
+    search_fields = ["name", "utm_source", "utm_campaign"]
     inlines = [TrackingNumberInline]
 
 

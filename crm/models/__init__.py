@@ -40,6 +40,7 @@ from crm.outreach.models import (
 )
 from crm.portal.models import ClientPageLink
 from crm.telephony.models import Call, TelephonyConnection
+from crm.webleads.models import LeadRoute, WebLead
 
 __all__ = [
     "Account",
@@ -63,6 +64,7 @@ __all__ = [
     "Interaction",
     "InternalService",
     "Language",
+    "LeadRoute",
     "LeadSource",
     "LeadSourceCost",
     "Level",
@@ -84,6 +86,7 @@ __all__ = [
     "TimeStampedModel",
     "TrackedLink",
     "User",
+    "WebLead",
     "Zone",
     "validate_inn",
 ]

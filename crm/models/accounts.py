@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.ru import inn as stdnum_inn
@@ -84,11 +85,22 @@ class Industry(models.Model):
 
 class LeadSource(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    # A site's lead with these UTM tags gets this source (crm/webleads); an unseen combination makes a new source.
+    utm_source = models.CharField("utm_source", max_length=200, blank=True)
+    utm_medium = models.CharField("utm_medium", max_length=200, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("lead source")
         verbose_name_plural = _("lead sources")
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["utm_source", "utm_medium", "utm_campaign"],
+                condition=~models.Q(utm_source=""),
+                name="lead_source_unique_utm",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -362,6 +374,7 @@ class Contact(TimeStampedModel):
         indexes = [
             models.Index(fields=["account", "last_name"], name="contact_account_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(Upper("email"), name="contact_email_upper_idx"),  # email__iexact: a site's lead
         ]
 
     def __str__(self):

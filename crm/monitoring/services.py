@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
-from crm.models import Equipment, EquipmentSignal, ServiceRequest, Task
+from crm.models import Contact, Equipment, EquipmentSignal, ServiceRequest, Task
 from crm.outreach.hooks import KindHooks, kind_hooks_register
 from crm.outreach.models import MessageKind
 from crm.outreach.services import MessagePlan, enqueue_after_commit, messages_plan
@@ -280,6 +280,13 @@ def _problems_tell(opened: list[tuple[ServiceRequest, EquipmentSignal]], now: da
     if not opened:
         return
     tasks, plans = [], []
+    deciders = {}  # account id -> its decision maker, else its first person: for units with nobody responsible
+    for person in Contact.objects.filter(
+        account_id__in={
+            signal.equipment.account_id for _request, signal in opened if not signal.equipment.responsible_contact_id
+        }
+    ).order_by("account_id", "-is_decision_maker", "id"):
+        deciders.setdefault(person.account_id, person)
     for request, signal in opened:
         unit, account = signal.equipment, signal.equipment.account
         tasks.append(
@@ -298,7 +305,7 @@ def _problems_tell(opened: list[tuple[ServiceRequest, EquipmentSignal]], now: da
                 idempotency_key=_task_key(request.id),
             )
         )
-        contact = unit.responsible_contact or account.contacts.order_by("-is_decision_maker", "id").first()
+        contact = unit.responsible_contact or deciders.get(account.id)
         if contact is None:
             continue
         contact.account = account

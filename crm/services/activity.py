@@ -50,6 +50,7 @@ def interaction_log(*, source: str = "", external_id: str = "", **fields) -> tup
             contact_id=interaction.contact_id,
             occurred_at=interaction.occurred_at,
             touchpoint_id=interaction.touchpoint_id,
+            source=interaction.source,
         )
     )
     return interaction, True

@@ -39,6 +39,8 @@ _REFERENCE_MODELS = [
     "outboundmessage",
     "call",
     "equipmentsignal",
+    "weblead",
+    "leadroute",
     "messagetemplate",
     "professionalholiday",
     "campaign",

@@ -19,7 +19,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import AccountEvent, Call, Equipment, EquipmentSignal, MessageKind, TrackedLink
+from crm.models import AccountEvent, Call, Equipment, EquipmentSignal, MessageKind, TrackedLink, WebLead
 from crm.outreach.services import MessagePlan, message_plan
 from crm.portal.services import client_page_link_create
 from crm.telephony.services import telephony_connection_create
@@ -84,6 +84,9 @@ def _world(account):
         ),
         "crm.equipmentsignal": EquipmentSignal.objects.create(
             equipment=unit, kind="fault", occurred_at=now, key=f"access-{account.pk}"
+        ),
+        "crm.weblead": WebLead.objects.create(
+            key=f"access-{account.pk}", name="Лид", account=account, contact=contact, new_account=False
         ),
         "crm.accountevent": AccountEvent.objects.create(account=account, type=AccountEvent.Type.CREATED),
         "crm.outboundmessage": message_plan(
@@ -158,6 +161,7 @@ ADMIN_MODELS = [
     "crm.servicerequest",
     "crm.equipment",
     "crm.equipmentsignal",
+    "crm.weblead",
     "crm.accountevent",
     "crm.outboundmessage",
     "crm.trackedlink",
@@ -196,6 +200,7 @@ SHARED_MODELS = {
     "segments.lexiconentry",
     "segments.levelbaseline",
     "crm.leadsourcecost",
+    "crm.leadroute",  # which manager gets the site's new prospects: the company's rules
 }
 # Each row its author's alone (and administrators'): tested where the model is.
 AUTHOR_ONLY_MODELS = {"crm.importjob": "tests/crm/test_imports.py: an upload is seen and run by its uploader"}

@@ -1,0 +1,183 @@
+"""Equipment signals through the production server (issue 20): gunicorn on production settings, wrk on localhost,
+a real Celery worker acting on them, and the floor measured the same way in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench REDIS_URL=redis://127.0.0.1:6379/5 \\
+        .venv/bin/python bench/equipment_signals.py [--seconds 30] [--connections 16] [--workers 4]
+
+Needs the 1M-account database (bench/generate.py) and wrk. It puts 10,000 units on the first 10,000 accounts
+(once), and each request is a new signal (its own signal_id) for a random unit: 70 % faults of one of five codes,
+20 % thresholds crossed, 10 % back to normal; 1 in 20 is a retry of a signal sent before. After the load it
+reports how long the worker took to act on every signal, and the longest wait between a problem's first signal
+and its service request.
+"""
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db.models import F, Max, Min  # noqa: E402
+
+from bench.telephony_load import lua_script, serve, wrk  # noqa: E402
+from crm.models import Account, ApiToken, Equipment, EquipmentSignal, Phone, ServiceRequest, Task, User  # noqa: E402
+from crm.services.tokens import api_token_issue  # noqa: E402
+
+UNITS = 10_000
+PATH = "/api/v1/equipment/signals/"
+
+SIGNAL_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+local kinds = {"fault", "fault", "fault", "fault", "fault", "fault", "fault", "threshold", "threshold", "normal"}
+local sent = {}
+math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+request = function()
+  local body
+  if #sent > 0 and math.random(20) == 1 then
+    body = sent[math.random(#sent)]
+  else
+    local unit = math.random(%(units)d)
+    body = string.format(
+      '{"serial_number": "BENCH-%%05d", "kind": "%%s", "severity": "warning", "code": "E%%d", ' ..
+      '"occurred_at": "%(now)s", "signal_id": "%%d-%%d", "data": {"t": %%d}}',
+      unit, kinds[math.random(#kinds)], math.random(5), math.random(1000000000), math.random(1000000000),
+      math.random(120))
+    if #sent < 1000 then sent[#sent + 1] = body end
+  end
+  return wrk.format(nil, "%(path)s", nil, body)
+end
+"""
+
+
+def units_ensure() -> None:
+    if Equipment.objects.filter(serial_number__startswith="BENCH-").count() == UNITS:
+        return
+    accounts = list(Account.objects.order_by("id").values_list("id", flat=True)[:UNITS])
+    Equipment.objects.bulk_create(
+        [
+            Equipment(account_id=account, model_name="Bench unit", serial_number=f"BENCH-{n:05d}")
+            for n, account in enumerate(accounts, start=1)
+        ],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+
+
+def state_reset() -> None:
+    units = Equipment.objects.filter(serial_number__startswith="BENCH-")
+    units.update(last_signal=None)
+    ServiceRequest.objects.filter(equipment__in=units).delete()
+    EquipmentSignal.objects.filter(equipment__in=units).delete()
+    Task.objects.filter(created_by_rule="equipment_signal").delete()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    units_ensure()
+    state_reset()
+    superuser, _created = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    ApiToken.objects.filter(name="bench-signals").delete()
+    _token, raw = api_token_issue(user=superuser, name="bench-signals", scopes=["equipment:write"])
+    from django.utils import timezone
+
+    script = SIGNAL_SCRIPT % {"token": raw, "units": UNITS, "now": timezone.now().isoformat(), "path": PATH}
+    numbers = list(Phone.objects.order_by("id").values_list("number", flat=True)[:3000])
+    floor = lua_script([f"/phone/?phone={n.replace('+', '%2B')}" for n in numbers], {})
+
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+    worker = subprocess.Popen(  # noqa: S603
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "config",
+            "worker",
+            "--queues=urgent",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=environment,
+    )
+    print("| what | gunicorn | connections | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|")
+    try:
+        with serve("config.wsgi", environment, ["--workers", str(args.workers)]):
+            wrk(script, 5, args.connections)  # warm-up
+            load_started = timezone.now()
+            result = wrk(script, args.seconds, args.connections)
+            load_ended = time.monotonic()
+            print(
+                f"| equipment signals (POST, token, one insert each) | {args.workers} sync workers "
+                f"| {args.connections} | {result['rps']:,.0f} | {result['p50']} | {result['p99']} "
+                f"| {result['errors']} |",
+                flush=True,
+            )
+            left = None
+            while time.monotonic() - load_ended < 300:
+                left = EquipmentSignal.objects.filter(processed_at__isnull=True).count()
+                if left == 0:
+                    break
+                time.sleep(1)
+            drained = time.monotonic() - load_ended
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    with serve(
+        "bench.floor:application",
+        {**environment, "DJANGO_SETTINGS_MODULE": "bench.floor"},
+        ["--workers", str(args.workers)],
+    ):
+        wrk(floor, 5, args.connections)
+        base = wrk(floor, args.seconds, args.connections)
+    print(
+        f"| floor: minimal Django view, one indexed lookup (bench/floor.py) | {args.workers} sync workers "
+        f"| {args.connections} | {base['rps']:,.0f} | {base['p50']} | {base['p99']} | {base['errors']} |"
+    )
+    print(f"\nratio to the floor: {result['rps'] / base['rps']:.2f}")
+    signals = EquipmentSignal.objects.filter(received_at__gte=load_started)
+    opened = ServiceRequest.objects.filter(channel="monitoring", created_at__gte=load_started)
+    waits = [
+        (request.created_at - first).total_seconds()
+        for request, first in (
+            (request, request.signals.aggregate(first=Min("received_at"))["first"]) for request in opened[:2000]
+        )
+        if first
+    ]
+    print(
+        f"signals stored in the load: {signals.count():,}; service requests opened: {opened.count():,} "
+        f"(repeats counted: {opened.aggregate(n=Max(F('signal_count')))['n']} at most on one); "
+        f"left unprocessed at the end of the load+{drained:.0f} s: {left}; "
+        f"longest wait from a problem's first signal to its request (2,000 sampled): {max(waits, default=0):.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
