@@ -5,10 +5,11 @@ a real Celery worker acting on them, and the floor measured the same way in the 
         .venv/bin/python bench/equipment_signals.py [--seconds 30] [--connections 16] [--workers 4]
 
 Needs the 1M-account database (bench/generate.py) and wrk. It puts 10,000 units on the first 10,000 accounts
-(once), and each request is a new signal (its own signal_id) for a random unit: 70 % faults of one of five codes,
-20 % thresholds crossed, 10 % back to normal; 1 in 20 is a retry of a signal sent before. After the load it
-reports how long the worker took to act on every signal, and the longest wait between a problem's first signal
-and its service request.
+(once). The stream is what a fleet sends: every request a new signal (its own signal_id), 1 in 20 a retry of one
+sent before; 60 % telemetry (thresholds crossed, back to normal) from any of the 10,000 units, 40 % faults and
+predicted failures from the 200 units in trouble (two problem codes each, so 400 problems open requests and
+the rest count on them). After the load it reports how long the worker took to act on every signal, and the
+longest wait between a problem's first signal and its service request.
 """
 
 import argparse
@@ -40,7 +41,6 @@ SIGNAL_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer %(token)s"
 wrk.headers["Content-Type"] = "application/json"
-local kinds = {"fault", "fault", "fault", "fault", "fault", "fault", "fault", "threshold", "threshold", "normal"}
 local sent = {}
 math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 request = function()
@@ -48,12 +48,16 @@ request = function()
   if #sent > 0 and math.random(20) == 1 then
     body = sent[math.random(#sent)]
   else
-    local unit = math.random(%(units)d)
+    local roll, unit, kind = math.random(10), math.random(%(units)d), "threshold"
+    if roll <= 4 then
+      unit, kind = math.random(200), (roll == 1 and "predicted_failure" or "fault")
+    elseif roll <= 5 then
+      kind = "normal"
+    end
     body = string.format(
       '{"serial_number": "BENCH-%%05d", "kind": "%%s", "severity": "warning", "code": "E%%d", ' ..
       '"occurred_at": "%(now)s", "signal_id": "%%d-%%d", "data": {"t": %%d}}',
-      unit, kinds[math.random(#kinds)], math.random(5), math.random(1000000000), math.random(1000000000),
-      math.random(120))
+      unit, kind, math.random(2), math.random(1000000000), math.random(1000000000), math.random(120))
     if #sent < 1000 then sent[#sent + 1] = body end
   end
   return wrk.format(nil, "%(path)s", nil, body)

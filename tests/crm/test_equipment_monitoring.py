@@ -276,3 +276,16 @@ def test_a_storm_of_signals_over_real_http_and_two_workers_at_once_open_one_requ
     assert request.signal_count == 41
     assert Task.objects.filter(created_by_rule="equipment_signal").count() == 1
     assert OutboundMessage.objects.filter(kind="equipment_alert").count() == 1
+
+
+def test_a_fault_back_to_normal_and_a_fault_again_in_one_batch_leave_one_open_request(scada, unit):
+    scada.post(URL, signal(unit, code="E42", minutes_ago=30), format="json")
+    scada.post(URL, signal(unit, kind="normal", code="E42", minutes_ago=20), format="json")
+    scada.post(URL, signal(unit, code="E42", minutes_ago=10), format="json")
+
+    assert equipment_signals_process() == 3
+
+    assert ServiceRequest.objects.filter(status=ServiceRequest.Status.CLOSED).count() == 1
+    assert ServiceRequest.objects.unresolved().count() == 1
+    assert Task.objects.filter(created_by_rule="equipment_signal", status=Task.Status.OPEN).count() == 1
+    assert OutboundMessage.objects.filter(kind="equipment_alert").count() == 1
