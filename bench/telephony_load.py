@@ -60,7 +60,7 @@ def wrk(script: str, seconds: int, connections: int) -> dict:
     output = subprocess.run(  # noqa: S603
         [
             shutil.which("wrk") or sys.exit("Install wrk: apt-get install wrk"),
-            "-t2",
+            f"-t{min(2, connections)}",
             f"-c{connections}",
             f"-d{seconds}s",
             "--latency",

@@ -7,4 +7,6 @@ settings_module_required()
 app = Celery("crm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["crm.outreach", "crm.monitoring"])  # crm's feature packages with tasks of their own
+app.autodiscover_tasks(
+    ["crm.outreach", "crm.monitoring", "crm.webleads"]
+)  # crm's feature packages with tasks of their own

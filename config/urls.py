@@ -13,7 +13,15 @@ from crm.telephony.asterisk import asterisk_lookup
 from crm.telephony.itoolabs import itoolabs_crm_api
 from crm.telephony.mango import mango_event
 from crm.telephony.zadarma import zadarma_webhook
-from crm.views import healthz_view, telegram_webhook_view, tracked_link_view, unsubscribe_view
+from crm.views import (
+    email_events_dsn_view,
+    email_events_sendpulse_view,
+    email_events_unisender_view,
+    healthz_view,
+    telegram_webhook_view,
+    tracked_link_view,
+    unsubscribe_view,
+)
 from crm.webleads.views import web_lead_script_view, web_lead_token_view, web_lead_view
 from surveys.views import survey_page
 
@@ -42,6 +50,9 @@ urlpatterns = [
     path("forms/lead.js", web_lead_script_view, name="web_lead_script"),
     path("forms/lead/", web_lead_view, name="web_lead"),
     path("forms/lead/token/", web_lead_token_view, name="web_lead_token"),
+    path("email/events/unisender/", email_events_unisender_view, name="email_events_unisender"),
+    path("email/events/sendpulse/<str:secret>/", email_events_sendpulse_view, name="email_events_sendpulse"),
+    path("email/events/dsn/", email_events_dsn_view, name="email_events_dsn"),
     path("telegram/webhook/", telegram_webhook_view, name="telegram_webhook"),
     path("c/new/", client_page_request_view, name="client_page_request"),
     path("c/<str:token>/", client_page_view, name="client_page"),

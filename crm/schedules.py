@@ -18,6 +18,11 @@ DEFAULT_SCHEDULE = {
         30,
         _("Opens service requests for failures; each signal also wakes it, so this only picks up leftovers."),
     ),
+    "Web leads: act": (
+        "crm.web_leads_process",
+        60,
+        _("Makes the leads of the site's forms; each form also wakes it, so this only picks up leftovers."),
+    ),
     "Imports: resume": ("crm.imports_resume", 60, _("Starts again an import that no worker is doing.")),
     "Maintenance due": ("crm.outreach_maintenance_due", 3600, _("Reminds clients of maintenance due soon.")),
     "Deliveries moved or at risk": ("crm.outreach_deliveries", 900, _("Warns clients before they call.")),

@@ -1,19 +1,31 @@
 """Public pages, no login: the unsubscribe page, tracked proposal links and the health check."""
 
+import hashlib
+import hmac
 import json
 import logging
+import time
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.models import Contact, ContactConsent
+from crm.outreach.delivery import (
+    EventsRefused,
+    delivery_events_record,
+    dsn_events,
+    sendpulse_events,
+    unisender_auth_ok,
+    unisender_events,
+)
 from crm.outreach.proposals import document_url_allowed, tracked_link_open
 from crm.outreach.services import contact_unsubscribe
 from crm.outreach.telegram_bot import SECRET_HEADER, telegram_secret_ok, telegram_update_handle
@@ -157,3 +169,59 @@ def telegram_webhook_view(request):
     except (ValueError, UnicodeDecodeError) as error:
         return JsonResponse({"error": f"Not a Telegram update: {error}"}, status=400)
     return JsonResponse(reply.as_webhook_answer() if reply else {})
+
+
+DSN_SIGNATURE_HEADER, DSN_TIMESTAMP_HEADER = "X-CRM-Signature", "X-CRM-Timestamp"
+DSN_MAX_SKEW = 300  # seconds: an older signed report is a replay
+
+
+def _events_answer(provider: str, parse, request) -> JsonResponse:
+    try:
+        events = parse(json.loads(request.body))
+    except (ValueError, UnicodeDecodeError) as error:
+        return JsonResponse({"error": f"The body is not JSON: {error}"}, status=400)
+    except EventsRefused as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    recorded = delivery_events_record(provider=provider, events=events)
+    return JsonResponse({"status": "ok", "events": len(events), "recorded": recorded})
+
+
+@csrf_exempt  # the platforms sign (or carry a secret), they hold no CSRF token
+@require_http_methods(["POST"])
+def email_events_unisender_view(request):
+    """Unisender Go's webhook: the body's "auth" is checked against our API key."""
+    if not settings.CRM_UNISENDER_API_KEY:
+        return JsonResponse({"error": "Unisender Go is not set up here (CRM_UNISENDER_API_KEY)."}, status=404)
+    if not unisender_auth_ok(request.body, settings.CRM_UNISENDER_API_KEY):
+        return JsonResponse(
+            {"error": "The auth field does not match: is the webhook set with our API key?"}, status=403
+        )
+    return _events_answer("unisender", unisender_events, request)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def email_events_sendpulse_view(request, secret: str):
+    """SendPulse's SMTP webhook: it signs nothing, so the URL we give it carries our secret."""
+    if not settings.CRM_EMAIL_EVENTS_SECRET:
+        return JsonResponse({"error": "E-mail events are not set up here (CRM_EMAIL_EVENTS_SECRET)."}, status=404)
+    if not constant_time_compare(secret, settings.CRM_EMAIL_EVENTS_SECRET):
+        return JsonResponse({"error": "Wrong secret in the address."}, status=403)
+    return _events_answer("sendpulse", sendpulse_events, request)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def email_events_dsn_view(request):
+    """A relay's delivery status notifications as JSON, signed: X-CRM-Signature = sha256=HMAC(secret, ts.body)."""
+    if not settings.CRM_EMAIL_EVENTS_SECRET:
+        return JsonResponse({"error": "E-mail events are not set up here (CRM_EMAIL_EVENTS_SECRET)."}, status=404)
+    stamp = request.headers.get(DSN_TIMESTAMP_HEADER, "")
+    expected = hmac.new(
+        settings.CRM_EMAIL_EVENTS_SECRET.encode(), stamp.encode() + b"." + request.body, hashlib.sha256
+    ).hexdigest()
+    if not constant_time_compare(request.headers.get(DSN_SIGNATURE_HEADER, ""), f"sha256={expected}"):
+        return JsonResponse({"error": f"Missing or wrong {DSN_SIGNATURE_HEADER}."}, status=403)
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > DSN_MAX_SKEW:
+        return JsonResponse({"error": f"{DSN_TIMESTAMP_HEADER} is more than 5 minutes off: a replay?"}, status=403)
+    return _events_answer("dsn", dsn_events, request)

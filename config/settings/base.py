@@ -281,6 +281,10 @@ CRM_TELEGRAM_API_URL = env.str("CRM_TELEGRAM_API_URL", default="https://api.tele
 # every update; links work this many days.
 CRM_TELEGRAM_BOT_USERNAME = env.str("CRM_TELEGRAM_BOT_USERNAME", default="")
 CRM_TELEGRAM_WEBHOOK_SECRET = env.str("CRM_TELEGRAM_WEBHOOK_SECRET", default="")
+# Delivery receipts, bounces and complaints (crm/outreach/delivery.py). Unisender Go signs with the account's API
+# key; SendPulse signs nothing, so its URL carries CRM_EMAIL_EVENTS_SECRET; a relay's reports are signed with it.
+CRM_UNISENDER_API_KEY = env.str("CRM_UNISENDER_API_KEY", default="")
+CRM_EMAIL_EVENTS_SECRET = env.str("CRM_EMAIL_EVENTS_SECRET", default="")
 CRM_TELEGRAM_LINK_DAYS = env.int("CRM_TELEGRAM_LINK_DAYS", default=60)
 CRM_OUTREACH_WEBHOOK_URL = env.str("CRM_OUTREACH_WEBHOOK_URL", default="")
 CRM_OUTREACH_WEBHOOK_SECRET = env.str("CRM_OUTREACH_WEBHOOK_SECRET", default="")

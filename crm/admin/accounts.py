@@ -327,14 +327,41 @@ class ContactAdmin(
     export_form_class = ExportForm
     list_display = ["full_name", "account", "position", "is_decision_maker", "email", "language"]
     list_select_related = ["account"]
-    list_filter = ["is_decision_maker", "language"]
+    list_filter = ["is_decision_maker", "language", ("email_bounced_at", admin.EmptyFieldListFilter)]
     search_fields = ["last_name", "first_name", "email", "account__name"]
     search_help_text = _("Name, email, account or a phone in any format")
     autocomplete_fields = ["account"]
     inlines = [PhoneInline, ConsentInline]
     show_full_result_count = False
-    readonly_fields = ["behaviour_suggested"]
+    readonly_fields = ["behaviour_suggested", "email_delivery"]
     own_actions = ["export_personal_data", "erase_personal_data"]
+
+    @admin.display(description=_("e-mail delivery"))
+    def email_delivery(self, obj):
+        if obj.pk is None:
+            return "—"
+        events = list(obj.email_events.order_by("-occurred_at", "-id")[:5])
+        lines = [
+            format_html(
+                "{} · {}{}",
+                date_format(timezone.localtime(event.occurred_at), "SHORT_DATETIME_FORMAT"),
+                event.get_kind_display(),
+                f" · {event.detail}" if event.detail else "",
+            )
+            for event in events
+        ]
+        warning = (
+            format_html(
+                '<strong class="crm-warn">{}</strong><br>',
+                _("Bounced on %(date)s (%(reason)s): no mail goes to this address until you change it.")
+                % {"date": date_format(obj.email_bounced_at, "SHORT_DATE_FORMAT"), "reason": obj.email_bounce_reason},
+            )
+            if obj.email_bounced_at
+            else ""
+        )
+        if not lines and not warning:
+            return _("No reports from the sending platform yet.")
+        return format_html("{}{}", warning, format_html("<br>".join(["{}"] * len(lines)), *lines))
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}

@@ -30,6 +30,7 @@ from crm.models.users import Department, User
 from crm.monitoring.models import EquipmentSignal
 from crm.outreach.models import (
     Campaign,
+    EmailEvent,
     MessageChannel,
     MessageKind,
     MessageTemplate,
@@ -57,6 +58,7 @@ __all__ = [
     "ContactConsent",
     "DeliveryDateChange",
     "Department",
+    "EmailEvent",
     "Equipment",
     "EquipmentSignal",
     "ImportJob",

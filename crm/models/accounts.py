@@ -347,6 +347,9 @@ class Contact(TimeStampedModel):
     position = models.CharField(_("position"), max_length=200, blank=True)
     is_decision_maker = models.BooleanField(_("decision maker"), default=False)
     email = models.EmailField(_("email"), blank=True)
+    # The sending platform reported a hard bounce: no more mail to this address until it is changed.
+    email_bounced_at = models.DateTimeField(_("e-mail bounced at"), null=True, blank=True, editable=False)
+    email_bounce_reason = models.CharField(_("bounce reason"), max_length=300, blank=True, editable=False)
     language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.RUSSIAN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, blank=True)

@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -270,7 +271,7 @@ def _problem_open(signal: EquipmentSignal, now: datetime) -> ServiceRequest:
     unit, account = signal.equipment, signal.equipment.account
     try:
         due = service_request_first_response_due(channel=ServiceRequest.Channel.MONITORING, created_at=now)
-    except Exception:  # nobody keeps a response target for monitoring: the signal is still acted on
+    except ValidationError:  # nobody keeps a response target for monitoring: the signal is still acted on
         due = now + FIRST_RESPONSE_FALLBACK
     with override(account.manager.language if account.manager else settings.LANGUAGE_CODE):  # the reader's
         subject = f"{unit}: {Kind(signal.kind).label}" + (f" ({signal.code})" if signal.code else "")

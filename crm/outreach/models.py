@@ -90,6 +90,8 @@ class OutboundMessage(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         DELIVERED = "delivered", _("Delivered")
+        BOUNCED = "bounced", _("Bounced")  # the platform could not deliver it (crm/outreach/delivery.py)
+        COMPLAINED = "complained", _("Marked as spam")
         FAILED = "failed", _("Failed")
         SUPPRESSED = "suppressed", _("Suppressed")
 
@@ -162,6 +164,10 @@ class OutboundMessage(models.Model):
             models.Index(fields=["status", "send_after"], name="outbox_due_idx"),
             models.Index(fields=["account", "-created_at"], name="outbox_account_idx"),
             models.Index(fields=["contact", "purpose", "sent_at"], name="outbox_contact_cap_idx"),
+            # A relay's delivery report names the Message-ID we sent.
+            models.Index(
+                fields=["provider_message_id"], condition=~Q(provider_message_id=""), name="outbox_provider_id_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="outbox_idempotency_key_unique"),
@@ -370,3 +376,41 @@ class Reference(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class EmailEvent(models.Model):
+    """A delivery receipt, bounce or spam complaint from the sending platform, recorded once (they retry)."""
+
+    class Kind(models.TextChoices):
+        DELIVERED = "delivered", _("Delivered")
+        SOFT_BOUNCE = "soft_bounce", _("Soft bounce (temporary)")
+        HARD_BOUNCE = "hard_bounce", _("Hard bounce (the address does not take mail)")
+        COMPLAINT = "complaint", _("Spam complaint")
+
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    provider = models.CharField(_("platform"), max_length=32)
+    kind = models.CharField(_("event"), max_length=16, choices=Kind)
+    address = models.CharField(_("address"), max_length=254)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    message = models.ForeignKey(
+        OutboundMessage,
+        verbose_name=_("message"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="email_events",
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("person"), on_delete=models.CASCADE, null=True, blank=True, related_name="email_events"
+    )
+
+    class Meta:
+        verbose_name = _("e-mail event")
+        verbose_name_plural = _("e-mail events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-occurred_at"], name="email_event_contact_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.address}"

@@ -43,6 +43,15 @@ def outbox_rules_check(messages: list[OutboundMessage], *, now: datetime) -> dic
                 _("%(recipient)s has no address for %(channel)s.")
                 % {"recipient": message.recipient, "channel": message.get_channel_display()}
             )
+        elif message.channel == MessageChannel.EMAIL and message.contact_id and message.contact.email_bounced_at:
+            decisions[message.id] = Decision(
+                _("%(address)s bounced on %(date)s (%(reason)s): correct the address on the person's page.")
+                % {
+                    "address": message.contact.email,
+                    "date": message.contact.email_bounced_at.date().isoformat(),
+                    "reason": message.contact.email_bounce_reason,
+                }
+            )
     decisions.update(_reason_gone([m for m in messages if m.id not in decisions], now=now))
     # Our own people get their alerts at any hour; the rules below protect clients.
     client_messages = [m for m in messages if m.contact_id]

@@ -1,5 +1,5 @@
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -184,6 +184,8 @@ def contact_update(*, contact: Contact, acting_user=None, **fields) -> Contact:
     maker or a move to another account can change the account's behaviour type."""
     old_axes = (contact.emotional, contact.confident)
     old_account_id, was_decision_maker = contact.account_id, contact.is_decision_maker
+    if "email" in fields and fields["email"] != contact.email:  # a new address gets its chance
+        contact.email_bounced_at, contact.email_bounce_reason = None, ""
     for field, value in fields.items():
         setattr(contact, field, value)
     contact.full_clean()
@@ -205,12 +207,19 @@ def phone_add(*, contact: Contact, raw: str, kind: str = Phone.Kind.MOBILE, is_p
 
 @transaction.atomic
 def contact_consent_set(
-    *, contact: Contact, purpose: str, granted: bool, channel: str = ContactConsent.Channel.ANY, source: str = ""
+    *,
+    contact: Contact,
+    purpose: str,
+    granted: bool,
+    channel: str = ContactConsent.Channel.ANY,
+    source: str = "",
+    at: datetime | None = None,
 ) -> ContactConsent:
+    """Record a consent or an opt-out; `at`: when the person gave it, if not now (a form acted on later)."""
     consent, _created = ContactConsent.objects.update_or_create(
         contact=contact,
         purpose=purpose,
         channel=channel,
-        defaults={"granted": granted, "changed_at": timezone.now(), "source": source},
+        defaults={"granted": granted, "changed_at": at or timezone.now(), "source": source},
     )
     return consent

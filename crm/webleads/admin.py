@@ -16,7 +16,7 @@ class WebLeadAdmin(RowLevelAccessMixin, ModelAdmin):
     fields = [
         *("submitted_at", "name", "company", "phone", "email", "comment", "region", "account", "contact"),
         *("lead_source", "new_account", "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term"),
-        *("referrer", "landing_page", "ym_client_id", "ga_client_id"),
+        *("industry", "referrer", "landing_page", "ym_client_id", "ga_client_id", "processed_at"),
     ]
     readonly_fields = fields
     show_full_result_count = False

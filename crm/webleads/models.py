@@ -55,12 +55,21 @@ class WebLead(models.Model):
     landing_page = models.CharField(_("landing page"), max_length=2000, blank=True)
     ym_client_id = models.CharField(_("Yandex Metrika ClientID"), max_length=64, blank=True)
     ga_client_id = models.CharField(_("Google Analytics client id"), max_length=64, blank=True)
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="web_leads")
-    contact = models.ForeignKey(Contact, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+")
+    industry = models.CharField(_("industry"), max_length=200, blank=True)
+    # What the worker made of it (crm/webleads/services.py), seconds after it came.
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, null=True, blank=True, related_name="web_leads"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("person"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     lead_source = models.ForeignKey(
         LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    new_account = models.BooleanField(_("new prospect"), help_text=_("Unticked: the person was already ours."))
+    new_account = models.BooleanField(
+        _("new prospect"), null=True, help_text=_("No: the person was already ours. Empty: not acted on yet.")
+    )
+    processed_at = models.DateTimeField(_("acted on at"), null=True, blank=True)
 
     objects = WebLeadQuerySet.as_manager()
 
@@ -68,6 +77,7 @@ class WebLead(models.Model):
         verbose_name = _("web lead")
         verbose_name_plural = _("web leads")
         ordering = ["-submitted_at", "-id"]
+        indexes = [models.Index(fields=["id"], condition=models.Q(processed_at__isnull=True), name="web_lead_todo_idx")]
 
     def __str__(self):
         return f"{self.name} ({self.company or self.email or self.phone})"

@@ -5,6 +5,7 @@ token), a honeypot field people never see, and a per-address rate limit (the vie
 """
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from crm.models import Account, Contact, ContactConsent, Industry, Interaction, LeadSource, Phone, Task
 from crm.names import person_name_split
+from crm.outreach.services import enqueue_after_commit
 from crm.phones import phone_try_normalize
 from crm.services.accounts import account_create, contact_consent_set, contact_create
 from crm.services.activity import interaction_log, task_create, task_title
@@ -31,6 +33,7 @@ TOKEN_MIN_AGE = 2  # seconds: a person takes longer than that to fill in a form
 TOKEN_MAX_AGE = 24 * 3600
 HONEYPOT = "website"  # hidden from people by the form's style; a bot that fills every field fills it
 SITE_SOURCE = "Сайт"  # the lead source of a lead with no UTM tags
+logger = logging.getLogger(__name__)
 
 
 class LeadRefused(ValueError):
@@ -107,40 +110,59 @@ class Captured:
     created: bool  # False: this form was sent before, nothing new was made
 
 
+PROCESS_TASK = "crm.web_leads_process"
+
+
 def web_lead_capture(*, data) -> Captured:
-    """Validate a submitted form and make the lead. Raises LeadRefused with what to fix, per field."""
+    """Validate a submitted form and store it (one insert); a worker makes the lead seconds later, so the visitor
+    never waits for it. Raises LeadRefused with what to fix, per field."""
     if data.get(HONEYPOT):
         raise LeadRefused({HONEYPOT: _("This field must stay empty: it is there to catch robots.")})
     form = WebLeadForm(data)
     if not form.is_valid():
         raise LeadRefused({field: " ".join(errors) for field, errors in form.errors.items()})
     fields = form.cleaned_data
-    key = _token_key(fields["token"])
-    if (done := WebLead.objects.filter(key=key).first()) is not None:
-        return Captured(done, False)
+    lead = WebLead(
+        key=_token_key(fields["token"]), industry=fields["industry"], **{name: fields[name] for name in _KEPT}
+    )
     try:
         with transaction.atomic():
-            return Captured(_lead_make(key, fields), True)
-    except IntegrityError:  # the same form twice at the same moment: the other one made it
-        done = WebLead.objects.filter(key=key).first()
-        if done is None:
-            raise
-        return Captured(done, False)
+            lead.save(force_insert=True)
+    except IntegrityError:  # this form (its token) was sent before: a double click or a retry
+        return Captured(WebLead.objects.get(key=lead.key), False)
+    enqueue_after_commit(PROCESS_TASK)
+    return Captured(lead, True)
+
+
+def web_leads_process(*, batch_size: int = 100) -> int:
+    """Make the leads of the forms stored and not yet acted on, oldest first. The rows are locked without skipping,
+    so two workers take turns: two forms of one new person never make two accounts."""
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                WebLead.objects.filter(processed_at__isnull=True).select_for_update().order_by("id")[:batch_size]
+            )
+            if not batch:
+                return done
+            for lead in batch:
+                try:
+                    with transaction.atomic():
+                        _lead_make(lead)
+                except Exception:  # kept with its data, on the list of web leads, for a person to look at
+                    logger.exception("Web lead %s could not be made; it is kept, marked done", lead.id)
+                    lead.processed_at = timezone.now()
+                    WebLead.objects.filter(pk=lead.pk).update(processed_at=lead.processed_at)
+            done += len(batch)
 
 
 def _known_person(phone: str, email: str) -> Contact | None:
-    if phone:
-        found = Phone.objects.filter(number=phone).select_related("contact__account__manager").order_by("id").first()
-        if found is not None:
-            return found.contact
-    if email:
-        return (
-            Contact.objects.filter(email__iexact=email)  # an index on UPPER(email) serves it
-            .select_related("account__manager")
-            .order_by("id")
-            .first()
-        )
-    return None
+    """The person with this phone, else this e-mail (any case); the oldest when several. No ORDER BY in the lookups:
+    with LIMIT it would walk the primary key of two million people instead of the index on the number or e-mail."""
+    ids = list(Phone.objects.filter(number=phone).order_by().values_list("contact_id", flat=True)[:50]) if phone else []
+    if not ids and email:
+        ids = list(Contact.objects.filter(email__iexact=email).order_by().values_list("id", flat=True)[:50])
+    return Contact.objects.select_related("account__manager").get(pk=min(ids)) if ids else None
 
 
 def lead_source_for(*, utm_source: str, utm_medium: str, utm_campaign: str) -> LeadSource:
@@ -168,70 +190,68 @@ def _route(industry, region: str):
     return None
 
 
-def _lead_make(key: str, fields: dict) -> WebLead:
+def _lead_make(lead: WebLead) -> None:
     now = timezone.now()
-    tags = {name: fields[name] for name in ("utm_source", "utm_medium", "utm_campaign")}
-    source = lead_source_for(**tags)
-    contact = _known_person(fields["phone"], fields["email"])
+    source = lead_source_for(utm_source=lead.utm_source, utm_medium=lead.utm_medium, utm_campaign=lead.utm_campaign)
+    contact = _known_person(lead.phone, lead.email)
     new_account = contact is None
     if new_account:
-        wanted = fields["industry"].casefold()  # in Python: SQLite compares only ASCII letters without case
+        wanted = lead.industry.casefold()  # in Python: SQLite compares only ASCII letters without case
         industry = next((i for i in Industry.objects.all() if wanted and i.name.casefold() == wanted), None)
-        manager = _route(industry, fields["region"])
         account = account_create(
-            name=(fields["company"] or fields["name"])[:255],
-            manager=manager,  # None: the unassigned queue
+            name=(lead.company or lead.name)[:255],
+            manager=_route(industry, lead.region),  # None: the unassigned queue
             status=Account.Status.PROSPECT,
             lead_source=source,
             industry=industry,
         )
-        name = person_name_split(fields["name"])
+        name = person_name_split(lead.name)
         contact = contact_create(
             account=account,
             first_name=name.first_name[:100] or "?",
             patronymic=name.patronymic[:100],
             last_name=name.last_name[:100],
-            email=fields["email"],
-            phones=[fields["phone"]] if fields["phone"] else [],
+            email=lead.email,
+            phones=[lead.phone] if lead.phone else [],
         )
     account = contact.account
-    where = fields["landing_page"][:150] or _("the site's form")
+    where = lead.landing_page[:150] or _("the site's form")
     contact_consent_set(
         contact=contact,
         purpose=ContactConsent.Purpose.SERVICE,
         granted=True,
         source=(_("web form: %(page)s") % {"page": where})[:200],
+        at=lead.submitted_at,
     )
-    comment = fields["comment"]
     interaction_log(
         account=account,
         contact=contact,
         user=account.manager,
         channel=Interaction.Channel.PORTAL,
         direction=Interaction.Direction.INBOUND,
-        occurred_at=now,
-        subject=(_("Request from the site: %(name)s") % {"name": fields["name"]})[:255],
-        notes=comment,
+        occurred_at=lead.submitted_at,
+        subject=(_("Request from the site: %(name)s") % {"name": lead.name})[:255],
+        notes=lead.comment,
         source="web-lead",
-        external_id=key,
+        external_id=lead.key,
     )
     task_create(
-        title=task_title(account.manager, gettext_noop("Answer the site's request from %(name)s"), name=fields["name"]),
+        title=task_title(account.manager, gettext_noop("Answer the site's request from %(name)s"), name=lead.name),
         assignee=account.manager,
         account=account,
         kind=Task.Kind.CALL_BACK,
         priority=Task.Priority.HIGH,
-        due_at=now + timedelta(hours=2),
-        description=comment,
+        due_at=lead.submitted_at + timedelta(hours=2),
+        description=lead.comment,
     )
-    return WebLead.objects.create(
-        key=key,
-        contact=contact,
-        account=account,
-        lead_source=source,
-        new_account=new_account,
-        **{name: fields[name] for name in _KEPT},
+    lead.account, lead.contact, lead.lead_source, lead.new_account, lead.processed_at = (
+        account,
+        contact,
+        source,
+        new_account,
+        now,
     )
+    lead.save(update_fields=["account", "contact", "lead_source", "new_account", "processed_at"])
 
 
 _KEPT = (

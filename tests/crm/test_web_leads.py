@@ -10,6 +10,7 @@ from crm.models import Account, ContactConsent, Industry, Interaction, LeadSourc
 from crm.names import person_name_split
 from crm.webleads import services
 from crm.webleads.models import LeadRoute, WebLead
+from crm.webleads.services import web_leads_process
 from journeys.models import AccountJourney
 from tests.commit import committed
 from tests.crm.factories import AccountFactory, ContactFactory, PhoneFactory
@@ -45,11 +46,14 @@ def lead(**fields):
 
 
 def test_a_new_visitor_becomes_a_prospect_with_the_campaign_as_its_source(client):
-    with committed():
-        answer = client.post(URL, lead(), content_type="application/json")
-
+    answer = client.post(URL, lead(), content_type="application/json")
     assert answer.status_code == 201, answer.content
+    assert answer.json()["status"] == "received" and not Account.objects.exists()  # made by the worker, next
+
+    with committed():
+        assert web_leads_process() == 1
     web = WebLead.objects.get()
+    assert web.processed_at is not None
     account = web.account
     assert account.name == "ООО «Вектор»" and account.status == Account.Status.PROSPECT and account.manager is None
     assert account.lead_source.name == "yandex / cpc / spring-presses"
@@ -76,6 +80,7 @@ def test_the_same_tags_find_the_same_source_and_no_tags_mean_the_site(client):
         lead(phone="", email="c@c.example", utm_source="", utm_medium="", utm_campaign=""),
         content_type="application/json",
     )
+    web_leads_process()
 
     assert LeadSource.objects.filter(utm_campaign="spring-presses").count() == 1
     assert Account.objects.filter(lead_source__utm_campaign="spring-presses").count() == 2
@@ -92,12 +97,13 @@ def test_a_known_person_by_phone_or_email_gets_a_touch_not_a_second_account(clie
         client.post(URL, lead(phone="", email="known@client.example"), content_type="application/json").status_code
         == 201
     )
+    web_leads_process()
 
     assert Account.objects.count() == 1
     assert Interaction.objects.filter(account=account, source="web-lead").count() == 2
     task = Task.objects.filter(account=account).first()
     assert task.assignee == manager
-    assert not WebLead.objects.filter(new_account=True).exists()
+    assert list(WebLead.objects.values_list("new_account", flat=True)) == [False, False]
 
 
 def test_routing_rules_give_the_prospect_a_manager(client, manager, other_manager):
@@ -108,6 +114,7 @@ def test_routing_rules_give_the_prospect_a_manager(client, manager, other_manage
     client.post(URL, lead(industry="металлургия", region="Урал"), content_type="application/json")
     client.post(URL, lead(phone="+79130000002", email="m@m.example", region="Москва"), content_type="application/json")
     client.post(URL, lead(phone="+79130000003", email="x@x.example", region="Сибирь"), content_type="application/json")
+    web_leads_process()
 
     managers = dict(WebLead.objects.values_list("region", "account__manager__username"))
     assert managers == {"Урал": "other", "Москва": "manager", "Сибирь": None}
@@ -118,6 +125,7 @@ def test_the_same_form_sent_twice_is_one_lead(client):
     body = lead()
     assert client.post(URL, body, content_type="application/json").status_code == 201
     again = client.post(URL, body, content_type="application/json")
+    web_leads_process()
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
     assert Account.objects.count() == 1 and Interaction.objects.count() == 1 and Task.objects.count() == 1
 
@@ -185,6 +193,7 @@ def test_the_plain_html_form_page_keeps_the_tags_and_thanks_the_visitor(client):
         "website": "",
     }
     thanks = client.post(URL, form)
+    web_leads_process()
     assert thanks.status_code == 200 and WebLead.objects.get().utm_source == "vk"
     assert Account.objects.get().lead_source.name == "vk / autumn"
 
@@ -215,3 +224,49 @@ def test_the_script_and_the_token_can_be_used_from_another_site(client):
 )
 def test_a_full_name_is_split_into_its_parts(full, parts):
     assert tuple(person_name_split(full)) == parts
+
+
+def test_two_forms_of_one_new_person_make_one_account(client):
+    client.post(URL, lead(), content_type="application/json")
+    client.post(URL, lead(comment="И ещё вопрос"), content_type="application/json")
+    web_leads_process()
+
+    assert Account.objects.count() == 1
+    assert Interaction.objects.filter(source="web-lead").count() == 2
+    assert list(WebLead.objects.order_by("id").values_list("new_account", flat=True)) == [True, False]
+
+
+def test_a_lead_that_cannot_be_made_is_kept_and_does_not_stop_the_others(client, monkeypatch):
+    client.post(URL, lead(), content_type="application/json")
+    client.post(URL, lead(phone="+79130000009", email="ok@x.example"), content_type="application/json")
+    real = services._lead_make
+    first = WebLead.objects.order_by("id").first()
+    monkeypatch.setattr(
+        services,
+        "_lead_make",
+        lambda web: (_ for _ in ()).throw(RuntimeError("boom")) if web.id == first.id else real(web),
+    )
+
+    assert web_leads_process() == 2
+
+    assert Account.objects.count() == 1 and WebLead.objects.filter(processed_at__isnull=True).count() == 0
+    first.refresh_from_db()
+    assert first.account is None and first.name  # kept, with what the visitor wrote
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_sent_ten_times_at_once_over_real_http_is_one_lead(live_server, settings):
+    """A double click times ten, through the real server: one stored form, one account."""
+    settings.CRM_WEB_LEADS_PER_MINUTE = 100
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    body = lead()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(
+            pool.map(lambda _n: requests.post(f"{live_server.url}{URL}", json=body, timeout=30).status_code, range(10))
+        )
+    assert statuses == [200] * 9 + [201]
+    web_leads_process()
+    assert WebLead.objects.count() == 1 and Account.objects.count() == 1
