@@ -43,7 +43,7 @@ wrk.headers["Authorization"] = "Bearer %(token)s"
 wrk.headers["Content-Type"] = "application/json"
 local sent = {}
 math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-request = function()
+local function one()
   local body
   if #sent > 0 and math.random(20) == 1 then
     body = sent[math.random(#sent)]
@@ -60,7 +60,15 @@ request = function()
       unit, kind, math.random(2), math.random(1000000000), math.random(1000000000), math.random(120))
     if #sent < 1000 then sent[#sent + 1] = body end
   end
-  return wrk.format(nil, "%(path)s", nil, body)
+  return body
+end
+request = function()
+  if %(batch)d == 1 then
+    return wrk.format(nil, "%(path)s", nil, one())
+  end
+  local signals = {}
+  for i = 1, %(batch)d do signals[i] = one() end
+  return wrk.format(nil, "%(path)s", nil, "[" .. table.concat(signals, ", ") .. "]")
 end
 """
 
@@ -92,6 +100,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=1, help="signals per request (the endpoint takes up to 100)")
     args = parser.parse_args()
 
     units_ensure()
@@ -103,7 +112,13 @@ def main():
     _token, raw = api_token_issue(user=superuser, name="bench-signals", scopes=["equipment:write"])
     from django.utils import timezone
 
-    script = SIGNAL_SCRIPT % {"token": raw, "units": UNITS, "now": timezone.now().isoformat(), "path": PATH}
+    script = SIGNAL_SCRIPT % {
+        "token": raw,
+        "units": UNITS,
+        "now": timezone.now().isoformat(),
+        "path": PATH,
+        "batch": args.batch,
+    }
     numbers = list(Phone.objects.order_by("id").values_list("number", flat=True)[:3000])
     floor = lua_script([f"/phone/?phone={n.replace('+', '%2B')}" for n in numbers], {})
 
@@ -139,12 +154,12 @@ def main():
             result = wrk(script, args.seconds, args.connections)
             load_ended = time.monotonic()
             print(
-                f"| equipment signals (POST, token, one insert each) | {args.workers} sync workers "
-                f"| {args.connections} | {result['rps']:,.0f} | {result['p50']} | {result['p99']} "
-                f"| {result['errors']} |",
+                f"| equipment signals, {args.batch} a request (POST, token, one insert) | {args.workers} sync "
+                f"workers | {args.connections} | {result['rps']:,.0f} requests = {result['rps'] * args.batch:,.0f} "
+                f"signals | {result['p50']} | {result['p99']} | {result['errors']} |",
                 flush=True,
             )
-            left = None
+            left = at_load_end = EquipmentSignal.objects.filter(processed_at__isnull=True).count()
             while time.monotonic() - load_ended < 300:
                 left = EquipmentSignal.objects.filter(processed_at__isnull=True).count()
                 if left == 0:
@@ -165,7 +180,10 @@ def main():
         f"| floor: minimal Django view, one indexed lookup (bench/floor.py) | {args.workers} sync workers "
         f"| {args.connections} | {base['rps']:,.0f} | {base['p50']} | {base['p99']} | {base['errors']} |"
     )
-    print(f"\nratio to the floor: {result['rps'] / base['rps']:.2f}")
+    per_second = result["rps"] * args.batch
+    print(
+        f"\nratio to the floor: {result['rps'] / base['rps']:.2f} (requests), {per_second / base['rps']:.2f} (signals)"
+    )
     signals = EquipmentSignal.objects.filter(received_at__gte=load_started)
     opened = ServiceRequest.objects.filter(channel="monitoring", created_at__gte=load_started)
     waits = [
@@ -178,7 +196,8 @@ def main():
     print(
         f"signals stored in the load: {signals.count():,}; service requests opened: {opened.count():,} "
         f"(repeats counted: {opened.aggregate(n=Max(F('signal_count')))['n']} at most on one); "
-        f"left unprocessed at the end of the load+{drained:.0f} s: {left}; "
+        f"waiting when the load ended: {at_load_end:,}, all acted on {drained:.0f} s later "
+        f"(the worker alone: {at_load_end / max(drained, 1):,.0f} signals/s); left: {left}; "
         f"longest wait from a problem's first signal to its request (2,000 sampled): {max(waits, default=0):.1f} s"
     )
 

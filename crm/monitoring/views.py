@@ -8,10 +8,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm.api.errors import error_body
-from crm.monitoring.services import SignalError, signal_accept
+from crm.monitoring.services import SignalError, signals_accept
 from crm.services.tokens import api_token_authenticate, api_token_has_scope
 
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024  # a hundred signals with their data
 
 
 def _error(status: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:
@@ -44,17 +44,23 @@ def equipment_signal_view(request):
     if refused := _token_error(request):
         return refused
     if len(request.body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", _("A signal is at most 64 KB."))
+        return _error(413, "too_large", _("A request is at most 1 MB: send fewer signals in it."))
     try:
         payload = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as error:
         return _error(400, "parse_error", _("The body is not JSON: %(error)s") % {"error": error})
+    batch = isinstance(payload, list)
     try:
-        signal_id, created = signal_accept(payload=payload)
+        results = signals_accept(payloads=payload if batch else [payload])
     except SignalError as error:
         fields = error.fields
         message = " ".join(f"{field}: {text}" for field, text in fields.items())
         return _error(400, "invalid", message, fields)
+    status = 202 if any(created for _id, created in results) else 200
+    if not batch:
+        signal_id, created = results[0]
+        return JsonResponse({"id": signal_id, "status": "accepted" if created else "duplicate"}, status=status)
     return JsonResponse(
-        {"id": signal_id, "status": "accepted" if created else "duplicate"}, status=202 if created else 200
+        {"signals": [{"id": signal_id, "status": "accepted" if new else "duplicate"} for signal_id, new in results]},
+        status=status,
     )

@@ -200,10 +200,10 @@ def test_a_malformed_signal_is_refused_with_the_field_and_nothing_is_stored(scad
     assert not EquipmentSignal.objects.exists()
 
 
-def test_not_json_too_large_and_a_list_are_refused(scada, unit):
+def test_not_json_too_large_and_not_signals_are_refused(scada, unit):
     assert scada.post(URL, "{not json", content_type="application/json").status_code == 400
     assert scada.post(URL, [1], format="json").status_code == 400
-    huge = {**signal(unit), "pad": "x" * 70_000}
+    huge = {**signal(unit), "pad": "x" * 1_100_000}
     assert scada.post(URL, huge, format="json").status_code == 413
     assert not EquipmentSignal.objects.exists()
 
@@ -289,3 +289,39 @@ def test_a_fault_back_to_normal_and_a_fault_again_in_one_batch_leave_one_open_re
     assert ServiceRequest.objects.unresolved().count() == 1
     assert Task.objects.filter(created_by_rule="equipment_signal", status=Task.Status.OPEN).count() == 1
     assert OutboundMessage.objects.filter(kind="equipment_alert").count() == 1
+
+
+def test_a_batch_of_signals_is_stored_in_one_request_and_answers_for_each(scada, unit):
+    first = signal(unit, code="E1", minutes_ago=3)
+    answer = scada.post(URL, [first, signal(unit, code="E2", minutes_ago=2), first], format="json")
+
+    assert answer.status_code == 202, answer.content
+    assert [row["status"] for row in answer.json()["signals"]] == ["accepted", "accepted", "duplicate"]
+    assert answer.json()["signals"][0]["id"] == answer.json()["signals"][2]["id"]
+    again = scada.post(URL, [first], format="json")
+    assert again.status_code == 200 and again.json()["signals"][0]["status"] == "duplicate"
+    assert EquipmentSignal.objects.count() == 2
+    equipment_signals_process()
+    assert ServiceRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"kind": "explosion"}, "1.kind"),
+        ({"serial_number": "NOPE"}, "1.serial_number"),
+        ("not a signal", "1.body"),
+    ],
+)
+def test_a_batch_with_one_bad_signal_stores_none_and_names_it(scada, unit, bad, field):
+    body = [signal(unit, code="E1"), {**signal(unit, code="E2"), **bad} if isinstance(bad, dict) else bad]
+    answer = scada.post(URL, body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert field in answer.json()["error"]["fields"]
+    assert not EquipmentSignal.objects.exists()
+
+
+def test_an_empty_or_oversized_batch_is_refused(scada, unit):
+    assert scada.post(URL, [], format="json").status_code == 400
+    assert scada.post(URL, [signal(unit, signal_id=str(n)) for n in range(101)], format="json").status_code == 400
+    assert not EquipmentSignal.objects.exists()
