@@ -14,8 +14,6 @@ longest wait between a problem's first signal and its service request.
 
 import argparse
 import os
-import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,8 +27,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.db.models import F, Max, Min  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
-from bench.telephony_load import lua_script, serve, wrk  # noqa: E402
+from bench.telephony_load import celery_worker, lua_script, production_environment, serve, wrk  # noqa: E402
 from crm.models import Account, ApiToken, Equipment, EquipmentSignal, Phone, ServiceRequest, Task, User  # noqa: E402
 from crm.services.tokens import api_token_issue  # noqa: E402
 
@@ -110,8 +109,6 @@ def main():
     )
     ApiToken.objects.filter(name="bench-signals").delete()
     _token, raw = api_token_issue(user=superuser, name="bench-signals", scopes=["equipment:write"])
-    from django.utils import timezone
-
     script = SIGNAL_SCRIPT % {
         "token": raw,
         "units": UNITS,
@@ -122,30 +119,8 @@ def main():
     numbers = list(Phone.objects.order_by("id").values_list("number", flat=True)[:3000])
     floor = lua_script([f"/phone/?phone={n.replace('+', '%2B')}" for n in numbers], {})
 
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "LOG_LEVEL": "WARNING",
-    }
-    worker = subprocess.Popen(  # noqa: S603
-        [
-            str(ROOT / ".venv/bin/celery"),
-            "-A",
-            "config",
-            "worker",
-            "--queues=urgent",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
+    environment = production_environment()
+    worker = celery_worker(environment)
     print("| what | gunicorn | connections | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|")
     try:
         with serve("config.wsgi", environment, ["--workers", str(args.workers)]):

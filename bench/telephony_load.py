@@ -106,15 +106,7 @@ def main():
     ApiToken.objects.filter(name="bench-load").delete()
     _token, raw = api_token_issue(user=superuser, name="bench-load", scopes=["telephony:read"])
 
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "LOG_LEVEL": "WARNING",
-    }
+    environment = production_environment()
     worker = ["--workers", str(args.workers)]
     if args.threads > 1:
         worker += ["--worker-class", "gthread", "--threads", str(args.threads)]
@@ -148,6 +140,33 @@ def main():
                     f"| {result['p99']} | {result['errors']} |",
                     flush=True,
                 )
+
+
+def production_environment(**extra: str) -> dict:
+    """What gunicorn and a Celery worker run with: production settings on this database, a throwaway secret."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def celery_worker(environment: dict) -> subprocess.Popen:
+    """A real worker on the "urgent" queue, one process, as the benchmark's counterpart of production's."""
+    return subprocess.Popen(  # noqa: S603
+        [
+            str(ROOT / ".venv/bin/celery"),
+            *("-A", "config", "worker", "--queues=urgent", "--concurrency=1"),
+            *("--loglevel=WARNING", "--without-gossip", "--without-mingle"),
+        ],
+        cwd=ROOT,
+        env=environment,
+    )
 
 
 @contextmanager

@@ -17,7 +17,6 @@ import json
 import os
 import random
 import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,7 +34,7 @@ django.setup()
 from django.db.models import DurationField, ExpressionWrapper, F, Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench.telephony_load import lua_script, serve, wrk  # noqa: E402
+from bench.telephony_load import celery_worker, lua_script, production_environment, serve, wrk  # noqa: E402
 from crm.models import Contact, Phone, WebLead  # noqa: E402
 from crm.webleads.services import web_form_token  # noqa: E402
 
@@ -126,35 +125,12 @@ def main():
     time.sleep(2)  # the tokens' minimum age: a person takes longer than that to fill in a form
     numbers = list(Phone.objects.order_by("id").values_list("number", flat=True)[:3000])
     floor = lua_script([f"/phone/?phone={n.replace('+', '%2B')}" for n in numbers], {})
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "LOG_LEVEL": "WARNING",
-        "CRM_WEB_LEADS_PER_MINUTE": "1000000",
-    }
+    environment = production_environment(SECRET_KEY=SECRET_KEY, CRM_WEB_LEADS_PER_MINUTE="1000000")
     worker = ["--workers", str(args.workers)]
     print("| what | gunicorn | connections | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|")
     rows = []
     started = timezone.now()
-    celery = subprocess.Popen(  # noqa: S603
-        [
-            str(ROOT / ".venv/bin/celery"),
-            "-A",
-            "config",
-            "worker",
-            "--queues=urgent",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
+    celery = celery_worker(environment)
     with serve("config.wsgi", environment, worker):
         # One visitor at a time (a site's form: what a visitor waits for), then the given number at once.
         wrk(script(warm), 5, args.connections)  # warm-up: each worker's first requests load what it needs

@@ -215,11 +215,6 @@ def _units_errors(payloads: list) -> dict[str, str]:
     return errors
 
 
-def signal_accept(*, payload) -> tuple[int, bool]:
-    """Store one signal; (its id, False) when the same signal was stored before. Raises SignalError."""
-    return signals_accept(payloads=[payload])[0]
-
-
 _last_enqueued = 0.0
 
 
