@@ -206,21 +206,22 @@ def delivery_events_record(*, provider: str, events: list[Event]) -> int:
             f"{provider}|{event.kind}|{event.address.lower()}|{event.at.isoformat()}|{event.detail}|{event.message_id}".encode()
         ).hexdigest()
         message = _message_for(event)
-        try:
-            with transaction.atomic():
-                EmailEvent.objects.create(
-                    key=key,
-                    provider=provider,
-                    kind=event.kind,
-                    address=event.address,
-                    occurred_at=event.at,
-                    detail=event.detail[:500],
-                    message=message,
-                    contact_id=message.contact_id if message else None,
-                )
-                _act(event, message, provider)
-        except IntegrityError:  # sent before: the platform retried
-            continue
+        with transaction.atomic():  # the record and what it does, together
+            try:
+                with transaction.atomic():
+                    EmailEvent.objects.create(
+                        key=key,
+                        provider=provider,
+                        kind=event.kind,
+                        address=event.address,
+                        occurred_at=event.at,
+                        detail=event.detail[:500],
+                        message=message,
+                        contact_id=message.contact_id if message else None,
+                    )
+            except IntegrityError:  # recorded before: the platform retried
+                continue
+            _act(event, message, provider)
         recorded += 1
     return recorded
 
