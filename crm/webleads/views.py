@@ -11,7 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm.ratelimit import _count, _key, too_many_requests
+from crm.ratelimit import over_limit, too_many_requests
 from crm.webleads.services import HONEYPOT, LeadRefused, web_form_token, web_lead_capture
 
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
@@ -69,7 +69,7 @@ def web_lead_view(request):
     if request.method == "GET":
         return _form_page(request)
     wants_json = request.content_type == "application/json"
-    if _count(_key("web-lead", request)) > settings.CRM_WEB_LEADS_PER_MINUTE:
+    if over_limit("web-lead", request, settings.CRM_WEB_LEADS_PER_MINUTE):
         return _cors(too_many_requests())
     if len(request.body) > MAX_BODY_BYTES:
         return _cors(JsonResponse({"error": _("The form is over 32 KB: shorten the comment.")}, status=413))
