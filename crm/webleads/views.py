@@ -3,6 +3,7 @@ that takes both a plain HTML form and a site's own JSON."""
 
 import json
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -61,7 +62,8 @@ def _form_page(request, *, status=200, errors=None, values=None):
 
 
 @csrf_exempt  # posted from other sites and from our page in their iframe: the signed form token is the check
-@xframe_options_exempt  # the form page is made to sit in a site's iframe
+@xframe_options_exempt  # the form page is made to sit in any site's iframe: neither X-Frame-Options
+@csp_replace({"frame-ancestors": ["*"]})  # nor the CSP's frame-ancestors 'none' may forbid it
 @require_http_methods(["GET", "POST", "OPTIONS"])
 def web_lead_view(request):
     if request.method == "OPTIONS":

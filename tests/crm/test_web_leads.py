@@ -179,7 +179,8 @@ def test_an_address_sending_many_forms_is_slowed_down(client, settings):
 
 def test_the_plain_html_form_page_keeps_the_tags_and_thanks_the_visitor(client):
     page = client.get(URL, {"utm_source": "vk", "utm_campaign": "autumn", "page": "https://factory.example/"})
-    assert page.status_code == 200 and "X-Frame-Options" not in page
+    assert page.status_code == 200 and "X-Frame-Options" not in page  # a site may put it in an iframe
+    assert "frame-ancestors *" in page["Content-Security-Policy"]
     html = page.content.decode()
     assert 'value="vk"' in html and 'name="website"' in html
     token = page.context["token"]
