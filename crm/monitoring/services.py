@@ -22,8 +22,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
-from crm.models import Contact, Equipment, EquipmentSignal, ServiceRequest, Task
+from crm.models import Equipment, EquipmentSignal, ServiceRequest, Task
 from crm.outreach.hooks import KindHooks, kind_hooks_register
+from crm.outreach.jobs import main_contacts
 from crm.outreach.models import MessageKind
 from crm.outreach.services import MessagePlan, enqueue_after_commit, messages_plan
 from crm.services.activity import rule_tasks_open, service_request_first_response_due, task_title
@@ -370,13 +371,10 @@ def _problems_tell(opened: list[tuple[ServiceRequest, EquipmentSignal]], now: da
     if not opened:
         return
     tasks, plans = [], []
-    deciders = {}  # account id -> its decision maker, else its first person: for units with nobody responsible
-    for person in Contact.objects.filter(
-        account_id__in={
-            signal.equipment.account_id for _request, signal in opened if not signal.equipment.responsible_contact_id
-        }
-    ).order_by("account_id", "-is_decision_maker", "id"):
-        deciders.setdefault(person.account_id, person)
+    # The account's main person (decision maker, else the first), for units with nobody responsible.
+    deciders = main_contacts(
+        signal.equipment.account for _request, signal in opened if not signal.equipment.responsible_contact_id
+    )
     for request, signal in opened:
         unit, account = signal.equipment, signal.equipment.account
         tasks.append(

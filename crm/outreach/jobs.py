@@ -65,7 +65,7 @@ def _batches(queryset: QuerySet, size: int = BATCH_SIZE) -> Iterator[list]:
         yield list(queryset.filter(id__in=ids[start : start + size]).order_by("id"))
 
 
-def _main_contacts(accounts: Iterable[Account]) -> dict[int, Contact]:
+def main_contacts(accounts: Iterable[Account]) -> dict[int, Contact]:
     """Each account's main person (its decision maker, else its first contact), in two queries.
 
     The contacts come with their account and its manager already attached, ready to render.
@@ -104,7 +104,7 @@ def maintenance_due_plan(*, today: date | None = None) -> int:
     templates, planned = TemplateIndex(), 0
     for batch in _batches(due):
         plans, tasks = [], []
-        main = _main_contacts(item.account for item in batch if item.responsible_contact_id is None)
+        main = main_contacts(item.account for item in batch if item.responsible_contact_id is None)
         for item in batch:
             contact = item.responsible_contact or main.get(item.account_id)
             due_on = item.next_maintenance_at.isoformat()
@@ -161,7 +161,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
     )
     for batch in _batches(moves):
         plans, tasks = [], []
-        main = _main_contacts(move.order.account for move in batch)
+        main = main_contacts(move.order.account for move in batch)
         for move in batch:
             order, account = move.order, move.order.account
             contact = main.get(account.id)
@@ -208,7 +208,7 @@ def deliveries_plan(*, now: datetime | None = None) -> int:
     ).select_related("account__manager")
     for batch in _batches(at_risk):
         plans, tasks = [], []
-        main = _main_contacts(order.account for order in batch)
+        main = main_contacts(order.account for order in batch)
         for order in batch:
             promised = order.promised_delivery_date.isoformat()
             contact = main.get(order.account_id)
@@ -266,7 +266,7 @@ def orders_on_track_plan(*, now: datetime | None = None) -> int:
     templates, planned = TemplateIndex(), 0
     for batch in _batches(orders):
         plans = []
-        main = _main_contacts(order.account for order in batch)
+        main = main_contacts(order.account for order in batch)
         for order in batch:
             contact = main.get(order.account_id)
             if contact is None:
@@ -347,7 +347,7 @@ def thanks_plan(*, today: date | None = None) -> int:
         accounts = accounts.filter(thanks_every_days__isnull=False)
     templates, planned = TemplateIndex(), 0
     for batch in _batches(accounts.select_related("manager")):
-        main = _main_contacts(batch)
+        main = main_contacts(batch)
         plans, tasks = [], []
         for account in batch:
             every = account.thanks_every_days or default
