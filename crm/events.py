@@ -135,6 +135,21 @@ class ReferrerChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class JourneyMovesImported(DomainEvent):
+    """Deals imported from another system say where accounts are on their journey: (account id, a journey stage's
+    code or an event such as "order_delivered", ISO time), as the uploader mapped the source's stages."""
+
+    moves: tuple[tuple[int, str, str], ...]
+
+
+@dataclass(frozen=True)
+class MoveInFinished(DomainEvent):
+    """A move-in (crm/moving_in) imported its last row: the derived labels of what came in are due."""
+
+    move_in_id: int
+
+
+@dataclass(frozen=True)
 class Subscription:
     event: type[DomainEvent]
     order: int

@@ -3,6 +3,7 @@ The outreach's are in crm/outreach/tasks.py."""
 
 from celery import shared_task
 
+from crm.moving_in.services import move_ins_resume
 from crm.services import imports
 
 
@@ -20,4 +21,5 @@ def import_job_run_task(job_id: int) -> str:
 
 @shared_task(name="crm.imports_resume")
 def imports_resume_task() -> int:
-    return imports.import_jobs_resume()
+    """Account and contact files, and moves from other systems (crm/moving_in)."""
+    return imports.import_jobs_resume() + move_ins_resume()

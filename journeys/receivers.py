@@ -1,9 +1,13 @@
 """How journeys follow what happens (crm/events.py, DOMAIN §7): each event is a rule's trigger, and an account's
 journey moves forward when its journey has an active rule for it (journeys.services.journey_event)."""
 
+from datetime import datetime
+
 from crm.events import (
     JOURNEYS,
     InteractionLogged,
+    JourneyMovesImported,
+    MoveInFinished,
     OrderDelivered,
     OrderPlaced,
     ProposalSent,
@@ -11,7 +15,8 @@ from crm.events import (
     subscribe,
 )
 from journeys.models import Event, Touchpoint
-from journeys.services import journey_event
+from journeys.services import journey_event, journey_moves_import
+from journeys.tasks import journeys_backfill_task
 from surveys.events import ResponseCompleted
 
 
@@ -45,6 +50,19 @@ def journey_after_order(event: OrderPlaced) -> None:
 def journey_after_delivery(event: OrderDelivered) -> None:
     """A delivered order moves the client on to using what they bought."""
     journey_event(account_id=event.account_id, event=Event.ORDER_DELIVERED, at=event.delivered_at)
+
+
+@subscribe(JourneyMovesImported, order=JOURNEYS)
+def journey_after_import(event: JourneyMovesImported) -> None:
+    journey_moves_import(
+        moves=[(account_id, target, datetime.fromisoformat(at)) for account_id, target, at in event.moves]
+    )
+
+
+@subscribe(MoveInFinished, order=JOURNEYS)
+def journeys_after_move_in(event: MoveInFinished) -> None:
+    """Accounts the deals did not place go on their journey from their history, in the background."""
+    journeys_backfill_task.delay()
 
 
 @subscribe(ReferrerChanged, order=JOURNEYS)

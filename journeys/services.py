@@ -220,6 +220,80 @@ def journey_event(
     )
 
 
+# --- Moves from another system's deals (crm/moving_in) ---------------------------------------------------
+
+
+def journey_stage_choices() -> dict[str, str]:
+    """The stage codes a deal stage of another system may map to, named as in the default journey."""
+    choices = {}
+    for stage in Stage.objects.order_by("-journey__is_default", "position", "id"):
+        choices.setdefault(stage.code, str(stage))
+    return choices
+
+
+@transaction.atomic
+def journey_moves_import(*, moves: list[tuple[int, str, datetime]]) -> int:
+    """Put accounts where imported deals say they are: each to the furthest stage its moves name (a stage code, or
+    an event whose rule names one), if that is further than where it is. Accounts not yet on a journey (nearly all,
+    on a first import) are placed with a few bulk inserts; one already behind moves the ordinary way. Returns the
+    accounts moved."""
+    default = Journey.objects.filter(is_default=True).first()
+    by_industry = {journey.industry_id: journey for journey in Journey.objects.filter(industry__isnull=False)}
+    stages = defaultdict(dict)
+    for stage in Stage.objects.all():
+        stages[stage.journey_id][stage.code] = stage
+    for rule in TransitionRule.objects.filter(is_active=True).select_related("to_stage"):
+        if rule.to_stage is not None:
+            stages[rule.journey_id].setdefault(rule.event, rule.to_stage)
+    states = AccountJourney.objects.select_for_update().select_related("stage").in_bulk({move[0] for move in moves})
+    industries = dict(Account.objects.filter(pk__in={move[0] for move in moves}).values_list("id", "industry_id"))
+    furthest: dict[int, tuple[Stage, datetime]] = {}
+    for account_id, target, at in moves:
+        state = states.get(account_id)
+        journey = state.journey if state else by_industry.get(industries.get(account_id)) or default
+        stage = stages[journey.pk].get(target) if journey else None
+        if stage is None or account_id not in industries:
+            continue
+        best = furthest.get(account_id)
+        if best is None or (stage.position, at) > (best[0].position, best[1]):
+            furthest[account_id] = (stage, at)
+    placed = [(account_id, stage, at) for account_id, (stage, at) in furthest.items() if account_id not in states]
+    Transition.objects.bulk_create(
+        [
+            Transition(account_id=account_id, journey_id=stage.journey_id, to_stage=stage, at=at, reason=_("Imported"))
+            for account_id, stage, at in placed
+        ]
+    )
+    ranks = {
+        journey_id: stage_ranks(Journey(pk=journey_id)) for journey_id in {stage.journey_id for _a, stage, _t in placed}
+    }
+    accounts_journeys = []
+    for account_id, stage, at in placed:
+        entered, went_on, in_order = funnel_facts({stage.pk: at}, ranks=ranks[stage.journey_id])
+        accounts_journeys.append(
+            AccountJourney(
+                account_id=account_id,
+                journey_id=stage.journey_id,
+                stage=stage,
+                since=at,
+                started_at=at,
+                entered=entered,
+                went_on=went_on,
+                in_order=in_order,
+            )
+        )
+    AccountJourney.objects.bulk_create(accounts_journeys)
+    moved = len(placed)
+    for account_id, (stage, at) in furthest.items():
+        state = states.get(account_id)
+        if state is not None and (state.stage is None or state.stage.position < stage.position) and at >= state.since:
+            _record(
+                account=state.account, state=state, journey=state.journey, to_stage=stage, at=at, reason=_("Imported")
+            )
+            moved += 1
+    return moved
+
+
 # --- Backfill from history ----------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from crm.events import (
     LEVELS,
     SUGGESTIONS,
     ZONES,
+    MoveInFinished,
     OrderChanged,
     OrderPlaced,
     PersonWordsAdded,
@@ -14,6 +15,7 @@ from crm.events import (
 from segments.services.behaviour import contact_behaviour_suggest
 from segments.services.levels import account_level_refresh
 from segments.services.zones import account_zone_refresh
+from segments.tasks import accounts_classify_task
 from surveys.events import ResponseCompleted
 
 
@@ -45,3 +47,9 @@ def suggestion_after_note(event: PersonWordsAdded) -> None:
 def suggestion_after_answer(event: ResponseCompleted) -> None:
     if event.words:
         contact_behaviour_suggest(contact_id=event.contact_id)
+
+
+@subscribe(MoveInFinished, order=LEVELS)
+def labels_after_move_in(event: MoveInFinished) -> None:
+    """Imported orders make levels, and every imported account needs its zone: the classification, in the background."""
+    accounts_classify_task.delay()

@@ -410,6 +410,12 @@ CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=100_000)
 CRM_IMPORT_INLINE_ROWS = env.int("CRM_IMPORT_INLINE_ROWS", default=200)
 CRM_IMPORT_CHUNK_ROWS = env.int("CRM_IMPORT_CHUNK_ROWS", default=100)
 
+# --- Moving in from Bitrix24 / amoCRM (crm/moving_in) -----------------------------------------------------------
+# The uploaded exports are kept here until imported: the web process writes them, the worker reads them (with
+# separate machines, a shared volume). Rows per transaction of the import.
+CRM_MOVE_IN_DIR = env.str("CRM_MOVE_IN_DIR", default=str(VAR_DIR / "move-in"))
+CRM_MOVE_IN_CHUNK_ROWS = env.int("CRM_MOVE_IN_CHUNK_ROWS", default=1000)
+
 # The API's schema and docs (/api/schema/, /api/docs/) answer without a login only where this is true:
 # local.py turns it on for a developer's machine; anywhere else they need a session or an API token.
 CRM_API_DOCS_PUBLIC = env.bool("CRM_API_DOCS_PUBLIC", default=False)

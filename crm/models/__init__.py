@@ -28,6 +28,7 @@ from crm.models.orders import DeliveryDateChange, Order, OrderLine, Product, Pro
 from crm.models.tokens import ApiToken
 from crm.models.users import Department, User
 from crm.monitoring.models import EquipmentSignal
+from crm.moving_in.models import MoveIn, SourceKey
 from crm.outreach.models import (
     Campaign,
     EmailEvent,
@@ -73,6 +74,7 @@ __all__ = [
     "MessageChannel",
     "MessageKind",
     "MessageTemplate",
+    "MoveIn",
     "Order",
     "OrderLine",
     "OutboundMessage",
@@ -83,6 +85,7 @@ __all__ = [
     "Reference",
     "ResponseTarget",
     "ServiceRequest",
+    "SourceKey",
     "Task",
     "TelephonyConnection",
     "TimeStampedModel",

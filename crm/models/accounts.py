@@ -255,6 +255,13 @@ class Account(TimeStampedModel):
         validators=[MinValueValidator(7), MaxValueValidator(366)],
         help_text=_("How often this client's people get the relationship survey. Empty: the survey's own (monthly)."),
     )
+    extra = models.JSONField(
+        _("extra data"),
+        default=dict,
+        db_default={},
+        blank=True,
+        help_text=_("Fields another system kept on this client (its custom fields), as they were imported."),
+    )
     survey_day = models.PositiveSmallIntegerField(
         _("monthly survey day"),
         null=True,
@@ -352,6 +359,13 @@ class Contact(TimeStampedModel):
     email_bounce_reason = models.CharField(_("bounce reason"), max_length=300, blank=True, editable=False)
     language = models.CharField(_("language"), max_length=2, choices=Language, default=Language.RUSSIAN)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    extra = models.JSONField(
+        _("extra data"),
+        default=dict,
+        db_default={},
+        blank=True,
+        help_text=_("Fields another system kept on this person, as they were imported."),
+    )
     preferred_channel = models.CharField(_("preferred channel"), max_length=16, choices=Channel, blank=True)
     emotional = models.CharField(
         _("emotional"), max_length=8, choices=Axis, default=Axis.UNSURE, db_default=Axis.UNSURE

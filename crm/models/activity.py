@@ -33,6 +33,7 @@ class Interaction(TimeStampedModel):
         SOCIAL = "social", _("Social media")
         VISIT = "visit", _("Visit")
         PORTAL = "portal", _("Portal")
+        NOTE = "note", _("Note")
 
     class Direction(models.TextChoices):
         INBOUND = "inbound", _("Inbound")

@@ -207,6 +207,7 @@ AUTHOR_ONLY_MODELS = {"crm.importjob": "tests/crm/test_imports.py: an upload is 
 # Administrators only: tokens, connections, schedules, the audit trail, login records.
 ADMIN_ONLY_MODELS = {
     "crm.apitoken",
+    "crm.movein",  # a company's data moved in from another system: whoever sees every account
     "crm.telephonyconnection",
     "auth.group",
     "auditlog.logentry",
