@@ -25,7 +25,7 @@ class CRMAdminSite(UnfoldAdminSite):
         )
         from crm.portal.admin import client_page_send_view
         from journeys.admin_views import journey_analytics_view, journey_move_view
-        from surveys.admin_views import dashboard_view, review_view
+        from surveys.admin_views import dashboard_view, forms_import_view, review_view
 
         return [
             path("my-day/", self.admin_view(my_day_view), name="crm_my_day"),
@@ -40,6 +40,7 @@ class CRMAdminSite(UnfoldAdminSite):
             path("click-to-call/<int:phone_id>/", self.admin_view(click_to_call_view), name="crm_click_to_call"),
             path("feedback/dashboard/", self.admin_view(dashboard_view), name="surveys_dashboard"),
             path("feedback/review/", self.admin_view(review_view), name="surveys_review"),
+            path("feedback/import/", self.admin_view(forms_import_view), name="surveys_forms_import"),
             path("journeys/analytics/", self.admin_view(journey_analytics_view), name="journeys_analytics"),
             path("journeys/move/<int:account_id>/", self.admin_view(journey_move_view), name="journeys_move"),
         ]

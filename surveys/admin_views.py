@@ -1,13 +1,18 @@
 """Admin pages: the feedback dashboard (charts), the monthly review, and "send a survey" for chosen accounts."""
 
 import json
+import shutil
+import uuid
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,6 +24,7 @@ from crm.models import Account, Industry, User
 from crm.widgets import LocalDateInput
 from surveys import metrics, selectors
 from surveys.models import Survey
+from surveys.services.forms_import import forms_file_read, forms_import
 from surveys.services.invitations import survey_audience_invite
 
 
@@ -209,3 +215,89 @@ def send_survey(modeladmin, request, queryset):
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "surveys/admin/send_survey.html", context)
+
+
+# --- Answers from Google Forms / Yandex Forms (surveys/services/forms_import.py) ---------------------------------
+
+_FORMS_SIGNER = signing.Signer(salt="surveys.forms-import")
+SCALES = {"": gettext_lazy("the question's own"), "1-5": "1-5", "1-10": "1-10", "0-10": "0-10"}
+
+
+def may_import_answers(request) -> bool:
+    return request.user.has_perm("surveys.add_response")
+
+
+class FormsUploadForm(forms.Form):
+    survey = forms.ModelChoiceField(label=gettext_lazy("Survey"), queryset=Survey.objects.filter(is_active=True))
+    answers_file = forms.FileField(
+        label=gettext_lazy("Exported answers"),
+        help_text=gettext_lazy(
+            "Google Forms or Yandex Forms export: CSV or XLSX, one row per response, one column per question."
+        ),
+    )
+
+
+def _forms_path(token: str) -> Path:
+    """The upload a signed token names (a browser cannot name another file)."""
+    folder = _FORMS_SIGNER.unsign(token)
+    return next((Path(settings.CRM_MOVE_IN_DIR) / "forms" / folder).iterdir())
+
+
+def forms_import_view(request):
+    """Upload → columns matched to questions (changeable), scales, a dry run's counts → import."""
+    if not may_import_answers(request):
+        raise PermissionDenied
+    context = {**admin.site.each_context(request), "title": _("Import answers from Google Forms or Yandex Forms")}
+    upload = FormsUploadForm(request.POST or None, request.FILES or None)
+    token = request.POST.get("token", "")
+    if token:
+        try:
+            path = _forms_path(token)
+            survey = Survey.objects.get(pk=request.POST.get("survey_id"))
+        except (signing.BadSignature, StopIteration, FileNotFoundError, Survey.DoesNotExist, ValueError):
+            messages.error(request, _("The upload has expired: choose the file again."))
+            return redirect("admin:surveys_forms_import")
+    elif request.method == "POST" and upload.is_valid():
+        folder = uuid.uuid4().hex
+        path = Path(settings.CRM_MOVE_IN_DIR) / "forms" / folder / Path(upload.cleaned_data["answers_file"].name).name
+        path.parent.mkdir(parents=True)
+        with path.open("wb") as out:
+            for piece in upload.cleaned_data["answers_file"].chunks():
+                out.write(piece)
+        token, survey = _FORMS_SIGNER.sign(folder), upload.cleaned_data["survey"]
+    else:
+        return TemplateResponse(request, "surveys/admin/forms_import.html", {**context, "upload": upload})
+    try:
+        read = forms_file_read(survey=survey, path=path, name=path.name)
+    except ValidationError as error:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        upload.add_error(None, error.messages)
+        return TemplateResponse(request, "surveys/admin/forms_import.html", {**context, "upload": upload})
+    questions = {question.code: question for question in survey.questions.all()}
+    for column in read.columns:
+        if f"column-{column.index}" in request.POST:
+            column.question = questions.get(request.POST[f"column-{column.index}"])
+            scale = request.POST.get(f"scale-{column.index}", "")
+            column.scale = tuple(int(end) for end in scale.split("-")) if scale in SCALES and scale else None
+    importing = "import" in request.POST
+    try:
+        report = forms_import(survey=survey, forms=read, dry_run=not importing)
+    except ValidationError as error:
+        report = None
+        messages.error(request, " ".join(error.messages))
+    if importing and report is not None:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    return TemplateResponse(
+        request,
+        "surveys/admin/forms_import.html",
+        {
+            **context,
+            "survey": survey,
+            "token": token,
+            "read": read,
+            "questions": questions.values(),
+            "scales": SCALES.items(),
+            "report": report,
+            "imported": importing and report is not None,
+        },
+    )

@@ -645,6 +645,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Moving in"),
+                "items": [
+                    {
+                        "title": _("From Bitrix24 or amoCRM"),
+                        "icon": "move_to_inbox",
+                        "link": reverse_lazy("admin:crm_movein_changelist"),
+                        "permission": "crm.moving_in.admin.may_move_in",
+                    },
+                    {
+                        "title": _("Answers from Google or Yandex Forms"),
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:surveys_forms_import"),
+                        "permission": "surveys.admin_views.may_import_answers",
+                    },
+                ],
+            },
+            {
                 "title": _("Security"),
                 "items": [
                     {

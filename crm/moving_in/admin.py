@@ -39,6 +39,11 @@ class MoveInForm(forms.Form):
     )
 
 
+def may_move_in(request) -> bool:
+    """Whoever sees every account (the sidebar's link, and the pages)."""
+    return request.user.is_active and request.user.sees_all_accounts
+
+
 @admin.register(MoveIn)
 class MoveInAdmin(ModelAdmin):
     list_display = ["__str__", "status", "created_by", "created_at", "finished_at"]
@@ -46,7 +51,7 @@ class MoveInAdmin(ModelAdmin):
     list_select_related = ["created_by"]
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.sees_all_accounts
+        return may_move_in(request)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)

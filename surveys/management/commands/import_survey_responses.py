@@ -1,8 +1,10 @@
-"""Import answers exported from Google Forms, Yandex Forms or anything else as CSV or XLSX.
+"""Import survey answers from a CSV or XLSX file: our own layout, or a Google Forms / Yandex Forms export.
 
-Columns: `contact` (email or phone), `submitted_at`, then one column per question code; an optional
-`external_id` column names each response. Bad rows are reported with the reason and the rest are
-kept. Importing the same file again adds nothing.
+Our layout: `contact` (email or phone), `submitted_at`, then one column per question code; an optional
+`external_id` column names each response. A forms export (a timestamp column, the respondent's e-mail, one column
+per question headed by its text) has its columns matched to the questions by text: the command prints the matches
+and what would be imported, and imports with --yes; --column and --scale change a match or a scale. Bad rows are
+reported with the reason and the rest are kept. Importing the same file again adds nothing.
 """
 
 import hashlib
@@ -19,6 +21,7 @@ from tqdm import tqdm
 from crm.models import Contact
 from crm.phones import phone_try_normalize
 from surveys.models import Response, Survey
+from surveys.services.forms_import import forms_file_read, forms_import
 from surveys.services.responses import survey_response_record
 
 _FIXED = {"contact", "submitted_at", "external_id"}
@@ -65,8 +68,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--survey", required=True, help="The survey's slug, e.g. nps")
         parser.add_argument("file", help="A .csv (UTF-8) or .xlsx file")
+        parser.add_argument(
+            "--column",
+            action="append",
+            default=[],
+            metavar="HEADER=CODE",
+            help="A forms export: import the column HEADER as the question CODE ('-' to leave it out)",
+        )
+        parser.add_argument(
+            "--scale",
+            action="append",
+            default=[],
+            metavar="CODE=LOW-HIGH",
+            help="A forms export: the file's scale for question CODE, e.g. nps=1-5 for stars (converted)",
+        )
+        parser.add_argument("--yes", action="store_true", help="A forms export: import after printing the check")
 
-    def handle(self, *args, survey: str, file: str, **options):
+    def handle(self, *args, survey: str, file: str, column, scale, yes, **options):
         survey_obj = Survey.objects.filter(slug=survey).first()
         if survey_obj is None:
             raise CommandError(
@@ -83,6 +101,8 @@ class Command(BaseCommand):
         except Exception as error:
             raise CommandError(f"Cannot read {path}: {error}") from error
         headers = [str(header or "").strip() for header in data.headers or []]
+        if not {"contact", "submitted_at"} & set(headers):
+            return self._forms(survey_obj, path, column, scale, yes)
         missing = {"contact", "submitted_at"} - set(headers)
         if missing:
             raise CommandError(f"The file lacks the column(s): {', '.join(sorted(missing))}")
@@ -135,3 +155,46 @@ class Command(BaseCommand):
                 f"{created} response(s) imported, {already} already there, {len(failures)} row(s) failed."
             )
         )
+
+    def _forms(self, survey: Survey, path: Path, columns: list[str], scales: list[str], yes: bool) -> None:
+        try:
+            forms = forms_file_read(survey=survey, path=path)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        questions = {question.code: question for question in survey.questions.all()}
+        chosen = dict(pair.partition("=")[::2] for pair in columns)
+        for item in forms.columns:
+            if item.header in chosen:
+                code = chosen[item.header].strip()
+                if code != "-" and code not in questions:
+                    raise CommandError(f"No question “{code}”. Questions: {', '.join(sorted(questions))}")
+                item.question = questions.get(code)
+        for pair in scales:
+            code, _sep, ends = pair.partition("=")
+            low, _dash, high = ends.partition("-")
+            if not (low.isdigit() and high.isdigit() and int(low) < int(high)):
+                raise CommandError(f"--scale {pair}: write it as CODE=LOW-HIGH, e.g. nps=1-5")
+            for item in forms.columns:
+                if item.question is not None and item.question.code == code.strip():
+                    item.scale = (int(low), int(high))
+        for item in forms.columns:
+            target = f"{item.question.code}" if item.question else "(not imported)"
+            scale = f", the file's scale {item.scale_text} converted" if item.scale else ""
+            self.stdout.write(f"“{item.header}” → {target}{scale}")
+        try:
+            report = forms_import(survey=survey, forms=forms, dry_run=not yes)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        for number, who in report.unmatched:
+            self.stderr.write(f"row {number}: no person of ours is “{who}”")
+        for number, reason in report.failed:
+            self.stderr.write(f"row {number}: {reason}")
+        verb = "imported" if yes else "would be imported"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{report.created} response(s) {verb}, {report.already} already there, "
+                f"{len(report.unmatched)} respondent(s) not found, {len(report.failed)} row(s) failed."
+            )
+        )
+        if not yes:
+            self.stdout.write("Nothing imported: run again with --yes to import.")
