@@ -4,7 +4,8 @@ files through PostgreSQL's COPY into bare tables of text. Also the check of a 10
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_movein .venv/bin/python bench/moving_in.py
 
-The database is created fresh (dropped first if it exists) and migrated: a company moving in starts empty. Memory
+The database is created fresh (dropped first if it exists, so its name must contain "movein") and migrated: a
+company moving in starts empty. Memory
 is sampled every half second (the process's resident set) to show the files are streamed, not read whole.
 Options: --companies N (contacts and deals follow at 2x and 3x), --keep (leave the database).
 """
@@ -124,12 +125,17 @@ def main():
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
+    if "movein" not in url.rsplit("/", 1)[1]:
+        sys.exit("This benchmark drops and recreates its database: give it one named like crm_movein.")
     database_fresh(url)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True)
 
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False  # local settings keep every query in memory for the debug toolbar: not a worker's way
     from django.test.utils import CaptureQueriesContext  # noqa: F401  (Django set up before the models)
 
     from crm.models import Account, Contact, Interaction, MoveIn, Order, User

@@ -245,7 +245,11 @@ def journey_moves_import(*, moves: list[tuple[int, str, datetime]]) -> int:
     for rule in TransitionRule.objects.filter(is_active=True).select_related("to_stage"):
         if rule.to_stage is not None:
             stages[rule.journey_id].setdefault(rule.event, rule.to_stage)
-    states = AccountJourney.objects.select_for_update().select_related("stage").in_bulk({move[0] for move in moves})
+    states = (
+        AccountJourney.objects.select_for_update(of=("self",))
+        .select_related("stage", "journey")
+        .in_bulk({move[0] for move in moves})
+    )
     industries = dict(Account.objects.filter(pk__in={move[0] for move in moves}).values_list("id", "industry_id"))
     furthest: dict[int, tuple[Stage, datetime]] = {}
     for account_id, target, at in moves:

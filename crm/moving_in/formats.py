@@ -252,12 +252,21 @@ _DATE_FORMATS = (
 )
 
 
+_RUSSIAN_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
 def moment(text: str) -> datetime | None:
     """A date and time as the exports write it (dd.mm.yyyy hh:mm[:ss], ISO, or an English portal's m/d/yyyy), in
     the company's time zone; None when the cell is empty. A value that is no date raises ValueError."""
     text = text.strip()
     if not text:
         return None
+    if match := _RUSSIAN_DATE.match(text):  # the usual case, without strptime's cost (a million dates in a move-in)
+        day, month, year, hour, minute, second = (int(part or 0) for part in match.groups())
+        try:
+            return timezone.make_aware(datetime(year, month, day, hour, minute, second))  # noqa: DTZ001
+        except ValueError:
+            pass
     for pattern in _DATE_FORMATS:
         try:
             value = datetime.strptime(text, pattern)  # noqa: DTZ007 - made aware just below

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from crm.models.accounts import validate_inn
 from crm.moving_in import formats
 from crm.moving_in.files import FileRefused, TableFile, table_open
 from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, DEALS, SYSTEM_NAMES, Layout
+from crm.moving_in.inserts import objects_insert, rows_insert
 from crm.moving_in.models import MoveIn, SourceKey
 from crm.names import person_name_split
 from crm.phones import phone_normalize
@@ -195,7 +197,7 @@ def _record(layout: Layout, headers: list[str], row: list[str], number: int, kin
     for index, phone_kind in layout.phones:
         for raw in formats.several(row[index] if index < len(row) else ""):
             try:
-                normalized = phone_normalize(raw)
+                normalized = _phone(raw)
                 record.phones.append((raw[:64], normalized.e164, normalized.extension[:16], phone_kind))
             except ValidationError as error:
                 record.problems.append((headers[index], f"“{raw[:40]}”: {' '.join(error.messages)}"))
@@ -258,6 +260,12 @@ def _record(layout: Layout, headers: list[str], row: list[str], number: int, kin
         except ValueError as error:
             record.problems.append((_headers_of(layout, headers, "amount"), str(error)))
     return record
+
+
+@lru_cache(maxsize=65536)
+def _phone(raw: str):
+    """Exports repeat numbers (a company's line on each of its people): each is parsed once."""
+    return phone_normalize(raw)
 
 
 def _records(table: TableFile, layout_of: Callable[[list[str]], Layout], kind: str, start: int) -> Iterator:
@@ -525,6 +533,11 @@ def _chunk_commit(
     """Import one chunk (rows from `at` = (pass, row) to `end`) and move the progress past it, in one transaction.
     A chunk is done only when the progress is exactly at its start: one another worker did is skipped."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Not waiting for each chunk to reach the disk: a crash loses at most the last chunks, and since each
+            # commits with its progress, they are simply imported again.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         locked = MoveIn.objects.select_for_update().get(pk=move_in.pk)
         if (locked.status, locked.progress.get("pass", 0), locked.progress.get("row", 0)) != (
             MoveIn.Status.IMPORTING,
@@ -575,8 +588,10 @@ def _keys(system: str, kind: str, external_ids) -> dict[str, int]:
 
 
 def _keys_add(system: str, kind: str, pairs) -> None:
-    SourceKey.objects.bulk_create(
-        [SourceKey(system=system, kind=kind, external_id=key[:300], object_id=pk) for key, pk in pairs],
+    rows_insert(
+        SourceKey,
+        ["system", "kind", "external_id", "object_id"],
+        [(system, kind, key[:300], pk) for key, pk in pairs],
         ignore_conflicts=True,  # the first record to claim a name or a name with a phone keeps it
     )
 
@@ -588,22 +603,52 @@ def _name_key(name: str) -> str:
 def _notes_add(system: str, rows: list[tuple[int, int | None, str, datetime | None, str]]) -> None:
     """Notes and comments as timeline entries at their original dates: (account, contact, text, when, our key)."""
     subject = _("Note from %(system)s") % {"system": SYSTEM_NAMES[system]}
-    Interaction.objects.bulk_create(
+    now = timezone.now()
+    rows_insert(
+        Interaction,
         [
-            Interaction(
-                account_id=account_id,
-                contact_id=contact_id,
-                channel=Interaction.Channel.NOTE,
-                direction=Interaction.Direction.OUTBOUND,
-                occurred_at=when or timezone.now(),
-                subject=subject,
-                notes=text[:10_000],
-                source=system,
-                external_id=key[:128],
+            "account_id",
+            "contact_id",
+            "channel",
+            "direction",
+            "occurred_at",
+            "subject",
+            "notes",
+            "source",
+            "external_id",
+        ],
+        [
+            (
+                account_id,
+                contact_id,
+                Interaction.Channel.NOTE,
+                Interaction.Direction.OUTBOUND,
+                when or now,
+                subject,
+                text[:10_000],
+                system,
+                key[:128],
             )
             for account_id, contact_id, text, when, key in rows
         ],
         ignore_conflicts=True,  # imported again: already there
+    )
+
+
+def _events_add(move_in: MoveIn, accounts: list[Account]) -> None:
+    """Each new account's history starts with its import: from where, in which move-in, to which manager."""
+    rows_insert(
+        AccountEvent,
+        ["account_id", "type", "acting_user_id", "data"],
+        [
+            (
+                account.pk,
+                AccountEvent.Type.IMPORTED,
+                move_in.created_by_id,
+                {"from": move_in.system, "move_in": move_in.pk, "manager_id": account.manager_id},
+            )
+            for account in accounts
+        ],
     )
 
 
@@ -641,7 +686,7 @@ def _companies_import(move_in: MoveIn, records: list[Record], names: _Names) -> 
                 new_by_name_phone[key] = target
         targets.append((record, target))
     new = list({id(account): account for _r, account in targets if isinstance(account, Account)}.values())
-    Account.objects.bulk_create(new, batch_size=1000)
+    objects_insert(new)
     existing = Account.objects.in_bulk({target for _r, target in targets if not isinstance(target, Account)})
     for record, target in targets:
         if isinstance(target, Account):
@@ -682,17 +727,7 @@ def _companies_import(move_in: MoveIn, records: list[Record], names: _Names) -> 
         Key.COMPANY_NAME_PHONE,
         ((key, pk_of(target)) for record, target in targets for key in _name_phone_keys(record)),
     )
-    AccountEvent.objects.bulk_create(
-        [
-            AccountEvent(
-                account=account,
-                type=AccountEvent.Type.IMPORTED,
-                acting_user=move_in.created_by,
-                data={"from": system, "move_in": move_in.pk, "manager_id": account.manager_id},
-            )
-            for account in new
-        ]
-    )
+    _events_add(move_in, new)
     _notes_add(
         system,
         [
@@ -741,18 +776,8 @@ def _accounts_by_name(move_in: MoveIn, names_wanted: set[str], names: _Names, re
                     manager_id=names.manager(record.manager) if record else None,
                     created_at=(record.created_at if record else None) or timezone.now(),
                 )
-        Account.objects.bulk_create(list(new.values()))
-        AccountEvent.objects.bulk_create(
-            [
-                AccountEvent(
-                    account=account,
-                    type=AccountEvent.Type.IMPORTED,
-                    acting_user=move_in.created_by,
-                    data={"from": system, "move_in": move_in.pk, "manager_id": account.manager_id},
-                )
-                for account in new.values()
-            ]
-        )
+        objects_insert(list(new.values()))
+        _events_add(move_in, list(new.values()))
         _keys_add(system, Key.COMPANY_NAME, ((key, account.pk) for key, account in new.items()))
         found.update({key: account.pk for key, account in new.items()})
     return {name: found[_name_key(name)] for name in names_wanted}
@@ -769,12 +794,14 @@ def _contacts_import(move_in: MoveIn, records: list[Record], names: _Names) -> t
         move_in, {name for r in records for name in (r.companies or [_person_account_name(r)])}, names, records
     )
     pairs = [
-        (record, accounts[name]) for record in records for name in (record.companies or [_person_account_name(record)])
+        (record, accounts[name], _contact_key(record, number))
+        for record in records
+        for number, name in enumerate(record.companies or [_person_account_name(record)])
     ]
-    keys = _keys(system, Key.CONTACT, (f"{record.source_id}@{account_id}" for record, account_id in pairs))
+    keys = _keys(system, Key.CONTACT, (key for _record, _account_id, key in pairs))
     existing = Contact.objects.in_bulk(keys.values())
     new, targets = [], []
-    for record, account_id in pairs:
+    for record, account_id, key in pairs:
         fields = {
             "first_name": record.first_name[:100],
             "patronymic": record.patronymic[:100],
@@ -783,7 +810,7 @@ def _contacts_import(move_in: MoveIn, records: list[Record], names: _Names) -> t
             "email": record.emails[0][:254] if record.emails else "",
             "birthday": record.birthday,
         }
-        contact = existing.get(keys.get(f"{record.source_id}@{account_id}"))
+        contact = existing.get(keys.get(key))
         if contact is None:
             contact = Contact(
                 account_id=account_id,
@@ -797,33 +824,29 @@ def _contacts_import(move_in: MoveIn, records: list[Record], names: _Names) -> t
                 if value:
                     setattr(contact, name, value)
             contact.extra = {**contact.extra, **_contact_extra(record)}
-        targets.append((record, contact))
-    Contact.objects.bulk_create(new, batch_size=1000)
+        targets.append((record, contact, key))
+    objects_insert(new)
     Contact.objects.bulk_update(
         existing.values(),
         ["first_name", "patronymic", "last_name", "position", "email", "birthday", "extra"],
         batch_size=1000,
     )
-    _phones_add((contact.pk, record.phones) for record, contact in targets)
-    _keys_add(
-        system, Key.CONTACT, ((f"{record.source_id}@{contact.account_id}", contact.pk) for record, contact in targets)
-    )
-    _keys_add(system, Key.CONTACT, ((record.source_id, contact.pk) for record, contact in targets))  # for the check
+    _phones_add((contact.pk, record.phones) for record, contact, _key in targets)
+    _keys_add(system, Key.CONTACT, ((key, contact.pk) for _record, contact, key in targets))
     _notes_add(
         system,
         [
-            (
-                contact.account_id,
-                contact.pk,
-                text,
-                record.created_at,
-                f"contact:{record.source_id}@{contact.account_id}:{number}",
-            )
-            for record, contact in targets
+            (contact.account_id, contact.pk, text, record.created_at, f"contact:{key}:{number}")
+            for record, contact, key in targets
             for number, text in enumerate(record.notes)
         ],
     )
     return len(new), len(targets) - len(new)
+
+
+def _contact_key(record: Record, number: int) -> str:
+    """A person is keyed by their id; in a second company (a cell naming several), by the id and the company."""
+    return record.source_id if number == 0 else f"{record.source_id}@{_name_key(record.companies[number])}"
 
 
 def _contact_extra(record: Record) -> dict:
@@ -834,20 +857,16 @@ def _contact_extra(record: Record) -> dict:
 
 
 def _phones_add(contacts_phones) -> None:
-    phones = []
-    for contact_id, numbers in contacts_phones:
-        for position, (raw, e164, extension, kind) in enumerate(dict.fromkeys(numbers)):
-            phones.append(
-                Phone(
-                    contact_id=contact_id,
-                    raw=raw,
-                    number=e164,
-                    extension=extension,
-                    kind=kind,
-                    is_primary=position == 0,
-                )
-            )
-    Phone.objects.bulk_create(phones, ignore_conflicts=True, batch_size=2000)  # phone_unique_per_contact
+    rows_insert(
+        Phone,
+        ["contact_id", "raw", "number", "extension", "kind", "is_primary"],
+        [
+            (contact_id, raw, e164, extension, kind, position == 0)
+            for contact_id, numbers in contacts_phones
+            for position, (raw, e164, extension, kind) in enumerate(dict.fromkeys(numbers))
+        ],
+        ignore_conflicts=True,  # phone_unique_per_contact: a number the person already has
+    )
 
 
 def _deals_import(move_in: MoveIn, records: list[Record], names: _Names) -> tuple[int, int]:
@@ -861,9 +880,11 @@ def _deals_import(move_in: MoveIn, records: list[Record], names: _Names) -> tupl
     keys = _keys(system, Key.DEAL, (record.source_id for record in records))
     orders = Order.objects.in_bulk([pk for pk in keys.values() if pk])
     prefix = {AMOCRM: "AMO"}.get(system, "B24")
-    new_orders, updated_orders, moves, deal_keys = [], [], [], []
+    new_orders, updated_orders, moves, deal_keys, lost = [], [], [], [], set()
     for record in records:
         target = move_in.stage_map.get(record.stage, stage_suggest(record.stage) if record.stage else SKIP)
+        if not target:  # a won deal is its order, an open one its journey stage; a lost one leaves only its line
+            lost.add(record.row)
         account_id = account_of[record.row]
         when = record.created_at or timezone.now()
         if target == ORDER:
@@ -893,7 +914,7 @@ def _deals_import(move_in: MoveIn, records: list[Record], names: _Names) -> tupl
             moves.append((account_id, target, when.isoformat()))
         if target != ORDER:
             deal_keys.append((record.source_id, account_id))
-    Order.objects.bulk_create([order for _r, order in new_orders], ignore_conflicts=True, batch_size=1000)
+    objects_insert([order for _r, order in new_orders], ignore_conflicts=True)  # a number taken: skipped
     numbers = {order.number: order for _r, order in new_orders}
     for pk, number in Order.objects.filter(number__in=list(numbers)).values_list("id", "number"):
         numbers[number].pk = pk
@@ -910,7 +931,8 @@ def _deals_import(move_in: MoveIn, records: list[Record], names: _Names) -> tupl
         [
             (account_of[record.row], None, text, record.created_at, f"deal:{record.source_id}:{number}")
             for record in records
-            for number, text in enumerate([_deal_line(record), *record.notes])
+            for number, text in enumerate([_deal_line(record) if record.row in lost else "", *record.notes])
+            if text
         ],
     )
     if moves:
@@ -952,7 +974,7 @@ def _deal_people_add(move_in: MoveIn, records: list[Record], account_of: dict[in
             email=record.emails[0] if record.emails else "",
         )
         new.append((name, record, contact))
-    Contact.objects.bulk_create([contact for _n, _r, contact in new])
+    objects_insert([contact for _n, _r, contact in new])
     _phones_add((contact.pk, record.phones) for _n, record, contact in new)
     _keys_add(
         move_in.system, Key.CONTACT, ((f"name:{name}@{contact.account_id}", contact.pk) for name, _r, contact in new)

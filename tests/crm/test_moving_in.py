@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 from django.utils.timezone import localtime
@@ -324,3 +325,29 @@ def test_an_existing_account_with_the_same_inn_is_updated_not_duplicated(superus
     ours.refresh_from_db()
     assert Account.objects.filter(inn="7707083893").get() == ours
     assert ours.name == "Север-Пласт" and ours.manager == maria  # its own name stays; blanks are filled
+
+
+@pytest.mark.django_db
+def test_the_command_prints_the_check_then_imports_with_a_stage_mapped_by_hand(superuser, maria, capsys):
+    files = [str(path) for path in BITRIX]
+    call_command("move_in", "--from", "bitrix24", "--user", superuser.username, *files)
+    check = capsys.readouterr()
+    assert "companies.csv (companies): 7 rows — 5 new, 0 already here, 2 merged as duplicates, 1 refused" in check.out
+    assert "companies.csv row 8, Название компании: no company name" in check.err
+    assert "Nothing imported" in check.out and not Account.objects.exists()
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command(
+            "move_in",
+            "--from",
+            "bitrix24",
+            "--user",
+            superuser.username,
+            *files,
+            "--stage",
+            "Общая / Подготовка документов=decision",
+            "--yes",
+        )
+
+    assert "Created {'companies': 5, 'contacts': 5, 'deals': 5}" in capsys.readouterr().out
+    assert AccountJourney.objects.get(account__name="АО «ТехноСтрой»").stage.code == "decision"
