@@ -26,13 +26,49 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
-COMPANY_HEADERS = ["ID", "Название компании", "Тип компании", "Сфера деятельности", "Рабочий телефон",
-                   "Мобильный телефон", "Рабочий e-mail", "Ответственный", "Дата создания", "Комментарий",
-                   "Источник", "ИНН", "UF_CRM_1701934523"]
-CONTACT_HEADERS = ["ID", "Обращение", "Имя", "Отчество", "Фамилия", "Должность", "Рабочий телефон",
-                   "Мобильный телефон", "Рабочий e-mail", "Компания", "Ответственный", "Дата создания"]
-DEAL_HEADERS = ["ID", "Название сделки", "Стадия сделки", "Воронка", "Сумма", "Валюта", "Компания", "Контакт",
-                "Ответственный", "Дата создания", "Предполагаемая дата закрытия", "Комментарий"]
+COMPANY_HEADERS = [
+    "ID",
+    "Название компании",
+    "Тип компании",
+    "Сфера деятельности",
+    "Рабочий телефон",
+    "Мобильный телефон",
+    "Рабочий e-mail",
+    "Ответственный",
+    "Дата создания",
+    "Комментарий",
+    "Источник",
+    "ИНН",
+    "UF_CRM_1701934523",
+]
+CONTACT_HEADERS = [
+    "ID",
+    "Обращение",
+    "Имя",
+    "Отчество",
+    "Фамилия",
+    "Должность",
+    "Рабочий телефон",
+    "Мобильный телефон",
+    "Рабочий e-mail",
+    "Компания",
+    "Ответственный",
+    "Дата создания",
+]
+DEAL_HEADERS = [
+    "ID",
+    "Название сделки",
+    "Стадия сделки",
+    "Воронка",
+    "Сумма",
+    "Валюта",
+    "Компания",
+    "Контакт",
+    "Ответственный",
+    "Дата создания",
+    "Предполагаемая дата закрытия",
+    "Комментарий",
+]
 STAGES = ["Новая", "Подготовка документов", "Счёт на предоплату", "Сделка успешна", "Сделка провалена"]
 FIRST = ["Анна", "Олег", "Мария", "Дмитрий", "Светлана", "Игорь", "Елена", "Павел"]
 LAST = ["Петров", "Смирнов", "Кузнецов", "Попов", "Васильев", "Соколов", "Михайлов", "Новиков"]
@@ -47,34 +83,66 @@ def generate(folder: Path, companies: int) -> list[Path]:
         writer = csv.writer(out)
         writer.writerow(COMPANY_HEADERS)
         for n in range(1, companies + 1):
-            writer.writerow([
-                n, f"ООО «Компания {n}»", "Клиент", rng.choice(["Производство", "Торговля", "Транспорт"]),
-                f"+7 (495) {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}", f"8 916 {n:07d}",
-                f"info{n}@example.ru", "Мария Иванова", f"{rng.randint(1, 28):02d}.0{rng.randint(1, 9)}.2022 10:15:00",
-                "Клиент с 2022 года" if n % 4 == 0 else "", rng.choice(["Звонок", "Веб-сайт", "Выставка"]), "",
-                f"Категория {n % 3}",
-            ])
+            writer.writerow(
+                [
+                    n,
+                    f"ООО «Компания {n}»",
+                    "Клиент",
+                    rng.choice(["Производство", "Торговля", "Транспорт"]),
+                    f"+7 (495) {n // 10000:03d}-{n // 100 % 100:02d}-{n % 100:02d}",
+                    f"8 916 {n:07d}",
+                    f"info{n}@example.ru",
+                    "Мария Иванова",
+                    f"{rng.randint(1, 28):02d}.0{rng.randint(1, 9)}.2022 10:15:00",
+                    "Клиент с 2022 года" if n % 4 == 0 else "",
+                    rng.choice(["Звонок", "Веб-сайт", "Выставка"]),
+                    "",
+                    f"Категория {n % 3}",
+                ]
+            )
     with paths[1].open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(CONTACT_HEADERS)
         for n in range(1, 2 * companies + 1):
             company = (n + 1) // 2
-            writer.writerow([
-                n, "", rng.choice(FIRST), rng.choice(PATRONYMIC), rng.choice(LAST), "Менеджер по закупкам",
-                f"+7 (495) {company // 10000:03d}-{company // 100 % 100:02d}-{company % 100:02d} доб. {n % 900 + 100}",
-                f"+7 903 {n:07d}", f"person{n}@example.ru", f"ООО «Компания {company}»", "Мария Иванова",
-                "15.03.2023 11:00:00",
-            ])
+            writer.writerow(
+                [
+                    n,
+                    "",
+                    rng.choice(FIRST),
+                    rng.choice(PATRONYMIC),
+                    rng.choice(LAST),
+                    "Менеджер по закупкам",
+                    f"+7 (495) {company // 10000:03d}-{company // 100 % 100:02d}-{company % 100:02d}"
+                    f" доб. {n % 900 + 100}",
+                    f"+7 903 {n:07d}",
+                    f"person{n}@example.ru",
+                    f"ООО «Компания {company}»",
+                    "Мария Иванова",
+                    "15.03.2023 11:00:00",
+                ]
+            )
     with paths[2].open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(DEAL_HEADERS)
         for n in range(1, 3 * companies + 1):
             company = (n + 2) // 3
-            writer.writerow([
-                n, f"Поставка {n}", rng.choice(STAGES), "Общая", f"{rng.randint(10, 5000) * 1000:,}".replace(",", " ") + ",50",
-                "RUB", f"ООО «Компания {company}»", "", "Мария Иванова", f"{rng.randint(1, 28):02d}.05.2024 09:00:00",
-                "30.06.2024", "Оплата по счёту" if n % 5 == 0 else "",
-            ])
+            writer.writerow(
+                [
+                    n,
+                    f"Поставка {n}",
+                    rng.choice(STAGES),
+                    "Общая",
+                    f"{rng.randint(10, 5000) * 1000:,}".replace(",", " ") + ",50",
+                    "RUB",
+                    f"ООО «Компания {company}»",
+                    "",
+                    "Мария Иванова",
+                    f"{rng.randint(1, 28):02d}.05.2024 09:00:00",
+                    "30.06.2024",
+                    "Оплата по счёту" if n % 5 == 0 else "",
+                ]
+            )
     return paths
 
 
@@ -95,8 +163,8 @@ class Memory(threading.Thread):
 def database_fresh(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     admin = url.rsplit("/", 1)[0] + "/postgres"
-    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)  # noqa: S603, S607
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)  # noqa: S603, S607
 
 
 def copy_floor(paths: list[Path]) -> float:
@@ -105,7 +173,9 @@ def copy_floor(paths: list[Path]) -> float:
 
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        for number, (path, headers) in enumerate(zip(paths, (COMPANY_HEADERS, CONTACT_HEADERS, DEAL_HEADERS))):
+        for number, (path, headers) in enumerate(
+            zip(paths, (COMPANY_HEADERS, CONTACT_HEADERS, DEAL_HEADERS), strict=True)
+        ):
             table = f"floor_{number}"
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE TABLE {table} ({', '.join(f'c{i} text' for i in range(len(headers)))})")
@@ -148,7 +218,10 @@ def main():
     started = time.perf_counter()
     paths = generate(folder, args.companies)
     rows = args.companies * 6
-    print(f"files: {sum(p.stat().st_size for p in paths) / 2**20:.0f} MB, {rows:,} rows, made in {time.perf_counter() - started:.0f} s")
+    print(
+        f"files: {sum(p.stat().st_size for p in paths) / 2**20:.0f} MB, {rows:,} rows, "
+        f"made in {time.perf_counter() - started:.0f} s"
+    )
 
     floor = copy_floor(paths)
     print(f"floor, COPY of the same files: {floor:.1f} s ({rows / floor:,.0f} rows/s)")
@@ -171,20 +244,28 @@ def main():
     move_in = move_in_run(move_in_id=move_in.pk)
     timings["import (the worker's run)"] = time.perf_counter() - started
     memory.stop.set()
-    assert move_in.status == MoveIn.Status.DONE, move_in.failure
+    if move_in.status != MoveIn.Status.DONE:
+        sys.exit(f"The import stopped: {move_in.failure}")
     total = sum(timings.values())
     for step, seconds in timings.items():
         print(f"{step}: {seconds:.1f} s")
-    print(f"all: {total:.1f} s = {total / 60:.2f} min ({rows / total:,.0f} rows/s); ratio to the COPY floor {total / floor:.1f}x")
-    third = len(memory.samples) // 3 or 1
     print(
-        "resident memory, MB: first third max {:.0f}, middle third max {:.0f}, last third max {:.0f}, peak {:.0f}".format(
-            max(memory.samples[:third]), max(memory.samples[third : 2 * third] or [0]),
-            max(memory.samples[2 * third :] or [0]), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        )
+        f"all: {total:.1f} s = {total / 60:.2f} min ({rows / total:,.0f} rows/s); "
+        f"ratio to the COPY floor {total / floor:.1f}x"
+    )
+    third = len(memory.samples) // 3 or 1
+    thirds = [
+        max(part or [0])
+        for part in (memory.samples[:third], memory.samples[third : 2 * third], memory.samples[2 * third :])
+    ]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"resident memory, MB: max by thirds of the run {thirds[0]:.0f}, {thirds[1]:.0f}, {thirds[2]:.0f}; "
+        f"peak {peak:.0f}"
     )
     print(
-        f"made: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, {Order.objects.count():,} orders, "
+        f"made: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "
+        f"{Order.objects.count():,} orders, "
         f"{Interaction.objects.count():,} timeline notes, {AccountJourney.objects.count():,} accounts on a journey"
     )
 
@@ -196,9 +277,13 @@ def main():
             out.write(line.replace("ООО «Компания", "АО «Другая"))
     started = time.perf_counter()
     preview = move_in_create(system="bitrix24", uploads=[small], acting_user=user, check_now=True)
-    print(f"preview of a 10,000-row file (upload and check): {time.perf_counter() - started:.2f} s — {preview.preview['files']}")
+    print(
+        f"preview of a 10,000-row file (upload and check): {time.perf_counter() - started:.2f} s — "
+        f"{preview.preview['files']}"
+    )
     if not args.keep:
-        subprocess.run(["psql", url.rsplit("/", 1)[0] + "/postgres", "-qc", f"DROP DATABASE {url.rsplit('/', 1)[1]} WITH (FORCE)"])
+        admin, name = url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], check=False)  # noqa: S603, S607
 
 
 if __name__ == "__main__":
