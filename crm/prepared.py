@@ -24,7 +24,7 @@ from functools import cache
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import JSONField, Model
 
 
 class _PreparingCursor(psycopg.Cursor):
@@ -86,8 +86,10 @@ def model_from_row(model: type[Model], row: tuple, start: int = 0) -> tuple[Mode
     if converting:
         values = list(values)
         for position, field in converting:
-            if values[position] is not None:
-                values[position] = field.from_db_value(values[position], None, connection)
+            value = values[position]
+            if value is None or (isinstance(field, JSONField) and not isinstance(value, str | bytes)):
+                continue  # a JSON column psycopg has decoded already (these cursors bypass Django's text loader)
+            values[position] = field.from_db_value(value, None, connection)
     return model.from_db(connection.alias, attnames, values), end
 
 

@@ -12,7 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
@@ -56,6 +57,13 @@ from crm.services.accounts import (
 )
 from crm.services.privacy import contact_data_export, contact_erase
 from crm.telephony.models import TrackingNumber
+
+
+def extra_data_display(obj) -> str:
+    """What another system kept on the record (crm/moving_in): each field on its own line; read, not edited."""
+    if not obj or not obj.extra:
+        return "—"
+    return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", sorted(obj.extra.items()))
 
 
 class WhoseAccountsFilter(admin.SimpleListFilter):
@@ -168,7 +176,13 @@ class AccountAdmin(
         (_("Relationship"), {"fields": ["manager", "lead_source", "referred_by", "behaviour_type_set"]}),
         (_("Messages"), {"fields": ["time_zone", "weekly_order_updates", "thanks_every_days"]}),
         (_("Surveys"), {"fields": ["survey_cadence_days", "survey_day"]}),
+        (_("Extra data"), {"fields": ["extra_data"], "classes": ["collapse"]}),
     ]
+    readonly_fields = ["extra_data"]
+
+    @admin.display(description=_("from another system"))
+    def extra_data(self, obj):
+        return extra_data_display(obj)
 
     class Media:
         css = {"all": ["crm/crm.css"]}
@@ -333,8 +347,13 @@ class ContactAdmin(
     autocomplete_fields = ["account"]
     inlines = [PhoneInline, ConsentInline]
     show_full_result_count = False
-    readonly_fields = ["behaviour_suggested", "email_delivery"]
+    readonly_fields = ["behaviour_suggested", "email_delivery", "extra_data"]
+    exclude = ["extra"]
     own_actions = ["export_personal_data", "erase_personal_data"]
+
+    @admin.display(description=_("extra data"))
+    def extra_data(self, obj):
+        return extra_data_display(obj)
 
     @admin.display(description=_("e-mail delivery"))
     def email_delivery(self, obj):

@@ -44,7 +44,6 @@ ERRORS_KEPT = 200
 DUPLICATES_KEPT = 100
 PASSES = (COMPANIES, CONTACTS, DEALS)
 ORDER, SKIP = "order", ""
-KIND_NAMES = {COMPANIES: _("companies"), CONTACTS: _("contacts"), DEALS: _("deals")}
 
 
 def _upload_dir() -> Path:
@@ -92,8 +91,9 @@ def _file_keep(upload, folder: Path, system: str, number: int) -> dict:
         with path.open("wb") as out:
             for piece in upload.chunks():
                 out.write(piece)
-    table = table_open(path, name=name)
-    headers = next(table.rows(), [])
+    rows = table_open(path, name=name).rows()
+    headers = next(rows, [])
+    rows.close()
     found = formats.file_kind(headers)
     if found is None:
         if not headers or not any(formats.header_key(cell) in _ALL_HEADERS for cell in headers):
@@ -116,7 +116,7 @@ def _file_keep(upload, folder: Path, system: str, number: int) -> dict:
             _("“%(name)s” is an export from %(other)s, not from %(system)s: choose “From %(other)s”.")
             % {"name": name, "other": SYSTEM_NAMES[found[0]], "system": SYSTEM_NAMES[system]}
         )
-    return {"name": name, "path": str(path), "kind": found[1], "format": table.format}
+    return {"name": name, "path": str(path), "kind": found[1]}
 
 
 _ALL_HEADERS = {key for columns in formats.COLUMNS.values() for key in columns}
@@ -522,6 +522,7 @@ def move_in_run(*, move_in_id: int, progress: Callable[[int], None] | None = Non
     MoveIn.objects.filter(pk=move_in.pk, status=MoveIn.Status.IMPORTING).update(
         status=MoveIn.Status.DONE, finished_at=timezone.now(), updated_at=timezone.now()
     )
+    _files_drop(move_in)  # imported: the exports (people's data) are not kept
     publish(MoveInFinished(move_in_id=move_in.pk))
     move_in.refresh_from_db()
     return move_in
@@ -555,10 +556,14 @@ def _chunk_commit(
         MoveIn.objects.filter(pk=locked.pk).update(progress=progress, report=report, updated_at=timezone.now())
 
 
-def _fail(move_in: MoveIn, reason: str) -> MoveIn:
-    """A file turned out unreadable: nothing more is done with it, and it is not kept."""
+def _files_drop(move_in: MoveIn) -> None:
     for described in move_in.files:
         shutil.rmtree(Path(described["path"]).parent, ignore_errors=True)
+
+
+def _fail(move_in: MoveIn, reason: str) -> MoveIn:
+    """A file turned out unreadable: nothing more is done with it, and it is not kept."""
+    _files_drop(move_in)
     MoveIn.objects.filter(pk=move_in.pk).update(
         status=MoveIn.Status.FAILED, failure=reason, finished_at=timezone.now(), updated_at=timezone.now()
     )

@@ -349,5 +349,13 @@ def test_the_command_prints_the_check_then_imports_with_a_stage_mapped_by_hand(s
             "--yes",
         )
 
-    assert "Created {'companies': 5, 'contacts': 5, 'deals': 5}" in capsys.readouterr().out
+    assert "Created 5 companies, 5 contacts, 5 deals; updated 2 companies, 0 contacts, 0 deals; 2 refused" in (
+        capsys.readouterr().out
+    )
     assert AccountJourney.objects.get(account__name="АО «ТехноСтрой»").stage.code == "decision"
+
+
+@pytest.mark.django_db
+def test_the_exports_are_not_kept_once_imported(superuser, maria, upload_dir):
+    imported("bitrix24", BITRIX, superuser)
+    assert not list(upload_dir.glob("*/*"))

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from crm.models import MoveIn, User
-from crm.moving_in.services import move_in_confirm, move_in_create, move_in_run, stage_targets
+from crm.moving_in.services import PASSES, move_in_confirm, move_in_create, move_in_run, stage_targets
 
 
 class Command(BaseCommand):
@@ -69,9 +69,10 @@ class Command(BaseCommand):
         if move_in.status != MoveIn.Status.DONE:
             raise CommandError(move_in.failure or f"The import stopped: {move_in.get_status_display()}")
         report = move_in.report
+        counts = lambda what: ", ".join(f"{report[what].get(kind, 0)} {kind}" for kind in PASSES)  # noqa: E731
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {report['created']}, updated {report['updated']}, refused {report['refused']} row(s)."
+                f"Created {counts('created')}; updated {counts('updated')}; {report['refused']} refused."
             )
         )
 
