@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from crm.batches import account_batches_run
 from crm.models import Account, Interaction, Order, Task
+from crm.moving_in.inserts import objects_insert
 from crm.outreach.models import TrackedLink
 from crm.services.activity import task_title
 from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
@@ -262,7 +263,7 @@ def journey_moves_import(*, moves: list[tuple[int, str, datetime]]) -> int:
         if best is None or (stage.position, at) > (best[0].position, best[1]):
             furthest[account_id] = (stage, at)
     placed = [(account_id, stage, at) for account_id, (stage, at) in furthest.items() if account_id not in states]
-    Transition.objects.bulk_create(
+    objects_insert(  # a move-in places tens of thousands at once: one statement, not Django's bulk_create
         [
             Transition(account_id=account_id, journey_id=stage.journey_id, to_stage=stage, at=at, reason=_("Imported"))
             for account_id, stage, at in placed
@@ -286,7 +287,7 @@ def journey_moves_import(*, moves: list[tuple[int, str, datetime]]) -> int:
                 in_order=in_order,
             )
         )
-    AccountJourney.objects.bulk_create(accounts_journeys)
+    objects_insert(accounts_journeys)
     moved = len(placed)
     for account_id, (stage, at) in furthest.items():
         state = states.get(account_id)

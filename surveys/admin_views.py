@@ -229,6 +229,15 @@ def may_import_answers(request) -> bool:
 
 class FormsUploadForm(forms.Form):
     survey = forms.ModelChoiceField(label=gettext_lazy("Survey"), queryset=Survey.objects.filter(is_active=True))
+    time_column = forms.CharField(
+        label=gettext_lazy("Time column"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy(
+            "Only if the responses' time is not in «Отметка времени» / “Timestamp” (Google Forms): its header as in "
+            "the file, e.g. a Yandex Forms export's."
+        ),
+    )
     answers_file = forms.FileField(
         label=gettext_lazy("Exported answers"),
         help_text=gettext_lazy(
@@ -254,6 +263,7 @@ def forms_import_view(request):
         try:
             path = _forms_path(token)
             survey = Survey.objects.get(pk=request.POST.get("survey_id"))
+            time_column = request.POST.get("time_column", "")
         except (signing.BadSignature, StopIteration, FileNotFoundError, Survey.DoesNotExist, ValueError):
             messages.error(request, _("The upload has expired: choose the file again."))
             return redirect("admin:surveys_forms_import")
@@ -265,10 +275,11 @@ def forms_import_view(request):
             for piece in upload.cleaned_data["answers_file"].chunks():
                 out.write(piece)
         token, survey = _FORMS_SIGNER.sign(folder), upload.cleaned_data["survey"]
+        time_column = upload.cleaned_data["time_column"]
     else:
         return TemplateResponse(request, "surveys/admin/forms_import.html", {**context, "upload": upload})
     try:
-        read = forms_file_read(survey=survey, path=path, name=path.name)
+        read = forms_file_read(survey=survey, path=path, name=path.name, time_column=time_column)
     except ValidationError as error:
         shutil.rmtree(path.parent, ignore_errors=True)
         upload.add_error(None, error.messages)
@@ -294,6 +305,7 @@ def forms_import_view(request):
             **context,
             "survey": survey,
             "token": token,
+            "time_column": time_column,
             "read": read,
             "questions": questions.values(),
             "scales": SCALES.items(),

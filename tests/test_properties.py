@@ -4,6 +4,7 @@ to every webhook parser, which must answer with a person's error, never a crash.
 import json
 import uuid
 
+import phonenumbers
 import pytest
 from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
@@ -84,6 +85,42 @@ def test_every_way_of_writing_a_russian_mobile_is_the_same_number(number):
         f"8-{number[:3]}-{number[3:6]}-{number[6:]}",
     ]
     assert {phone_normalize(written).e164 for written in formats} == {f"+7{number}"}
+
+
+ten_digits = st.text(alphabet="0123456789", min_size=10, max_size=10)
+russian_writing = st.builds(
+    lambda n, shape: shape.format(n=n, a=n[:3], b=n[3:6], c=n[6:8], d=n[8:]),
+    st.one_of(ten_digits, st.builds(lambda first, rest: first + rest[1:], st.sampled_from("34789"), ten_digits)),
+    st.sampled_from(
+        [
+            "+7{n}",
+            "8{n}",
+            "7{n}",
+            "{n}",
+            "8 ({a}) {b}-{c}-{d}",
+            "+7 {a} {b}{c}{d}",
+            "8-{a}-{b}-{c}{d}",
+            "7 {a} {b} {c} {d}",
+        ]
+    ),
+)
+
+
+@given(written=russian_writing)
+def test_the_fast_path_for_russian_numbers_answers_as_phonenumbers_does(written):
+    """crm/phones.py reads the usual Russian writings without phonenumbers' parser: it must agree with it on
+    every such string, valid or not (any digits, any separators, any prefix)."""
+    from crm.phones import _russian_plain
+
+    fast = _russian_plain(written)
+    try:
+        number = phonenumbers.parse(written, "RU")
+        full = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        valid = phonenumbers.is_valid_number(number) and not number.extension
+    except phonenumbers.NumberParseException:
+        valid = False
+    if fast is not None:  # when it answers, it is phonenumbers' answer; when not, phonenumbers is asked
+        assert valid and fast.e164 == full
 
 
 @given(raw=st.text(max_size=60))

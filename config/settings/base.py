@@ -414,7 +414,7 @@ CRM_IMPORT_CHUNK_ROWS = env.int("CRM_IMPORT_CHUNK_ROWS", default=100)
 # The uploaded exports are kept here until imported: the web process writes them, the worker reads them (with
 # separate machines, a shared volume). Rows per transaction of the import.
 CRM_MOVE_IN_DIR = env.str("CRM_MOVE_IN_DIR", default=str(VAR_DIR / "move-in"))
-CRM_MOVE_IN_CHUNK_ROWS = env.int("CRM_MOVE_IN_CHUNK_ROWS", default=2000)
+CRM_MOVE_IN_CHUNK_ROWS = env.int("CRM_MOVE_IN_CHUNK_ROWS", default=5000)
 
 # The API's schema and docs (/api/schema/, /api/docs/) answer without a login only where this is true:
 # local.py turns it on for a developer's machine; anywhere else they need a session or an API token.

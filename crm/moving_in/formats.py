@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 BITRIX24, AMOCRM = "bitrix24", "amocrm"
+ORDER, SKIP = "order", ""  # what a deal stage may map to, besides a journey stage: a won deal's order, or nothing
 COMPANIES, CONTACTS, DEALS = "companies", "contacts", "deals"
 
 _BITRIX_PHONES = {
@@ -264,7 +265,7 @@ def moment(text: str) -> datetime | None:
     if match := _RUSSIAN_DATE.match(text):  # the usual case, without strptime's cost (a million dates in a move-in)
         day, month, year, hour, minute, second = (int(part or 0) for part in match.groups())
         try:
-            return timezone.make_aware(datetime(year, month, day, hour, minute, second))  # noqa: DTZ001
+            return datetime(year, month, day, hour, minute, second, tzinfo=timezone.get_default_timezone())
         except ValueError:
             pass
     for pattern in _DATE_FORMATS:
@@ -272,7 +273,7 @@ def moment(text: str) -> datetime | None:
             value = datetime.strptime(text, pattern)  # noqa: DTZ007 - made aware just below
         except ValueError:
             continue
-        return timezone.make_aware(value)
+        return timezone.make_aware(value, timezone.get_default_timezone())
     raise ValueError(_("“%(value)s” is not a date (expected dd.mm.yyyy hh:mm)") % {"value": text[:40]})
 
 
@@ -295,3 +296,25 @@ def amount(text: str) -> Decimal | None:
     if not value.is_finite() or abs(value) >= Decimal("1e12"):
         raise ValueError(_("“%(value)s” is not an amount") % {"value": text[:40]})
     return value.quantize(Decimal("0.01"))
+
+
+_STAGE_WORDS = (
+    (("не реализ", "lost", "отказ", "проигр", "junk", "некачеств", "провал"), SKIP),
+    (("успешн", "won", "выигр", "реализовано", "оплачен", "закрыта и реализована"), ORDER),
+    (("счёт", "счет", "invoice", "договор", "contract", "оплат"), "purchase"),
+    (
+        ("кп", "предложен", "proposal", "quote", "переговор", "negotiat", "встреч", "meeting", "решени", "decision"),
+        "decision",
+    ),
+    (("консультац", "демо", "demo", "подготов", "квалиф", "qualif", "в работе", "in progress"), "consideration"),
+    (("нов", "new", "первичн", "неразобран", "incoming", "лид"), "awareness"),
+)
+
+
+def stage_suggest(stage: str) -> str:
+    """Our target for a source stage, by its words: a journey stage's code, an order (a won deal), or nothing (lost)."""
+    words = stage.lower().split(" / ")[-1]
+    for needles, target in _STAGE_WORDS:
+        if any(needle in words for needle in needles):
+            return target
+    return "consideration"

@@ -63,10 +63,11 @@ def objects_insert(objects: list[models.Model], *, ignore_conflicts: bool = Fals
     if not objects:
         return
     model = type(objects[0])
-    names = [
+    names = [  # a primary key only when it is given (an account's journey is keyed by its account)
         field.attname
         for field in model._meta.concrete_fields
-        if not field.primary_key and not isinstance(getattr(objects[0], field.attname), DatabaseDefault)
+        if getattr(objects[0], field.attname) is not None or not field.primary_key
+        if not isinstance(getattr(objects[0], field.attname), DatabaseDefault)
     ]
     ids = rows_insert(
         model,

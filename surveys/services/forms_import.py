@@ -24,7 +24,9 @@ from crm.phones import phone_try_normalize
 from surveys.models import Question, Response, Survey
 from surveys.services.responses import answers_clean, survey_response_record
 
-TIMESTAMP_HEADERS = {"отметка времени", "timestamp", "время создания", "время отправки", "дата и время", "created"}
+# Google Forms' time column, in a Russian and an English account. Another service's (Yandex Forms') is named by the
+# person importing: its export's headers could not be confirmed, and a guessed column would date answers wrongly.
+TIMESTAMP_HEADERS = {"отметка времени", "timestamp"}
 RESPONDENT_WORDS = ("адрес электронной почты", "email address", "e-mail", "email", "почта", "телефон", "phone")
 MATCH_AT_LEAST = 0.6  # how alike a header and a question's text must be for the match to be suggested
 REPORT_KEPT = 200
@@ -65,16 +67,22 @@ def _question_texts(question: Question) -> list[str]:
     return [header_key(text) for text in (question.text_ru, question.text_en, question.code) if text]
 
 
-def forms_file_read(*, survey: Survey, path: Path, name: str = "") -> FormsFile:
-    """The file's columns, each with the question its header suggests and the range of numbers in it."""
+def forms_file_read(*, survey: Survey, path: Path, name: str = "", time_column: str = "") -> FormsFile:
+    """The file's columns, each with the question its header suggests and the range of numbers in it.
+    `time_column`: the header of the column with each response's time, when it is not Google Forms' own."""
     table = table_open(path, name=name)
     rows = table.rows()
     headers = next(rows, [])
     keys = [header_key(header) for header in headers]
-    timestamp = next((index for index, key in enumerate(keys) if key in TIMESTAMP_HEADERS), None)
+    names = {header_key(time_column)} if time_column.strip() else TIMESTAMP_HEADERS
+    timestamp = next((index for index, key in enumerate(keys) if key in names), None)
     if timestamp is None:
         raise ValidationError(
-            _("The file has no time column («Отметка времени» or “Timestamp”): is it a Google or Yandex Forms export?")
+            _(
+                "The file has no column “%(time)s”: name the column that holds each response's time, as its header "
+                "reads (Google Forms' is «Отметка времени» or “Timestamp”; in this file: %(headers)s)."
+            )
+            % {"time": time_column.strip() or "Отметка времени / Timestamp", "headers": ", ".join(headers[:6])}
         )
     respondent = next(
         (

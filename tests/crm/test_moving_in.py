@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from crm.models import Account, AccountEvent, Contact, Interaction, MoveIn, Order, Phone
-from crm.moving_in import services
+from crm.moving_in import importers, services
 from crm.moving_in.services import move_in_confirm, move_in_create, move_in_run
 from journeys.models import AccountJourney
 from tests.crm.factories import AccountFactory, UserFactory
@@ -199,7 +199,7 @@ def test_an_amocrm_export_becomes_accounts_people_deals_and_a_timeline(superuser
 def test_an_import_killed_halfway_ends_with_every_row_once(superuser, maria, settings, monkeypatch):
     settings.CRM_MOVE_IN_CHUNK_ROWS = 2
     move_in = move_in_confirm(move_in=checked("bitrix24", BITRIX, superuser), stage_map={}, acting_user=superuser)
-    real, calls = services._IMPORTERS["contacts"], []
+    real, calls = importers.IMPORTERS["contacts"], []
 
     def killed_on_the_second_chunk(*args):
         calls.append(1)
@@ -207,10 +207,10 @@ def test_an_import_killed_halfway_ends_with_every_row_once(superuser, maria, set
             raise SystemExit("the worker was killed")
         return real(*args)
 
-    monkeypatch.setitem(services._IMPORTERS, "contacts", killed_on_the_second_chunk)
+    monkeypatch.setitem(importers.IMPORTERS, "contacts", killed_on_the_second_chunk)
     with pytest.raises(SystemExit):
         move_in_run(move_in_id=move_in.pk)
-    monkeypatch.setitem(services._IMPORTERS, "contacts", real)
+    monkeypatch.setitem(importers.IMPORTERS, "contacts", real)
     move_in_run(move_in_id=move_in.pk)
     move_in_run(move_in_id=move_in.pk)  # a redelivered task: nothing left to do
 

@@ -68,6 +68,8 @@ def test_a_column_can_be_matched_by_hand_and_a_stars_scale_converted(person, cap
         "--survey",
         "nps",
         file,
+        "--time-column",
+        "Время создания",
         "--column",
         "Комментарий=reason",
         "--scale",
@@ -86,8 +88,10 @@ def test_a_file_without_a_time_column_is_refused_with_what_it_should_be(person, 
     file = tmp_path / "answers.csv"
     file.write_text("Адрес электронной почты,Оценка\nivan@romashka.ru,9\n", encoding="utf-8")
 
-    with pytest.raises(CommandError, match="no time column"):
+    with pytest.raises(CommandError, match="has no column “Отметка времени / Timestamp”: name the column"):
         call_command("import_survey_responses", "--survey", "nps", str(file), "--yes")
+    with pytest.raises(CommandError, match="has no column “Время”"):
+        call_command("import_survey_responses", "--survey", "nps", str(file), "--time-column", "Время", "--yes")
     assert not Response.objects.exists()
 
 
@@ -98,14 +102,17 @@ def test_the_admin_page_checks_lets_the_columns_be_changed_and_imports(client, s
     survey = Survey.objects.get(slug="nps")
     content = (EXPORTS / "yandex_forms_stars.xlsx").read_bytes()
 
-    page = client.post(url, {"survey": survey.pk, "answers_file": SimpleUploadedFile("answers.xlsx", content)})
+    page = client.post(
+        url,
+        {"survey": survey.pk, "time_column": "Время создания", "answers_file": SimpleUploadedFile("a.xlsx", content)},
+    )
     html = page.content.decode()
     assert page.status_code == 200 and "Would import 2 responses" in html
     read = page.context["read"]
     stars = next(column for column in read.columns if column.header.startswith("Насколько"))
     assert stars.question.code == "recommend" and stars.seen == (1, 5)
 
-    form = {"token": page.context["token"], "survey_id": survey.pk, "import": "1"}
+    form = {"token": page.context["token"], "survey_id": survey.pk, "time_column": "Время создания", "import": "1"}
     form.update({f"column-{column.index}": column.question.code if column.question else "" for column in read.columns})
     form[f"scale-{stars.index}"] = "1-5"
     done = client.post(url, form)

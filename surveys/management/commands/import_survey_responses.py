@@ -83,8 +83,14 @@ class Command(BaseCommand):
             help="A forms export: the file's scale for question CODE, e.g. nps=1-5 for stars (converted)",
         )
         parser.add_argument("--yes", action="store_true", help="A forms export: import after printing the check")
+        parser.add_argument(
+            "--time-column",
+            default="",
+            metavar="HEADER",
+            help="A forms export whose time column is not Google's «Отметка времени» / Timestamp: its header",
+        )
 
-    def handle(self, *args, survey: str, file: str, column, scale, yes, **options):
+    def handle(self, *args, survey: str, file: str, column, scale, yes, time_column, **options):
         survey_obj = Survey.objects.filter(slug=survey).first()
         if survey_obj is None:
             raise CommandError(
@@ -102,7 +108,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {error}") from error
         headers = [str(header or "").strip() for header in data.headers or []]
         if not {"contact", "submitted_at"} & set(headers):
-            return self._forms(survey_obj, path, column, scale, yes)
+            return self._forms(survey_obj, path, column, scale, yes, time_column)
         missing = {"contact", "submitted_at"} - set(headers)
         if missing:
             raise CommandError(f"The file lacks the column(s): {', '.join(sorted(missing))}")
@@ -156,9 +162,9 @@ class Command(BaseCommand):
             )
         )
 
-    def _forms(self, survey: Survey, path: Path, columns: list[str], scales: list[str], yes: bool) -> None:
+    def _forms(self, survey: Survey, path: Path, columns: list[str], scales: list[str], yes: bool, time: str) -> None:
         try:
-            forms = forms_file_read(survey=survey, path=path)
+            forms = forms_file_read(survey=survey, path=path, time_column=time)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         questions = {question.code: question for question in survey.questions.all()}
