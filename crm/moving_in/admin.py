@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
-from crm.moving_in.formats import COMPANIES, CONTACTS, DEALS
+from crm.moving_in.formats import COMPANIES, CONTACTS, DEALS, LEADS
 from crm.moving_in.models import MoveIn
 from crm.moving_in.services import move_in_confirm, move_in_create, stage_targets
 
@@ -103,7 +103,7 @@ class MoveInAdmin(ModelAdmin):
             {"name": name, "deals": deals, "target": move_in.stage_map.get(name, ""), "field": f"stage-{number}"}
             for number, (name, deals) in enumerate(move_in.preview.get("stages", {}).items())
         ]
-        kinds = {COMPANIES: _("companies"), CONTACTS: _("contacts"), DEALS: _("deals")}
+        kinds = {COMPANIES: _("companies"), CONTACTS: _("contacts"), DEALS: _("deals"), LEADS: _("leads")}
         return TemplateResponse(
             request,
             "crm/admin/move_in.html",

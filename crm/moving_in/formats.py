@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 BITRIX24, AMOCRM = "bitrix24", "amocrm"
 ORDER, SKIP = "order", ""  # what a deal stage may map to, besides a journey stage: a won deal's order, or nothing
-COMPANIES, CONTACTS, DEALS = "companies", "contacts", "deals"
+COMPANIES, CONTACTS, DEALS, LEADS = "companies", "contacts", "deals", "leads"
 
 _BITRIX_PHONES = {
     "рабочий телефон": "work",
@@ -115,6 +115,18 @@ COLUMNS = {
         "предполагаемая дата закрытия": "closed_at",
         "assumed close date": "closed_at",
     },
+    # Bitrix24's leads (crm.lead.list): a person, often with a company's name, at a status of the lead funnel.
+    (BITRIX24, LEADS): {
+        **_COMMON_BITRIX,
+        "название лида": "title",
+        "статус": "stage",
+        "имя": "first_name",
+        "фамилия": "last_name",
+        "отчество": "patronymic",
+        "название компании": "company",
+        "должность": "position",
+        "дата рождения": "birthday",
+    },
     (AMOCRM, CONTACTS): {
         "id": "id",
         "тип": "type",
@@ -171,6 +183,7 @@ SIGNATURES = [
     (AMOCRM, DEALS, {"название сделки", "этап сделки"}),
     (AMOCRM, CONTACTS, {"полное имя контакта", "тип"}),
     (AMOCRM, CONTACTS, {"полное имя контакта", "дата создания контакта"}),
+    (BITRIX24, LEADS, {"название лида", "статус"}),
     (BITRIX24, DEALS, {"название сделки", "стадия сделки"}),
     (BITRIX24, DEALS, {"deal name", "stage"}),
     (BITRIX24, COMPANIES, {"название компании"}),
@@ -299,14 +312,33 @@ def amount(text: str) -> Decimal | None:
 
 
 _STAGE_WORDS = (
-    (("не реализ", "lost", "отказ", "проигр", "junk", "некачеств", "провал"), SKIP),
+    # A converted lead lives on as the company, contact and deal it became (exported with them); a junk one is junk.
+    (
+        (
+            "не реализ",
+            "lost",
+            "отказ",
+            "проигр",
+            "junk",
+            "некачеств",
+            "провал",
+            "сконверт",
+            "converted",
+            "качественный",
+        ),
+        SKIP,
+    ),
+    (("не обработан",), "awareness"),
     (("успешн", "won", "выигр", "реализовано", "оплачен", "закрыта и реализована"), ORDER),
     (("счёт", "счет", "invoice", "договор", "contract", "оплат"), "purchase"),
     (
         ("кп", "предложен", "proposal", "quote", "переговор", "negotiat", "встреч", "meeting", "решени", "decision"),
         "decision",
     ),
-    (("консультац", "демо", "demo", "подготов", "квалиф", "qualif", "в работе", "in progress"), "consideration"),
+    (
+        ("консультац", "демо", "demo", "подготов", "квалиф", "qualif", "в работе", "in progress", "обработан"),
+        "consideration",
+    ),
     (("нов", "new", "первичн", "неразобран", "incoming", "лид"), "awareness"),
 )
 

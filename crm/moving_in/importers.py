@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from crm.events import JourneyMovesImported, publish
 from crm.models import Account, AccountEvent, Contact, Interaction, Order, Phone
-from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, DEALS, ORDER, SKIP, SYSTEM_NAMES, stage_suggest
+from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, DEALS, LEADS, ORDER, SKIP, SYSTEM_NAMES, stage_suggest
 from crm.moving_in.inserts import objects_insert, rows_insert
 from crm.moving_in.models import MoveIn, SourceKey
 from crm.moving_in.records import Names, Record, name_phone_keys
@@ -417,4 +417,25 @@ def _deal_people_add(move_in: MoveIn, records: list[Record], account_of: dict[in
     )
 
 
-IMPORTERS = {COMPANIES: _companies_import, CONTACTS: _contacts_import, DEALS: _deals_import}
+def _leads_import(move_in: MoveIn, records: list[Record], names: Names) -> tuple[int, int]:
+    """Bitrix24's leads at a status mapped to a journey stage: the person (and the company they named, else an
+    account of their own) comes in as a prospect at that stage. A lead mapped to nothing (converted: it is in the
+    companies, contacts and deals; junk) is left out."""
+    kept = [
+        (record, target)
+        for record in records
+        if (target := move_in.stage_map.get(record.stage, stage_suggest(record.stage))) not in (SKIP, ORDER)
+    ]
+    created, updated = _contacts_import(move_in, [record for record, _target in kept], names)
+    where = [record.companies[0] if record.companies else _person_account_name(record) for record, _target in kept]
+    accounts = _accounts_by_name(move_in, set(where), names, [record for record, _target in kept])
+    moves = [
+        (accounts[name], target, (record.created_at or timezone.now()).isoformat())
+        for (record, target), name in zip(kept, where, strict=True)
+    ]
+    if moves:
+        publish(JourneyMovesImported(moves=tuple(moves)))
+    return created, updated
+
+
+IMPORTERS = {COMPANIES: _companies_import, CONTACTS: _contacts_import, DEALS: _deals_import, LEADS: _leads_import}

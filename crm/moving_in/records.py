@@ -16,7 +16,7 @@ from crm.models import Industry, LeadSource, User
 from crm.models.accounts import validate_inn
 from crm.moving_in import formats
 from crm.moving_in.files import TableFile
-from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, Layout
+from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, LEADS, Layout
 from crm.names import person_name_split
 from crm.phones import phone_normalize
 
@@ -112,7 +112,7 @@ def record_read(layout: Layout, headers: list[str], row: list[str], number: int,
         except ValidationError as error:
             record.problems.append((_headers_of(layout, headers, "inn"), " ".join(error.messages)))
             record.extra["ИНН"] = inn
-    elif kind == CONTACTS:
+    elif kind in (CONTACTS, LEADS):
         full = get("full_name")  # amoCRM: «Кузнецов Дмитрий Олегович», where «Имя» and «Фамилия» lose the patronymic
         split = person_name_split(full) if full else None
         record.first_name = split.first_name if split else get("first_name")
@@ -124,6 +124,8 @@ def record_read(layout: Layout, headers: list[str], row: list[str], number: int,
             record.first_name, record.last_name = record.last_name, ""
         record.position = get("position")
         record.companies = [name for name in get("company").split("\n") if name.strip()][:10]
+        if kind == LEADS:  # a lead is a person at a status of the lead funnel, keyed apart from contacts
+            record.source_id, record.name, record.stage = f"lead:{source_id}", get("title"), get("stage")
         try:
             moment = formats.moment(get("birthday"))
             record.birthday = moment.date() if moment else None

@@ -27,7 +27,7 @@ from crm.events import MoveInFinished, publish
 from crm.models import User
 from crm.moving_in import formats
 from crm.moving_in.files import FileRefused, table_open
-from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, DEALS, ORDER, SKIP, SYSTEM_NAMES, stage_suggest
+from crm.moving_in.formats import AMOCRM, COMPANIES, CONTACTS, DEALS, LEADS, ORDER, SKIP, SYSTEM_NAMES, stage_suggest
 from crm.moving_in.importers import IMPORTERS
 from crm.moving_in.models import MoveIn, SourceKey
 from crm.moving_in.records import Names, Record, RowRefused, layout_for, name_phone_keys, records_read
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 Key = SourceKey.Kind
 ERRORS_KEPT = 200
 DUPLICATES_KEPT = 100
-PASSES = (COMPANIES, CONTACTS, DEALS)
+PASSES = (COMPANIES, CONTACTS, DEALS, LEADS)
 
 
 def _upload_dir() -> Path:
@@ -180,7 +180,7 @@ def _check_pass(move_in: MoveIn, described: dict, kind: str, names: Names, previ
             _note(preview["errors"], described["name"], record.row, column, reason + " " + _("(kept in extra data)"))
         if record.manager and names.manager(record.manager) is None:
             preview["unknown_managers"][record.manager] += 1
-        if kind == DEALS and record.stage:
+        if kind in (DEALS, LEADS) and record.stage:
             preview["stages"][record.stage] += 1
         if kind == COMPANIES:
             first = (record.inn and seen_inn.get(record.inn)) or next(
@@ -210,7 +210,7 @@ def _note(errors: list, file_name: str, row: int, column: str, reason: str) -> N
 
 
 def _existing_keys(system: str, kind: str, ids: list[str]) -> set[str]:
-    source_kind = {COMPANIES: Key.COMPANY, CONTACTS: Key.CONTACT, DEALS: Key.DEAL}[kind]
+    source_kind = {COMPANIES: Key.COMPANY, CONTACTS: Key.CONTACT, DEALS: Key.DEAL, LEADS: Key.CONTACT}[kind]
     return set(
         SourceKey.objects.filter(system=system, kind=source_kind, external_id__in=ids).values_list(
             "external_id", flat=True

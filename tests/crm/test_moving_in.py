@@ -359,3 +359,30 @@ def test_the_command_prints_the_check_then_imports_with_a_stage_mapped_by_hand(s
 def test_the_exports_are_not_kept_once_imported(superuser, maria, upload_dir):
     imported("bitrix24", BITRIX, superuser)
     assert not list(upload_dir.glob("*/*"))
+
+
+@pytest.mark.django_db
+def test_bitrix24_leads_come_in_as_prospects_at_their_status_and_converted_or_junk_ones_stay_out(superuser, maria):
+    files = [BITRIX[0], EXPORTS / "bitrix24" / "leads.csv"]
+    move_in = checked("bitrix24", files, superuser)
+    assert move_in.stage_map == {
+        "Не обработан": "awareness",
+        "В работе": "consideration",
+        "Сконвертирован": "",
+        "Некачественный лид": "",
+        "Обработан": "consideration",
+    }
+    run(move_in_confirm(move_in=move_in, stage_map={}, acting_user=superuser).pk)
+
+    orlov = Contact.objects.get(last_name="Орлов")
+    assert (orlov.first_name, orlov.patronymic, orlov.account.name) == ("Сергей", "Павлович", "ООО «Новый Клиент»")
+    assert orlov.account.manager == maria and orlov.phones.get().number == "+79152223344"
+    assert orlov.extra["Возможная сумма"] == "300 000"
+    stages = dict(AccountJourney.objects.values_list("account__name", "stage__code"))
+    assert stages["ООО «Новый Клиент»"] == "awareness" and stages["Лебедева Ольга"] == "consideration"
+    assert Contact.objects.get(last_name="Воронцов").account.inn == "7707083893"  # joined the company it named
+    assert not Contact.objects.filter(last_name__in=["Сидоренко", ""]).exists()  # converted, junk: left out
+    before = counts()
+
+    imported("bitrix24", files, superuser)
+    assert counts() == before

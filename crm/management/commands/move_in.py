@@ -69,7 +69,8 @@ class Command(BaseCommand):
         if move_in.status != MoveIn.Status.DONE:
             raise CommandError(move_in.failure or f"The import stopped: {move_in.get_status_display()}")
         report = move_in.report
-        counts = lambda what: ", ".join(f"{report[what].get(kind, 0)} {kind}" for kind in PASSES)  # noqa: E731
+        kinds = [kind for kind in PASSES if kind in report["created"]]
+        counts = lambda what: ", ".join(f"{report[what].get(kind, 0)} {kind}" for kind in kinds)  # noqa: E731
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {counts('created')}; updated {counts('updated')}; {report['refused']} refused."
