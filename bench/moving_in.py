@@ -206,7 +206,6 @@ def main():
     from django.conf import settings
 
     settings.DEBUG = False  # local settings keep every query in memory for the debug toolbar: not a worker's way
-    from django.test.utils import CaptureQueriesContext  # noqa: F401  (Django set up before the models)
 
     from crm.models import Account, Contact, Interaction, MoveIn, Order, User
     from crm.moving_in.services import move_in_check, move_in_confirm, move_in_create, move_in_run
