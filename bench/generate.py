@@ -124,13 +124,13 @@ def generate(accounts: int, seed: int) -> None:
                     manager = "\\N" if a % 20 == 0 else managers[a % MANAGERS]
                     created = _ts(NOW - timedelta(days=a % 900))
                     acc.append(
-                        f"{a}\tКомпания {a}\tООО «Компания {a}»\t\t{sizes[a % 4]}\t{manager}\t"
+                        f"{a}\tКомпания {a}\tООО «Компания {a}»\t77{a:08d}\t{sizes[a % 4]}\t{manager}\t"
                         f"{statuses[a % 10]}\t{created}\t{created}\n"
                     )
                     for c in (2 * a - 1, 2 * a):
                         con.append(
                             f"{c}\t{a}\tИван\tПетрович\tСидоров {c}\t\t{'t' if c % 2 else 'f'}\t"
-                            f"person{c}@example.ru\tru\t\\N\t\t{created}\t{created}\n"
+                            f"person{c}@example.ru\tru\t\\N\t\t{created}\t{created}\t\n"
                         )
                         for _ in range(2 if c % 2 else 1):
                             phone_id += 1
@@ -171,7 +171,8 @@ def generate(accounts: int, seed: int) -> None:
                     cursor,
                     "crm_contact",
                     "id, account_id, first_name, patronymic, last_name, position, "
-                    "is_decision_maker, email, language, birthday, preferred_channel, created_at, updated_at",
+                    "is_decision_maker, email, language, birthday, preferred_channel, created_at, updated_at, "
+                    "email_bounce_reason",
                     con,
                 )
                 copy(cursor, "crm_phone", "id, contact_id, raw, number, extension, kind, is_primary", pho)

@@ -26,7 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +43,7 @@ django.setup()
 import psutil  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
+from bench.calibrate import floor_measure  # noqa: E402
 from crm.demo.seed import DEMO_MANAGER_PASSWORD  # noqa: E402
 from crm.models import Account, ApiToken, Contact, Phone, TelephonyConnection, User  # noqa: E402
 from crm.services.tokens import api_token_issue  # noqa: E402
@@ -63,6 +66,8 @@ def prepare(invitations: int) -> dict:
     rng = random.Random(11)
     TelephonyConnection.objects.get(name="bench-generic")  # made by bench/measure.py
     superuser = User.objects.get(username="bench-admin")
+    superuser.set_password(DEMO_MANAGER_PASSWORD)  # the head of sales of the load
+    superuser.save(update_fields=["password"])
     managers = list(User.objects.filter(username__startswith="bench", is_superuser=False).order_by("username")[:10])
     ApiToken.objects.filter(name__startswith="bench-mixed").delete()
     _token, telephony = api_token_issue(user=superuser, name="bench-mixed-pbx", scopes=["telephony:read"])
@@ -81,8 +86,11 @@ def prepare(invitations: int) -> dict:
         "host": f"127.0.0.1:{PORT}",
         "password": DEMO_MANAGER_PASSWORD,
         "managers": [
-            (m.username, list(Account.objects.filter(manager=m).values_list("id", flat=True)[:200])) for m in managers
+            (m.username, list(Account.objects.filter(manager=m).values_list("id", "inn", "name")[:200]))
+            for m in managers
         ],
+        "head": superuser.username,
+        "raw_phones": list(Phone.objects.filter(number__in=phones[:500]).values_list("raw", flat=True)),
         "api_token": api,
         "api_accounts": list(Account.objects.filter(manager=managers[0]).values_list("id", flat=True)[:500]),
         "telephony_token": telephony,
@@ -117,12 +125,67 @@ def rss_mb(processes: list[psutil.Process]) -> dict[str, float]:
     return found
 
 
+def ramp_report(history: Path, floor) -> None:
+    """Per step of the ramp (a number of users): the rate over its second half, its worst p99, its errors."""
+    steps: dict[int, list[dict]] = {}
+    with history.open() as file:
+        for row in csv.DictReader(file):
+            if row["Name"] == "Aggregated" and row["99%"] not in ("N/A", ""):
+                steps.setdefault(int(row["User Count"]), []).append(row)
+    print("\n| users | requests/s | p99, ms (worst) | errors | rate / floor |\n|---|---|---|---|---|")
+    held, errors_before = None, 0
+    for users, rows in sorted(steps.items()):
+        late = rows[len(rows) // 2 :]
+        rate = sum(float(row["Requests/s"]) for row in late) / len(late)
+        p99 = max(float(row["99%"]) for row in late)
+        errors = int(rows[-1]["Total Failure Count"]) - errors_before
+        errors_before += errors
+        print(f"| {users} | {rate:.1f} | {p99:.0f} | {errors} | {floor.share(rate)} |")
+        if p99 <= 1000 and errors == 0:
+            held = (users, rate)
+    if held:
+        print(f"\nHighest rate held with p99 ≤ 1 s and no errors: {held[1]:.1f} requests/s at {held[0]} users")
+        print(f"({floor.share(held[1])} of the floor's {floor.rps:,.0f} requests/s)")
+
+
+def heap_report(directory: Path, memory: list[dict]) -> None:
+    """Each process's heap at its end against its heap once warm: the lines that grew most (tracemalloc)."""
+    roles = {int(key.split(":")[1]): key.split(":")[0] for sample in memory for key in sample}
+    for first in sorted(directory.glob("*-first.snap")):
+        pid = int(first.name.split("-")[0])
+        last = directory / f"{pid}-last.snap"
+        if not last.exists():
+            continue
+        before, after = tracemalloc.Snapshot.load(str(first)), tracemalloc.Snapshot.load(str(last))
+        differences = after.compare_to(before, "lineno")
+        growth = sum(difference.size_diff for difference in differences)
+        print(
+            f"\n{roles.get(pid, 'process')} {pid}: traced heap {growth / 2**20:+.2f} MB from warm to the end;"
+            " grew most:"
+        )
+        for difference in differences[:5]:
+            frame = difference.traceback[0]
+            print(
+                f"  {difference.size_diff / 1024:+8.1f} KiB {difference.count_diff:+6d} blocks  "
+                f"{frame.filename.replace(str(ROOT) + '/', '')}:{frame.lineno}"
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--users", type=int, default=24)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--ramp",
+        metavar="USERS,SECONDS",
+        help="saturation: USERS more every SECONDS until p99 passes 1 s or a request fails (--minutes caps it)",
+    )
+    parser.add_argument("--heap", action="store_true", help="tracemalloc in every server process (a soak)")
+    parser.add_argument("--pgbouncer", action="store_true", help="through PgBouncer in transaction mode")
     args = parser.parse_args()
+
+    floor = floor_measure()
 
     print("Preparing invitations, tokens and samples ...", flush=True)
     data = prepare(invitations=int(args.minutes * 60 * 3))
@@ -147,6 +210,21 @@ def main():
         "CRM_OUTREACH_SENDING_HOURS": "0,24",
         "CRM_OUTREACH_QUIET_WEEKENDS": "false",
     }
+    if args.heap:
+        (workdir / "heap").mkdir()
+        environment |= {"PYTHONPATH": str(ROOT / "bench/heap"), "CRM_TRACEMALLOC_DIR": str(workdir / "heap")}
+    if args.pgbouncer:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            bouncer_port = probe.getsockname()[1]
+        bouncer = [str(ROOT / ".ci/pgbouncer"), "start", str(workdir / "pgbouncer"), str(bouncer_port)]
+        subprocess.run(bouncer, check=True)  # noqa: S603
+        database = urlsplit(os.environ["DATABASE_URL"])
+        environment |= {
+            "DATABASE_URL": urlunsplit(database._replace(netloc=f"{database.username}@127.0.0.1:{bouncer_port}")),
+            "DB_TRANSACTION_POOLING": "true",
+        }
+        print(f"Through PgBouncer in transaction mode on port {bouncer_port}", flush=True)
     servers = [
         subprocess.Popen(  # noqa: S603
             [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(args.workers)],
@@ -187,28 +265,23 @@ def main():
 
         memory.append(rss_mb(watched))
         threading.Thread(target=sample, daemon=True).start()
-        print(f"Load: {args.users} users for {args.minutes:g} minutes ...", flush=True)
+        if args.ramp:
+            print(f"Ramp: {args.ramp.replace(',', ' users more every ')} s, for at most {args.minutes:g} minutes ...")
+        else:
+            print(f"Load: {args.users} users for {args.minutes:g} minutes ...", flush=True)
         subprocess.run(  # noqa: S603
             [
                 str(ROOT / ".venv/bin/locust"),
-                "-f",
-                str(ROOT / "bench/locustfile.py"),
-                "--headless",
-                "-u",
-                str(args.users),
-                "-r",
-                "4",
-                "-t",
-                f"{int(args.minutes * 60)}s",
-                "--host",
-                f"http://127.0.0.1:{PORT}",
-                "--csv",
-                str(workdir / "load"),
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
+                *("-f", str(ROOT / "bench/locustfile.py"), "--headless"),
+                *("-u", str(args.users), "-r", "4", "-t", f"{int(args.minutes * 60)}s"),
+                *("--host", f"http://127.0.0.1:{PORT}", "--csv", str(workdir / "load"), "--csv-full-history"),
+                *("--only-summary", "--loglevel", "WARNING"),
             ],
-            env={**os.environ, "LOAD_DATA": str(workdir / "data.json")},
+            env={
+                **os.environ,
+                "LOAD_DATA": str(workdir / "data.json"),
+                **({"LOAD_RAMP": f"{args.ramp},1000"} if args.ramp else {}),
+            },
             check=False,
         )
         stop.set()
@@ -219,14 +292,23 @@ def main():
         for server in servers:
             server.wait(30)
         smtp.stop()
+        if args.pgbouncer:
+            subprocess.run([str(ROOT / ".ci/pgbouncer"), "stop", str(workdir / "pgbouncer")], check=False)  # noqa: S603
 
-    print("\n| request | requests | per second | p50, ms | p99, ms | errors |\n|---|---|---|---|---|---|")
+    print(f"\n{floor}")
+
+    print(
+        "\n| request | requests | per second | p50, ms | p99, ms | errors | p50 / floor |"
+        "\n|---|---|---|---|---|---|---|"
+    )
     with (workdir / "load_stats.csv").open() as file:
         for row in csv.DictReader(file):
             print(
                 f"| {row['Name']} | {int(row['Request Count']):,} | {float(row['Requests/s']):.1f} | {row['50%']} "
-                f"| {row['99%']} | {row['Failure Count']} |"
+                f"| {row['99%']} | {row['Failure Count']} | {floor.times(float(row['50%']))} |"
             )
+    if args.ramp:
+        ramp_report(workdir / "load_stats_history.csv", floor)
     print(f"\nEmails received by the SMTP server: {Sink.received:,}")
     # Samples every 30 s: the one after the first minute is the warm process (imports, caches, connections).
     first, warm, last = memory[0], memory[min(2, len(memory) - 1)], memory[-1]
@@ -234,6 +316,8 @@ def main():
     for key in sorted(first):
         peak = max(sample.get(key, 0) for sample in memory)
         print(f"| {key} | {first[key]:.0f} | {warm.get(key, 0):.0f} | {last.get(key, 0):.0f} | {peak:.0f} |")
+    if args.heap:
+        heap_report(workdir / "heap", memory)
     if (workdir / "load_failures.csv").exists():
         print("\nFailures:\n" + (workdir / "load_failures.csv").read_text()[:3000])
 

@@ -10,8 +10,9 @@ import json
 import os
 import random
 import re
+from urllib.parse import quote
 
-from locust import HttpUser, between, task
+from locust import HttpUser, LoadTestShape, between, task
 
 DATA = json.loads(open(os.environ["LOAD_DATA"]).read())  # noqa: SIM115
 HTTPS = {"X-Forwarded-Proto": "https"}
@@ -37,29 +38,36 @@ class BrowserUser(HttpUser):
         return CSRF_INPUT.search(html).group(1)
 
 
-class Manager(BrowserUser):
-    """An account manager: the list of their clients, then a client card."""
+class AdminUser(BrowserUser):
+    abstract = True
 
-    weight = 2
-    wait_time = between(1, 3)
-
-    def on_start(self):
-        super().on_start()
-        self.username, self.accounts = random.choice(DATA["managers"])
+    def log_in(self, username):
         page = self.send("GET", "/admin/login/", "admin login page")
         answer = self.send(
             "POST",
             "/admin/login/",
             "admin login",
             data={
-                "username": self.username,
+                "username": username,
                 "password": DATA["password"],
                 "csrfmiddlewaretoken": self.form_token(page.text),
                 "next": "/admin/",
             },
         )
         if answer.status_code != 302:  # back to the form: the login failed
-            raise RuntimeError(f"{self.username} could not log in: {answer.text[:300]}")
+            raise RuntimeError(f"{username} could not log in: {answer.text[:300]}")
+
+
+class Manager(AdminUser):
+    """An account manager: their day, the list of their clients, a client card, a search for a client."""
+
+    weight = 4
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        super().on_start()
+        username, self.accounts = random.choice(DATA["managers"])
+        self.log_in(username)
 
     @task(2)
     def account_list(self):
@@ -67,7 +75,41 @@ class Manager(BrowserUser):
 
     @task(3)
     def client_card(self):
-        self.send("GET", f"/admin/crm/account/{random.choice(self.accounts)}/change/", "admin: client card")
+        account_id, _inn, _name = random.choice(self.accounts)
+        self.send("GET", f"/admin/crm/account/{account_id}/change/", "admin: client card")
+
+    @task(1)
+    def my_day(self):
+        self.send("GET", "/admin/my-day/", "admin: My day")
+
+    @task(1)
+    def search(self):
+        _account_id, inn, name = random.choice(self.accounts)
+        term, kind = random.choice([(random.choice(DATA["raw_phones"]), "phone"), (inn, "INN"), (name, "name")])
+        self.send("GET", f"/admin/crm/account/?whose=all&q={quote(term)}", f"admin: search by {kind}")
+
+
+class Head(AdminUser):
+    """The head of sales: all the accounts, the surveys dashboard, the journeys' funnel."""
+
+    weight = 1
+    wait_time = between(2, 5)
+
+    def on_start(self):
+        super().on_start()
+        self.log_in(DATA["head"])
+
+    @task(2)
+    def all_accounts(self):
+        self.send("GET", "/admin/crm/account/?whose=all", "admin: all 1M accounts")
+
+    @task(1)
+    def dashboard(self):
+        self.send("GET", "/admin/feedback/dashboard/", "admin: surveys dashboard")
+
+    @task(1)
+    def funnel(self):
+        self.send("GET", "/admin/journeys/analytics/", "admin: journeys funnel")
 
 
 class ApiClient(HttpUser):
@@ -138,3 +180,21 @@ class Respondent(BrowserUser):
                 "csrfmiddlewaretoken": self.form_token(page.text),
             },
         )
+
+
+if os.environ.get("LOAD_RAMP"):
+
+    class Ramp(LoadTestShape):
+        """Saturation (bench/load.py --ramp): `users` more every `seconds` until the last window's p99 passes the
+        limit (or errors appear); bench/load.py reads the steps from the full stats history."""
+
+        step_users, step_seconds, limit_ms = (int(n) for n in os.environ["LOAD_RAMP"].split(","))
+
+        def tick(self):
+            run_time = self.get_run_time()
+            step = int(run_time // self.step_seconds) + 1
+            if step > 1 and run_time % self.step_seconds < 1:  # judge the step just ended by its last seconds
+                total = self.runner.stats.total
+                if total.get_current_response_time_percentile(0.99) > self.limit_ms or total.num_failures:
+                    return None
+            return (step * self.step_users, self.step_users)

@@ -12,6 +12,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -134,6 +135,31 @@ def main():
         admin,
         [f"/admin/crm/account/{rng.randrange(1, accounts)}/change/" for _ in range(300)],
     )
+    # Admin search by what a manager has at hand: a phone in any writing, an INN, a name.
+    phones = Phone.objects.filter(id__in=[rng.randrange(1, max_phone) for _ in range(100)]).values_list(
+        "raw", flat=True
+    )
+    inns = Account.objects.exclude(inn="").filter(id__in=[rng.randrange(1, accounts) for _ in range(300)])
+    timed("admin search by phone, superuser", admin, [f"/admin/crm/account/?whose=all&q={quote(p)}" for p in phones])
+    timed(
+        "admin search by INN, superuser",
+        admin,
+        [f"/admin/crm/account/?whose=all&q={i}" for i in inns.values_list("inn", flat=True)[:100]],
+    )
+    timed(
+        "admin search by name, superuser",
+        admin,
+        [f"/admin/crm/account/?whose=all&q={quote(f'Компания {rng.randrange(1, accounts)}')}" for _ in range(100)],
+    )
+    admin.force_login(manager)
+    timed(
+        "admin search by name, manager",
+        admin,
+        [f"/admin/crm/account/?q={quote(f'Компания {rng.choice(own)}')}" for _ in range(100)],
+    )
+    timed("My day, manager", admin, ["/admin/my-day/"] * 100)
+    timed("surveys dashboard, manager", admin, ["/admin/feedback/dashboard/"] * 20)
+    timed("journeys funnel page, manager", admin, ["/admin/journeys/analytics/"] * 20)
 
 
 if __name__ == "__main__":

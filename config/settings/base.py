@@ -107,11 +107,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction) a session is ours only for one
+    # transaction: no server-side cursors (Django's advice), no prepared statements (PgBouncer before 1.21 cannot
+    # keep them), no startup `options` (PgBouncer refuses them). Each of the three can still be set on its own.
+    DB_TRANSACTION_POOLING = env.bool("DB_TRANSACTION_POOLING", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DB_TRANSACTION_POOLING
     # Django turns psycopg's prepared statements off (prepare_threshold None). The ORM's client-side
     # binding cursors never prepare anyway; this lets crm/prepared.py's cursors, which ask for it,
     # keep the plans of the telephony lookup's statements. Set DB_PREPARED_STATEMENTS=false behind a
     # connection pooler that cannot keep them (PgBouncer before 1.21, or without max_prepared_statements).
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+    if env.bool("DB_PREPARED_STATEMENTS", default=not DB_TRANSACTION_POOLING):
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
     # The caller lookup's own connection to the same database (crm/telephony/services.py): its session carries
     # the lookup's time budget, so a lookup is one round trip instead of BEGIN, SET LOCAL, the query and COMMIT.
@@ -119,7 +124,7 @@ else:
     # pooler that refuses the `options` startup parameter (PgBouncer): the lookup then sets its budget itself.
     _options = DATABASES["default"].get("OPTIONS", {})
     _budget = f"-c statement_timeout={CRM_TELEPHONY_LOOKUP_BUDGET_MS}"
-    if env.bool("CRM_TELEPHONY_OWN_CONNECTION", default=True):
+    if env.bool("CRM_TELEPHONY_OWN_CONNECTION", default=not DB_TRANSACTION_POOLING):
         DATABASES["telephony"] = {
             **DATABASES["default"],
             "OPTIONS": {**_options, "options": f"{_options.get('options', '')} {_budget}".strip()},

@@ -30,6 +30,7 @@ from crm.admin.mixins import (
     RowLevelAccessMixin,
     UserScopedResourceMixin,
 )
+from crm.admin.paginator import EstimatedCountPaginator
 from crm.models import (
     Account,
     AccountEvent,
@@ -167,6 +168,7 @@ class AccountAdmin(
     search_help_text = _("Name, INN or a contact's phone in any format")
     autocomplete_fields = ["manager", "referred_by", "industry", "lead_source"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     # Outside the account form: the card holds forms of its own (click to call), and a form inside a form
     # would close the account form early, leaving its fields out of it.
@@ -281,6 +283,16 @@ class AccountAdmin(
             saved = account_create(acting_user=request.user, **form.cleaned_data)
             obj.pk = saved.pk
 
+    def get_object(self, request, object_id, from_field=None):
+        """Once per page view: the card reads the account before the form does (a GET only; a POST's form
+        changes its instance)."""
+        if request.method != "GET":
+            return super().get_object(request, object_id, from_field)
+        key = (object_id, from_field)
+        if getattr(request, "_crm_account", (None,))[0] != key:
+            request._crm_account = (key, super().get_object(request, object_id, from_field))
+        return request._crm_account[1]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         account = self.get_object(request, object_id)
         extra_context = extra_context or {}
@@ -347,6 +359,7 @@ class ContactAdmin(
     autocomplete_fields = ["account"]
     inlines = [PhoneInline, ConsentInline]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = ["behaviour_suggested", "email_delivery", "extra_data"]
     exclude = ["extra"]
     own_actions = ["export_personal_data", "erase_personal_data"]
@@ -478,6 +491,7 @@ class AccountEventAdmin(AppendOnlyAdminMixin, ModelAdmin):
     list_select_related = ["account", "acting_user"]
     list_filter = ["type"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(account__in=Account.objects.for_user(request.user).values("pk"))

@@ -11,6 +11,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.contrib.import_export.forms import ExportForm
 
 from crm.admin.mixins import FormulaSafeExportMixin, ReturnToNextMixin, RowLevelAccessMixin
+from crm.admin.paginator import EstimatedCountPaginator
 from crm.models import Commitment, Equipment, Interaction, ResponseTarget, ServiceRequest, Task
 from crm.services.activity import (
     commitment_close,
@@ -42,6 +43,7 @@ class InteractionAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
     search_fields = ["subject", "account__name"]
     autocomplete_fields = ["account", "contact", "user"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     fields = [
         "account",
         "contact",
@@ -92,6 +94,7 @@ class CommitmentAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
     readonly_fields = ["status", "fulfilled_at", "created_by", "internal_rating_buttons", "rated_by", "rated_at"]
     exclude = ["internal_rating"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["mark_kept", "mark_broken"]
 
     class Media:
@@ -173,6 +176,8 @@ class TaskAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmin):
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', link, link) if link else "—"
 
     show_full_result_count = False
+
+    paginator = EstimatedCountPaginator
     actions = ["mark_done"]
 
     def get_changeform_initial_data(self, request):
@@ -207,6 +212,7 @@ class ServiceRequestAdmin(RowLevelAccessMixin, ReturnToNextMixin, ExportableAdmi
         "signal_count",
     ]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["mark_responded", "mark_resolved"]
 
     def save_model(self, request, obj, form, change):

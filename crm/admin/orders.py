@@ -7,6 +7,7 @@ from unfold.contrib.filters.admin import RangeDateTimeFilter
 
 from crm.admin.activity import ExportableAdmin
 from crm.admin.mixins import RowLevelAccessMixin
+from crm.admin.paginator import EstimatedCountPaginator
 from crm.models import DeliveryDateChange, Order, OrderLine, Product, ProductCategory
 from crm.outreach.documents import invoice_send, order_confirmation_send
 from crm.services.orders import order_changed, order_delivered, order_delivery_date_change, order_record
@@ -98,6 +99,7 @@ class OrderAdmin(RowLevelAccessMixin, ExportableAdmin):
     autocomplete_fields = ["account"]
     inlines = [OrderLineInline, DeliveryDateChangeInline]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["send_confirmation", "send_invoice"]
 
     def _send(self, request, queryset, send):

@@ -4,6 +4,7 @@ from django.contrib import admin
 from unfold.admin import ModelAdmin
 
 from crm.admin.mixins import RowLevelAccessMixin
+from crm.admin.paginator import EstimatedCountPaginator
 from crm.monitoring.models import EquipmentSignal
 
 
@@ -16,6 +17,7 @@ class EquipmentSignalAdmin(RowLevelAccessMixin, ModelAdmin):
     fields = [*list_display, "received_at", "data"]
     readonly_fields = fields
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False  # signals come from the monitoring system (POST /api/v1/equipment/signals/)

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from crm.models import Account
 
@@ -35,18 +35,25 @@ def run_alone(job: str) -> Iterator[None]:
     """One bulk run of `job` at a time, across processes: a second run waits until the first ends. Two at once
     would both read the same old labels and each write the history (and the alerts) of the same change.
 
-    A PostgreSQL advisory lock held by this connection's session, so it goes with a process that dies. SQLite
-    needs none: each batch reads what it changes inside its own IMMEDIATE transaction, so writers take turns."""
+    On PostgreSQL, a transaction-scoped advisory lock taken in a transaction that a connection of its own keeps
+    open for the whole run: it goes with a process that dies, and it holds behind a pooler in transaction mode
+    (PgBouncer), where a session-level lock would be taken on one server connection and released on another.
+    SQLite needs none: each batch reads what it changes inside its own IMMEDIATE transaction, so writers take
+    turns."""
     if connection.vendor != "postgresql":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [job])
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [job])
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [job])
+        try:
+            holder.rollback()  # ends the transaction, and the lock with it
+        finally:
+            holder.close()
 
 
 def id_ranges_run(

@@ -229,6 +229,12 @@ def _postgresql_only(why: str) -> None:
         pytest.skip(f"{NOT_APPLICABLE}: {why}")
 
 
+def _own_connection_only() -> None:
+    _postgresql_only("the lookup's own connection exists on PostgreSQL")
+    if LOOKUP_DATABASE not in connections:
+        pytest.skip(f"{NOT_APPLICABLE}: the lookup's own connection is off (behind a transaction pooler)")
+
+
 @pytest.mark.parametrize("inside_a_transaction", [False, True], ids=["own connection", "caller's transaction"])
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_slow_database_does_not_hold_the_call_the_lookup_answers_the_fallback(caller, inside_a_transaction):
@@ -264,7 +270,7 @@ def test_a_slow_database_does_not_hold_the_call_the_lookup_answers_the_fallback(
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_database_restart_costs_the_lookup_a_reconnect_not_the_call(caller):
-    _postgresql_only("the lookup's own connection exists on PostgreSQL")
+    _own_connection_only()
     pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
     assert caller_lookup(connection=pbx, number=NUMBER).route.target == "101"
     lookup_db = connections[LOOKUP_DATABASE]
@@ -278,7 +284,7 @@ def test_a_database_restart_costs_the_lookup_a_reconnect_not_the_call(caller):
 
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_outside_a_transaction_the_lookup_is_one_statement_on_its_own_connection(caller):
-    _postgresql_only("the lookup's own connection exists on PostgreSQL")
+    _own_connection_only()
     pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
     caller_lookup(connection=pbx, number=NUMBER)  # prepares the statement
 

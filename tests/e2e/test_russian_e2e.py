@@ -138,3 +138,17 @@ def test_the_account_list_fits_a_1440_screen_without_sideways_scrolling(live_ser
             " return box.scrollWidth - box.clientWidth; }"
         )
         assert overflow <= 0, path
+
+
+def test_the_account_lists_badges_read_on_one_line_at_1440(live_server, browser, demo):  # noqa: F811
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="ru-RU")
+    _log_in(page, live_server.url)
+
+    page.goto(f"{live_server.url}/admin/crm/account/", wait_until="load")
+    badges = page.evaluate(
+        "() => [...document.querySelectorAll('#result_list .crm-badge')].map(b => ({text: b.textContent,"
+        " lines: b.getBoundingClientRect().height / parseFloat(getComputedStyle(b).fontSize)}))"
+    )
+
+    assert len(badges) >= 10  # status, zone and type on every row
+    assert [badge["text"] for badge in badges if badge["lines"] > 2] == []  # one line is ~1.5 font sizes high

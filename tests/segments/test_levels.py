@@ -166,8 +166,9 @@ def test_on_postgresql_a_bulk_run_shares_its_batches_among_connections_and_class
 
 @pytest.mark.django_db(transaction=True)
 def test_on_postgresql_a_second_bulk_run_waits_for_the_first_so_no_change_is_written_twice(manager, products):
-    from django.db import connection, connections
+    from django.db import connection
 
+    from segments.services import run_alone
     from tests.conftest import NOT_APPLICABLE
 
     if connection.vendor != "postgresql":
@@ -175,17 +176,12 @@ def test_on_postgresql_a_second_bulk_run_waits_for_the_first_so_no_change_is_wri
     firsts = [AccountFactory(manager=manager) for _ in range(3)]
     for account in firsts:
         bought(account, [products[0]])
-    first_run = connections.create_connection("default")  # another process's run, holding its lock
-    with first_run.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(hashtext('levels_classify'))")
     second = threading.Thread(target=lambda: (levels_classify(batch_size=2), connection.close()))
 
-    second.start()
-    second.join(1)
-    waited = second.is_alive()
-    with first_run.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(hashtext('levels_classify'))")
-    first_run.close()
+    with run_alone("levels_classify"):  # another process's run, holding the lock
+        second.start()
+        second.join(1)
+        waited = second.is_alive()
     second.join(10)
 
     assert waited

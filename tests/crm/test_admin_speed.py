@@ -1,0 +1,64 @@
+"""The change lists do less work than stock django-unfold (crm/admin/unfold_speed.py, crm/admin/paginator.py), and
+show the same thing."""
+
+from unittest import mock
+
+import pytest
+from django.contrib.admin import helpers
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from unfold import admin as unfold_admin
+
+from crm.admin import unfold_speed
+from crm.admin.paginator import EstimatedCountPaginator
+from crm.models import Account
+from tests.conftest import NOT_APPLICABLE
+from tests.crm.factories import AccountFactory
+
+
+def test_the_account_list_computes_its_column_headers_once_not_once_a_row(client, manager):
+    for n in range(5):
+        AccountFactory(manager=manager, name=f"Завод {n}")
+    client.force_login(manager)
+    unfolds, calls = unfold_speed._unfold_result_headers, []
+
+    def counted(cl):
+        calls.append(cl)
+        return unfolds(cl)
+
+    with mock.patch.object(unfold_speed, "_unfold_result_headers", counted):
+        page = client.get("/admin/crm/account/").content.decode()
+
+    assert len(calls) == 1
+    assert page.count('data-label="zone"') == 5  # every row still labels its cells with the headers' text
+
+
+def test_a_rows_checkbox_is_the_markup_unfold_renders(db):
+    account = Account(pk=4217)
+
+    assert unfold_speed.action_checkbox(None, account) == unfold_admin.checkbox.render(
+        helpers.ACTION_CHECKBOX_NAME, "4217"
+    )
+
+
+def test_an_unfiltered_large_table_is_counted_by_the_planners_estimate_and_a_filtered_one_exactly(manager):
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: the estimate is PostgreSQL's pg_class.reltuples")
+    for _ in range(3):
+        AccountFactory(manager=manager)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE crm_account")
+
+    with mock.patch.object(EstimatedCountPaginator, "ESTIMATE_ABOVE", 1), CaptureQueriesContext(connection) as queries:
+        everything = EstimatedCountPaginator(Account.objects.order_by("pk"), 50).count
+        filtered = EstimatedCountPaginator(Account.objects.filter(name="nobody").order_by("pk"), 50).count
+
+    assert (everything, filtered) == (3, 0)
+    assert [q["sql"].startswith("SELECT reltuples") for q in queries.captured_queries] == [True, False]
+
+
+def test_a_small_table_is_counted_exactly(manager):
+    for _ in range(3):
+        AccountFactory(manager=manager)
+
+    assert EstimatedCountPaginator(Account.objects.order_by("pk"), 50).count == 3
