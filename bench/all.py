@@ -7,7 +7,9 @@ DATABASE_URL is the 1M-account database, made once by the loaders (`bench/genera
 `bench/surveys.py load`, `bench/journeys.py backfill pad`: see bench/RESULTS.md); it is measured,
 never reloaded, except that classification resets zones and levels first. The outreach benchmark
 empties the tables it fills, so it runs on a database of its own, `<name>_outreach`, created here.
-Each benchmark's own output streams as it runs; the table at the end gathers the rows of theirs.
+Each benchmark's own output streams as it runs, with the floor it measured (bench/calibrate.py) and its results
+as ratios to it; the table at the end gathers the rows of theirs, between the floor measured before the first
+and after the last, so a run whose VM changed speed midway shows it.
 """
 
 import argparse
@@ -34,7 +36,11 @@ BENCHMARKS = [
     ("journeys", ["bench/journeys.py", "funnel"], False),
     ("journeys", ["bench/journeys.py", "backfill"], True),
     ("telephony", ["bench/telephony_load.py", "--workers", "2", "--connections", "8"], False),
+    ("client page", ["bench/client_page.py"], False),
+    ("signals", ["bench/equipment_signals.py"], False),
+    ("signals", ["bench/web_leads.py"], False),
     ("reliability", ["bench/load.py", "--minutes", "10"], True),
+    ("manager pages", ["bench/load.py", "--ramp", "8,60", "--minutes", "15"], True),
 ]
 
 
@@ -76,6 +82,7 @@ def main():
         sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database (bench/RESULTS.md says how to make it).")
 
     gathered, started = [], time.monotonic()
+    floors = [floor_line(url)]
     for issue, command, long in BENCHMARKS:
         if long and args.quick:
             continue
@@ -90,10 +97,24 @@ def main():
             gathered.append([issue, " ".join(command), f"failed (exit {run.returncode})"])
         gathered += [[issue, row[0], " · ".join(row[1:])] for row in table_rows("".join(output))]
 
+    floors.append(floor_line(url))
     print(f"\nAll benchmarks, {(time.monotonic() - started) / 60:.0f} minutes:\n")
-    print("| issue | what | measured |\n|---|---|---|")
+    print(f"| issue | what | measured |\n|---|---|---|\n| — | before | {floors[0]} |")
     for issue, what, measured in gathered:
         print(f"| {issue} | {what} | {measured} |")
+    print(f"| — | after | {floors[1]} |")
+
+
+def floor_line(url: str) -> str:
+    """The floor (bench/calibrate.py) measured in a process of its own, as its one line."""
+    run = subprocess.run(  # noqa: S603
+        [PYTHON, "bench/calibrate.py"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+    )
+    return run.stdout.strip().splitlines()[-1] if run.returncode == 0 else f"floor failed: {run.stderr[-300:]}"
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ hour; a ratio to a floor measured minutes apart can. Two floors:
 - **cpu**: a fixed loop of pure Python (5M squares), best of three: the speed of the interpreter right now.
 
     from bench.calibrate import floor_measure
-    floor = floor_measure()            # about 20 s; prints its own line
+    floor = floor_measure()            # about 20 s; prints its own line (floor() measures once a process)
     floor.times(page_p50_ms)           # "31×": a page's median over the web floor's
     floor.share(requests_per_second)   # "0.42": a rate over the web floor's rate
     floor.cpu_times(seconds)           # a batch's duration over the CPU loop's
@@ -18,8 +18,12 @@ The database must have crm_phone (any size; the numbers asked need not exist) an
 """
 
 import random
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.telephony_load import lua_script, production_environment, serve, wrk
 
@@ -75,6 +79,17 @@ def floor_measure(seconds: int = 8, quiet: bool = False) -> Floor:
     if not quiet:
         print(floor, flush=True)
     return floor
+
+
+_measured: Floor | None = None
+
+
+def floor() -> Floor:
+    """The floor of this run, measured at the first call."""
+    global _measured
+    if _measured is None:
+        _measured = floor_measure()
+    return _measured
 
 
 if __name__ == "__main__":

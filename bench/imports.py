@@ -32,6 +32,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 
+from bench.calibrate import floor  # noqa: E402
 from bench.telephony_load import PORT, serve  # noqa: E402
 from crm.models import Account, ImportJob, User  # noqa: E402
 from crm.services.imports import import_job_check, import_job_confirm, import_job_create, import_job_run  # noqa: E402
@@ -105,6 +106,7 @@ def main():
         probe.join()
     timings = sorted(probe.timings)
     print(f"upload (read, count, keep the file): {created:.1f} s")
+    print(f"check {floor().cpu_times(checked)} and import {floor().cpu_times(imported)} of the CPU loop")
     print(
         f"check: {checked:.1f} s ({args.rows / checked:,.0f} rows/s); import: {imported:.1f} s "
         f"({args.rows / imported:,.0f} rows/s); {job.imported_rows:,} imported, status {job.status}"

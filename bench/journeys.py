@@ -31,6 +31,7 @@ from datetime import datetime  # noqa: E402
 from django.db import connection  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from bench.calibrate import floor  # noqa: E402
 from crm.models import Account, User  # noqa: E402
 from journeys.models import Journey, Touchpoint, Transition  # noqa: E402
 from journeys.selectors import JourneyFilters, journey_funnel  # noqa: E402
@@ -146,7 +147,8 @@ def funnel():
         "the manager themself (row-level access)": JourneyFilters(user=manager, journey=journey),
         "a saved segment (red zone)": JourneyFilters(user=user, journey=journey, segment=red),
     }
-    print("| funnel and time in stage | cohort | seconds (runs) |\n|---|---|---|")
+    floor()
+    print("| funnel and time in stage | cohort | seconds (runs) | median / CPU loop |\n|---|---|---|---|")
     for label, filters in cases.items():
         times = []
         for _ in range(3):
@@ -154,7 +156,8 @@ def funnel():
             rows = journey_funnel(filters)
             times.append(time.perf_counter() - started)
         runs = ", ".join(f"{t:.2f}" for t in times)
-        print(f"| {label} | {rows[0].cohort:,} | {statistics.median(times):.2f} ({runs}) |", flush=True)
+        median = statistics.median(times)
+        print(f"| {label} | {rows[0].cohort:,} | {median:.2f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ class AdminUser(BrowserUser):
 class Manager(AdminUser):
     """An account manager: their day, the list of their clients, a client card, a search for a client."""
 
-    weight = 4
+    weight = 2
     wait_time = between(1, 3)
 
     def on_start(self):

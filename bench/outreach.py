@@ -32,6 +32,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from bench.calibrate import floor  # noqa: E402
 from config.celery import app  # noqa: E402
 
 app.conf.broker_url = "memory://"  # the "send now" the jobs enqueue stays in this process; we send by hand
@@ -133,6 +134,7 @@ def main():
         smtp.terminate()
     sent = report.counts["sent"]
     print(f"Sending: {sent:,} emails in {sending:.1f} s ({sent / sending:,.0f}/s), outcomes {dict(report.counts)}")
+    print(f"Planning {floor().cpu_times(planning)} and sending {floor().cpu_times(sending)} of the CPU loop")
     statuses = Counter(OutboundMessage.objects.filter(id__in=keep).values_list("status", flat=True))
     print(f"Outbox after sending: {dict(statuses)}")
 

@@ -30,6 +30,7 @@ import django
 
 django.setup()
 
+from bench.calibrate import floor  # noqa: E402
 from config.celery import app  # noqa: E402
 
 app.conf.broker_url = "memory://"  # alerts are planned, not sent: we measure classification
@@ -102,7 +103,8 @@ def classify():
         )
         cursor.execute("VACUUM ANALYZE crm_account")
     last = Account.objects.order_by("-id").values_list("id", flat=True).first()
-    print("| run | accounts | changes | seconds |\n|---|---|---|---|")
+    floor()
+    print("| run | accounts | changes | seconds | / CPU loop |\n|---|---|---|---|---|")
     for what, classify in (("zones", zones_classify), ("levels", levels_classify)):
         for run in ("first (from scratch)", "second (nothing to change)"):
             with tqdm(total=last, unit="account", unit_scale=True, desc=what, leave=False) as bar:
@@ -110,7 +112,10 @@ def classify():
                 report = classify(now=now, progress=bar.update)
                 elapsed = time.perf_counter() - started
             changes = f"{sum(report.changed.values()):,} {dict(report.changed)}"
-            print(f"| {what}, {run} | {report.accounts:,} | {changes} | {elapsed:.1f} |", flush=True)
+            print(
+                f"| {what}, {run} | {report.accounts:,} | {changes} | {elapsed:.1f} | {floor().cpu_times(elapsed)} |",
+                flush=True,
+            )
         if what == "levels":
             print(f"\n{report}\n")
     rng = random.Random(1)
@@ -186,7 +191,8 @@ def saved_segments():
     """The live count of each demo segment over the whole base, as an administrator sees it."""
     from segments.demo import DEMO_SEGMENTS
 
-    print("| segment | members | count, ms (best of 3) |\n|---|---|---|")
+    floor()
+    print("| segment | members | count, ms (best of 3) | / floor |\n|---|---|---|---|")
     for name, target, filters in DEMO_SEGMENTS:
         segment = Segment(name=name, target=target, filters=filters)
         times = []
@@ -194,7 +200,7 @@ def saved_segments():
             started = time.perf_counter()
             count = segment_members(segment=segment).count()
             times.append((time.perf_counter() - started) * 1000)
-        print(f"| {name} | {count:,} | {min(times):.0f} |", flush=True)
+        print(f"| {name} | {count:,} | {min(times):.0f} | {floor().times(min(times))} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import django
 
 django.setup()
 
+from bench.calibrate import floor  # noqa: E402
 from config.celery import app  # noqa: E402
 
 app.conf.broker_url = "memory://"  # "send now" stays in this process: we measure planning, not sending
@@ -177,14 +178,16 @@ def measure_metrics(repeat: int) -> None:
         },
         "as a manager (own accounts only)": {"user": manager},
     }
-    print(f"| metric | filters | n | median, ms | max, ms (of {repeat}) |")
-    print("|---|---|---|---|---|")
+    floor()
+    print(f"| metric | filters | n | median, ms | max, ms (of {repeat}) | median / floor |")
+    print("|---|---|---|---|---|---|")
     for name in ("nps", "csat", "ces"):
         for label, filters in filter_sets.items():
             filters = {"user": root, **filters}
             times, result = _timed(lambda f=filters, m=name: metrics.METRICS[m](metrics.MetricFilters(**f)), repeat)
             print(
-                f"| {name} | {label} | {result['n']:,} | {statistics.median(times):.0f} | {max(times):.0f} |",
+                f"| {name} | {label} | {result['n']:,} | {statistics.median(times):.0f} | {max(times):.0f} "
+                f"| {floor().times(statistics.median(times))} |",
                 flush=True,
             )
 
@@ -230,7 +233,7 @@ def measure_submit(requests: int) -> None:
     times.sort()
     print(
         f"| submit a relationship response (page POST) | {len(times)} | {statistics.median(times):.1f} | "
-        f"{times[int(len(times) * 0.99) - 1]:.1f} |"
+        f"{times[int(len(times) * 0.99) - 1]:.1f} | {floor().times(statistics.median(times))} |"
     )
 
 
@@ -250,7 +253,8 @@ def measure_plan(accounts: int) -> None:
     considered = report.invited + sum(report.dropped.values())
     print(
         f"| monthly round over {scope.filter(status='active').count():,} active accounts | {considered:,} people "
-        f"| {report.invited:,} invited, {sum(report.dropped.values()):,} not ({report.dropped}) | {elapsed:.1f} s |"
+        f"| {report.invited:,} invited, {sum(report.dropped.values()):,} not ({report.dropped}) | {elapsed:.1f} s "
+        f"| {floor().cpu_times(elapsed)} of the CPU loop |"
     )
 
 

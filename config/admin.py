@@ -1,13 +1,43 @@
+import copy
+import threading
+
+from cachetools import TTLCache
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
+
+# The apps and models each user may see, per process (CRMAdminSite.get_app_list).
+_app_lists: TTLCache = TTLCache(maxsize=2000, ttl=60)
+_app_lists_lock = threading.Lock()
+
+
+def app_lists_forget() -> None:
+    with _app_lists_lock:
+        _app_lists.clear()
 
 
 class CRMAdminSite(UnfoldAdminSite):
     site_title = _("CRM")
     site_header = _("Customer CRM")
     index_title = _("Customer CRM")
+
+    def get_app_list(self, request, app_label=None):
+        """Every admin page lists the apps and models its user may see (the sidebar's "All applications"): some 60
+        models, each with its links and permission checks, a third of a simple page's time (issue 22). Remembered
+        per process for a minute, per user, language and set of permissions, so a change of a user's groups or
+        permissions shows at once, and a change of what else decides it (a department's head) within a minute.
+        Which models one may open, not what they hold: no account data is kept here."""
+        user = request.user
+        key = (user.pk, user.is_superuser, frozenset(user.get_all_permissions()), get_language(), app_label)
+        with _app_lists_lock:
+            found = _app_lists.get(key)
+        if found is None:
+            found = super().get_app_list(request, app_label)
+            with _app_lists_lock:
+                _app_lists[key] = found
+        return copy.deepcopy(found)  # the pages' own, to change as they like
 
     def index(self, request, extra_context=None):
         # Account managers land on their accounts: the navigation lives in the sidebar.
@@ -20,6 +50,7 @@ class CRMAdminSite(UnfoldAdminSite):
             click_to_call_view,
             internal_rate_view,
             internal_report_view,
+            my_day_department_view,
             my_day_view,
             screen_pop_view,
         )
@@ -29,6 +60,7 @@ class CRMAdminSite(UnfoldAdminSite):
 
         return [
             path("my-day/", self.admin_view(my_day_view), name="crm_my_day"),
+            path("my-day/department/", self.admin_view(my_day_department_view), name="crm_my_day_department"),
             path("internal/report/", self.admin_view(internal_report_view), name="crm_internal_report"),
             path("internal/rate/<int:commitment_id>/", self.admin_view(internal_rate_view), name="crm_internal_rate"),
             path(

@@ -292,10 +292,19 @@ class MyDay:
     commitments_due_today: list[Commitment]
     service_requests_at_risk: list[ServiceRequest]
     kept_rate_mine: KeptRate
-    kept_rate_department: KeptRate | None
     internal_service: list[InternalServiceFigures]
     now: datetime
     wow_mine: int = 0  # the wow moments this manager logged in the kept-rate window
+
+
+def department_kept_rate(*, user, now: datetime | None = None) -> KeptRate | None:
+    """The kept-promise rate of the user's department over the same window as My day's own: every promise of a
+    department is counted, so it is loaded after the page (crm/admin/views.py)."""
+    if not user.department_id:
+        return None
+    now = now or timezone.now()
+    start = now - timedelta(days=settings.CRM_KEPT_RATE_WINDOW_DAYS)
+    return commitment_kept_rate(start=start, end=now, department=user.department)
 
 
 def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
@@ -321,9 +330,6 @@ def my_day(*, user, now: datetime | None = None, limit: int = 100) -> MyDay:
             .order_by("first_response_due_at")[:limit]
         ),
         kept_rate_mine=commitment_kept_rate(start=window_start, end=now, owner=user),
-        kept_rate_department=commitment_kept_rate(start=window_start, end=now, department=user.department)
-        if user.department_id
-        else None,
         internal_service=internal_service_figures(
             start=window_start, end=now, department_ids=user.headed_department_ids, by_month=False, now=now
         )

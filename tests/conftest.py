@@ -31,9 +31,11 @@ def _recent_rows_forgotten():
     rows, as it does not outlive a few seconds in production."""
     from django.core.cache import cache
 
+    from config.admin import app_lists_forget
     from crm.recent import recent_forget
 
     recent_forget()
+    app_lists_forget()  # a rolled-back user's id comes back as another user
     cache.clear()  # rate-limit counters and remembered webhook signatures belong to one test
     yield
     recent_forget()

@@ -62,3 +62,28 @@ def test_a_small_table_is_counted_exactly(manager):
         AccountFactory(manager=manager)
 
     assert EstimatedCountPaginator(Account.objects.order_by("pk"), 50).count == 3
+
+
+def test_the_app_list_is_remembered_per_user_and_a_new_permission_shows_at_once(rf, manager):
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+    from django.contrib.auth.models import Permission
+
+    def app_list(user):
+        request = rf.get("/admin/")
+        request.user = user
+        return admin.site.get_app_list(request)
+
+    def models(listing):
+        return {model["object_name"] for app in listing for model in app["models"]}
+
+    before = app_list(manager)
+    request = rf.get("/admin/")
+    request.user = manager
+    assert before == AdminSite.get_app_list(admin.site, request)  # what Django itself builds
+    assert "IntervalSchedule" not in models(before)
+
+    manager.user_permissions.add(Permission.objects.get(codename="view_intervalschedule"))
+    manager = type(manager).objects.get(pk=manager.pk)  # a new request's user: permissions read afresh
+
+    assert models(app_list(manager)) - models(before) == {"IntervalSchedule"}

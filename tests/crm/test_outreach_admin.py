@@ -144,3 +144,24 @@ def test_my_day_shows_my_kept_promise_rate_with_its_sample(client, manager, acco
 
     assert "Обещаний выполнено в срок за последние 30 дн.: 50,0 % (1 из 2)" in page
     assert "мало данных" in page
+
+
+def test_my_days_department_figure_is_fetched_after_the_page_and_counts_the_whole_department(
+    client, manager, head, account
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.crm.factories import AccountFactory, CommitmentFactory
+
+    due = timezone.now() - timedelta(days=1)
+    CommitmentFactory(account=account, owner=manager, due_at=due, status="kept", fulfilled_at=due)
+    CommitmentFactory(account=AccountFactory(manager=head), owner=head, due_at=due, status="broken")
+    client.force_login(manager)
+
+    page = client.get(reverse("admin:crm_my_day")).content.decode()
+    fragment = client.get(reverse("admin:crm_my_day_department")).content.decode()
+
+    assert f'data-fragment="{reverse("admin:crm_my_day_department")}"' in page
+    assert "your department: 50.0 % (1 of 2)" in fragment
