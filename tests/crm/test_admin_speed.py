@@ -87,3 +87,35 @@ def test_the_app_list_is_remembered_per_user_and_a_new_permission_shows_at_once(
     manager = type(manager).objects.get(pk=manager.pk)  # a new request's user: permissions read afresh
 
     assert models(app_list(manager)) - models(before) == {"IntervalSchedule"}
+
+
+def test_the_account_search_finds_by_a_part_of_the_name_by_inn_and_by_a_contacts_phone(client, manager):
+    from crm.models import Contact, Phone
+
+    factory = AccountFactory(manager=manager, name="Северный литейный завод", inn="7707083893")
+    other = AccountFactory(manager=manager, name="Южный завод")
+    person = Contact.objects.create(account=other, first_name="Анна", last_name="Котова")
+    Phone.objects.create(contact=person, raw="8 (916) 555-12-34", number="+79165551234")
+    client.force_login(manager)
+
+    def found(term):
+        page = client.get("/admin/crm/account/", {"q": term}).content.decode()
+        return {account.name for account in (factory, other) if account.name in page}
+
+    assert found("литейный") == {"Северный литейный завод"}
+    assert found("завод") == {"Северный литейный завод", "Южный завод"}
+    assert found("7707083893") == {"Северный литейный завод"}
+    assert found("+7 916 555 12 34") == {"Южный завод"}
+    assert found("770708389") == set()  # an INN is matched whole
+
+
+def test_on_postgresql_account_names_have_trigram_indexes_for_the_admins_search(db):
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: pg_trgm is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'crm_account' AND indexdef LIKE '%gin_trgm_ops%'"
+        )
+        names = {row[0] for row in cursor.fetchall()}
+
+    assert names == {"account_name_trgm", "account_legal_name_trgm"}
