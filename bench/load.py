@@ -290,7 +290,11 @@ def main():
         for server in servers:
             server.send_signal(signal.SIGTERM)
         for server in servers:
-            server.wait(30)
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:  # a request still running past gunicorn's graceful timeout
+                server.kill()
+                server.wait()
         smtp.stop()
         if args.pgbouncer:
             subprocess.run([str(ROOT / ".ci/pgbouncer"), "stop", str(workdir / "pgbouncer")], check=False)  # noqa: S603

@@ -90,10 +90,10 @@ class Manager(AdminUser):
 
 
 class Head(AdminUser):
-    """The head of sales: all the accounts, the surveys dashboard, the journeys' funnel."""
+    """The head of sales, now and then: all the accounts, the surveys dashboard, the journeys' funnel."""
 
     weight = 1
-    wait_time = between(2, 5)
+    wait_time = between(5, 15)
 
     def on_start(self):
         super().on_start()
