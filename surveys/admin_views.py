@@ -82,10 +82,9 @@ def _month_chart(metric: str, labels: list[str], values: list, counts: list[int]
     }
 
 
-def _metric_table(filters: metrics.MetricFilters, group_by: str) -> list[dict]:
+def _metric_table(series: selectors.Series) -> list[dict]:
     """NPS, CSAT and CES side by side per manager or industry: a few rows read better as a table than as three
     bar charts, and each figure appears once, with its n."""
-    series = selectors.metric_series(filters, group_by=group_by)
     return [
         {
             "label": label,
@@ -127,9 +126,9 @@ def dashboard_view(request):
         industry=data["industry"].id if data.get("industry") else None,
         survey=data.get("survey"),
     )
-    headline = {"nps": metrics.nps(filters), "csat": metrics.csat(filters), "ces": metrics.ces(filters)}
+    figures = selectors.dashboard_figures(filters)
+    headline, months = figures.headline, figures.by["month"]
     min_sample = settings.CRM_METRICS_MIN_SAMPLE
-    months = selectors.metric_series(filters, group_by="month")
     month_labels = [date_format(date(*map(int, label.split("-")), 1), "M y") for label in months.labels]
     distribution = headline["csat"]["distribution"]
     funnel = selectors.response_funnel(user=request.user, start=start, end=end, survey=data.get("survey"))
@@ -143,8 +142,8 @@ def dashboard_view(request):
             for metric in METRICS
         },
         "tables": [
-            (_("By manager"), _metric_table(filters, "manager")),
-            (_("By industry"), _metric_table(filters, "industry")),
+            (_("By manager"), _metric_table(figures.by["manager"])),
+            (_("By industry"), _metric_table(figures.by["industry"])),
         ],
         "distribution_chart": _chart(
             list(distribution),

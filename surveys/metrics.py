@@ -83,10 +83,11 @@ def _pct(part, whole, digits=1):
     return round(100 * part / whole, digits) if whole else None
 
 
-def _answers(metric: str, filters: MetricFilters):
-    """Scored answers of a metric. Manager and industry are those of the account when the client answered
+def _answers(filters: MetricFilters, *metric_names: str):
+    """Scored answers of the metrics named. Manager and industry are those of the account when the client answered
     (copied onto each answer), so a reassigned account's history stays with the manager who earned it."""
-    answers = Answer.objects.filter(metric=metric, score__isnull=False).filter(filters.period_q("submitted_at"))
+    answers = Answer.objects.filter(metric__in=metric_names, score__isnull=False)
+    answers = answers.filter(filters.period_q("submitted_at"))
     if filters.survey is not None:
         answers = answers.filter(survey=filters.survey)
     if filters.account is not None:
@@ -100,14 +101,28 @@ def _answers(metric: str, filters: MetricFilters):
     return answers
 
 
-def nps(filters: MetricFilters) -> dict:
-    """%promoters (9-10) − %detractors (0-6), −100..100, with the 95 % margin of error in points."""
-    counts = _answers("nps", filters).aggregate(
-        n=Count("id"),
-        promoters=Count("id", filter=Q(score__gte=9)),
-        detractors=Count("id", filter=Q(score__lte=6)),
+def score_counts(filters: MetricFilters, *metric_names: str, by: dict | None = None) -> list[dict]:
+    """How many answers gave each score on each scale, per metric and per each expression of `by` (named by its
+    key): the rows every survey metric is computed from, so one pass over the answers gives several figures."""
+    by = by or {}
+    return list(
+        _answers(filters, *metric_names)
+        .values("metric", "score", "scale_max", **by)
+        .annotate(n=Count("id"))
+        .values("metric", "score", "scale_max", "n", *by)
+        .order_by()
     )
-    n, promoters, detractors = counts["n"], counts["promoters"], counts["detractors"]
+
+
+def nps(filters: MetricFilters) -> dict:
+    return nps_of(score_counts(filters, "nps"))
+
+
+def nps_of(rows: list[dict]) -> dict:
+    """%promoters (9-10) − %detractors (0-6), −100..100, with the 95 % margin of error in points."""
+    n = sum(row["n"] for row in rows)
+    promoters = sum(row["n"] for row in rows if row["score"] >= 9)
+    detractors = sum(row["n"] for row in rows if row["score"] <= 6)
     value = margin = None
     if n:
         p, d = promoters / n, detractors / n
@@ -124,22 +139,35 @@ def nps(filters: MetricFilters) -> dict:
     }
 
 
+def _per_score(rows: list[dict]) -> dict[tuple[int, int], int]:
+    """Rows of any grouping folded to answers per (scale_max, score)."""
+    counts: dict[tuple[int, int], int] = {}
+    for row in rows:
+        key = (row["scale_max"], row["score"])
+        counts[key] = counts.get(key, 0) + row["n"]
+    return counts
+
+
 def csat(filters: MetricFilters) -> dict:
+    return csat_of(score_counts(filters, "csat"))
+
+
+def csat_of(rows: list[dict]) -> dict:
     """Strict: share of the top score; broad: share of the top two; per scale. The top two of five and the top
     two of ten are not the same share of satisfied clients, so answers on several scales are reported per scale
     (`by_scale`) and never pooled into one percentage."""
-    rows = list(_answers("csat", filters).values("scale_max", "score").annotate(count=Count("id")).order_by())
+    counts = _per_score(rows)
     by_scale = []
-    for scale_max in sorted({row["scale_max"] for row in rows}):
-        on_scale = sorted((row for row in rows if row["scale_max"] == scale_max), key=lambda row: row["score"])
-        n = sum(row["count"] for row in on_scale)
+    for scale_max in sorted({scale for scale, _score in counts}):
+        on_scale = sorted((score, n) for (scale, score), n in counts.items() if scale == scale_max)
+        n = sum(count for _score, count in on_scale)
         by_scale.append(
             {
                 "scale": f"1..{scale_max}",
-                "strict": _pct(sum(row["count"] for row in on_scale if row["score"] == scale_max), n),
-                "broad": _pct(sum(row["count"] for row in on_scale if row["score"] >= scale_max - 1), n),
+                "strict": _pct(sum(count for score, count in on_scale if score == scale_max), n),
+                "broad": _pct(sum(count for score, count in on_scale if score >= scale_max - 1), n),
                 "n": n,
-                "distribution": {str(row["score"]): row["count"] for row in on_scale},
+                "distribution": {str(score): count for score, count in on_scale},
             }
         )
     n = sum(scale["n"] for scale in by_scale)
@@ -157,15 +185,22 @@ def csat(filters: MetricFilters) -> dict:
 
 
 def ces(filters: MetricFilters) -> dict:
+    return ces_of(score_counts(filters, "ces"))
+
+
+def ces_of(rows: list[dict]) -> dict:
     """The mean score, higher is easier, reported with its scale; several scales are never averaged together."""
-    rows = list(
-        _answers("ces", filters).values("scale_max").annotate(n=Count("id"), mean=Avg("score")).order_by("scale_max")
-    )
-    n = sum(row["n"] for row in rows)
-    by_scale = [{"scale": f"1..{row['scale_max']}", "value": round(row["mean"], 2), "n": row["n"]} for row in rows]
+    counts = _per_score(rows)
+    by_scale = []
+    for scale_max in sorted({scale for scale, _score in counts}):
+        on_scale = [(score, count) for (scale, score), count in counts.items() if scale == scale_max]
+        n = sum(count for _score, count in on_scale)
+        mean = sum(score * count for score, count in on_scale) / n
+        by_scale.append({"scale": f"1..{scale_max}", "value": round(mean, 2), "n": n})
+    n = sum(scale["n"] for scale in by_scale)
     if len(by_scale) == 1:
         return {**by_scale[0], "enough_data": _enough(n)}
-    return {"value": None, "n": n, "scale": "mixed" if rows else None, "by_scale": by_scale, "enough_data": False}
+    return {"value": None, "n": n, "scale": "mixed" if by_scale else None, "by_scale": by_scale, "enough_data": False}
 
 
 def _accounts(filters: MetricFilters):

@@ -17,7 +17,7 @@ from crm.models import (
     ServiceRequest,
 )
 from crm.services.orders import order_create
-from surveys import metrics
+from surveys import metrics, selectors
 from surveys.services.responses import survey_response_record
 from tests.crm.factories import AccountFactory, ContactFactory, OrderFactory, UserFactory
 
@@ -362,3 +362,59 @@ def test_the_margin_of_an_order_is_its_lines_at_their_categorys_margin_or_the_co
 
     assert row["margin"] == "590.00"
     assert row["value"] == 100.0  # (590 − 295) / 295 × 100
+
+
+def test_the_dashboards_figures_from_one_pass_equal_each_metric_asked_alone(surveys, superuser, manager, other_manager):
+    metals, wood = Industry.objects.create(name="Metals"), Industry.objects.create(name="Wood")
+    old = timezone.now() - timedelta(days=400)
+    people = [
+        ContactFactory(account=AccountFactory(manager=manager, industry=metals, created_at=old)),
+        ContactFactory(account=AccountFactory(manager=other_manager, industry=wood, created_at=old)),
+        ContactFactory(account=AccountFactory(manager=None, industry=None, created_at=old)),
+    ]
+    for i, person in enumerate(people * 3):
+        record(surveys["nps"], person, {"recommend": (3 * i) % 11}, days_ago=1 + 31 * (i % 3))
+        record(surveys["csat"], person, {"satisfaction": 1 + i % 5}, days_ago=2 + 29 * (i % 2))
+        record(surveys["ces"], person, {"effort": 1 + (2 * i) % 5}, days_ago=3 + 40 * (i % 2))
+    question = surveys["csat"].questions.get()
+    question.scale_max = 10
+    question.save()
+    record(surveys["csat"], people[0], {"satisfaction": 9})
+    filters = everyone(superuser)
+
+    figures = selectors.dashboard_figures(filters)
+
+    assert figures.headline == {"nps": metrics.nps(filters), "csat": metrics.csat(filters), "ces": metrics.ces(filters)}
+    assert figures.headline["csat"]["scale"] == "mixed" and figures.headline["nps"]["n"] == 9
+    for metric, alone in (("nps", metrics.nps), ("ces", metrics.ces)):
+        for group, keys in (("manager", [manager, other_manager]), ("industry", [metals, wood])):
+            series = figures.by[group]  # answers without a manager or an industry have no row
+            got = dict(zip(series.labels, zip(series.values[metric], series.counts[metric], strict=True), strict=True))
+            want = {str(key): alone(everyone(superuser, **{group: key.id})) for key in keys}
+            assert got == {label: (figure["value"], figure["n"]) for label, figure in want.items()}
+        months = figures.by["month"]
+        assert len(months.labels) == 3
+        for label, value, n in zip(months.labels, months.values[metric], months.counts[metric], strict=True):
+            year, month = map(int, label.split("-"))
+            start = timezone.make_aware(datetime(year, month, 1))
+            figure = alone(everyone(superuser, start=start, end=(start + timedelta(days=32)).replace(day=1)))
+            assert (value, n) == (figure["value"], figure["n"])
+
+
+def test_the_dashboard_reads_the_answers_in_two_passes_however_many_there_are(client, superuser, surveys, person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(superuser)
+    record(surveys["nps"], person, {"recommend": 10})
+    with CaptureQueriesContext(connection) as few:
+        client.get("/admin/feedback/dashboard/")
+    for days_ago in range(1, 300, 15):
+        record(surveys["nps"], person, {"recommend": days_ago % 11}, days_ago=days_ago)
+        record(surveys["ces"], person, {"effort": 1 + days_ago % 5}, days_ago=days_ago)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/admin/feedback/dashboard/")
+
+    assert response.status_code == 200
+    assert len(many) == len(few)
+    assert sum('"surveys_answer"' in query["sql"] for query in many.captured_queries) == 2
