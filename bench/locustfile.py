@@ -81,6 +81,7 @@ class Manager(AdminUser):
     @task(1)
     def my_day(self):
         self.send("GET", "/admin/my-day/", "admin: My day")
+        self.send("GET", "/admin/my-day/department/", "admin: My day, department figure (after the page)")
 
     @task(1)
     def search(self):
@@ -110,6 +111,7 @@ class Head(AdminUser):
     @task(1)
     def funnel(self):
         self.send("GET", "/admin/journeys/analytics/", "admin: journeys funnel")
+        self.send("GET", "/admin/journeys/analytics/cycle-times/", "admin: journeys cycle times (after the page)")
 
 
 class ApiClient(HttpUser):

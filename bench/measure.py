@@ -164,8 +164,10 @@ def main():
         [f"/admin/crm/account/?q={quote(f'Компания {rng.choice(own)}')}" for _ in range(100)],
     )
     timed("My day, manager", admin, ["/admin/my-day/"] * 100)
+    timed("My day's department figure (after the page), manager", admin, ["/admin/my-day/department/"] * 20)
     timed("surveys dashboard, manager", admin, ["/admin/feedback/dashboard/"] * 20)
     timed("journeys funnel page, manager", admin, ["/admin/journeys/analytics/"] * 20)
+    timed("journeys cycle times (after the page), manager", admin, ["/admin/journeys/analytics/cycle-times/"] * 10)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ class CRMAdminSite(UnfoldAdminSite):
             screen_pop_view,
         )
         from crm.portal.admin import client_page_send_view
-        from journeys.admin_views import journey_analytics_view, journey_move_view
+        from journeys.admin_views import journey_analytics_view, journey_cycle_times_view, journey_move_view
         from surveys.admin_views import dashboard_view, forms_import_view, review_view
 
         return [
@@ -74,5 +74,10 @@ class CRMAdminSite(UnfoldAdminSite):
             path("feedback/review/", self.admin_view(review_view), name="surveys_review"),
             path("feedback/import/", self.admin_view(forms_import_view), name="surveys_forms_import"),
             path("journeys/analytics/", self.admin_view(journey_analytics_view), name="journeys_analytics"),
+            path(
+                "journeys/analytics/cycle-times/",
+                self.admin_view(journey_cycle_times_view),
+                name="journeys_cycle_times",
+            ),
             path("journeys/move/<int:account_id>/", self.admin_view(journey_move_view), name="journeys_move"),
         ]

@@ -260,44 +260,66 @@ def _median_days(pairs) -> float | None:
     return round(statistics.median(days), 1) if days else None
 
 
+CYCLE_STEPS = (
+    ("contact_to_proposal", "contact", "proposal"),
+    ("proposal_to_deal", "proposal", "deal"),
+    ("deal_to_delivery", "deal", "delivery"),
+)
+
+
 def cycle_times(filters: JourneyFilters) -> dict:
-    """Medians over the cohort: first contact → first proposal → first order (the deal) → first delivery."""
+    """Medians over the cohort: first contact → first proposal → first order (the deal) → first delivery.
+    On PostgreSQL the medians are taken where the firsts are (a million accounts' dates never leave the database);
+    elsewhere in Python."""
     cohort, params = filters.cohort_sql()
     ids = Q(account_id__in=RawSQL(cohort, params))  # noqa: S611  (cohort_sql: ORM-compiled, parameters bound)
+
+    def first(queryset, field):
+        return queryset.filter(ids).values("account_id").annotate(at=Min(field)).values_list("account_id", "at")
+
+    orders = Order.objects.exclude(status=Order.Status.CANCELLED)
     firsts = {
-        "contact": dict(
-            Interaction.objects.filter(ids)
-            .values("account_id")
-            .annotate(at=Min("occurred_at"))
-            .values_list("account_id", "at")
-        ),
+        "contact": first(Interaction.objects, "occurred_at"),
         # A proposal is one sent with a tracked link, or an interaction at a "proposal sent" touchpoint.
-        "proposal": dict(
-            TrackedLink.objects.filter(ids)
-            .values("account_id")
-            .annotate(at=Min("created_at"))
-            .values_list("account_id", "at")
-        ),
+        "link": first(TrackedLink.objects, "created_at"),
+        "touchpoint": first(Interaction.objects.filter(touchpoint__channel=Touchpoint.Channel.PROPOSAL), "occurred_at"),
+        "deal": first(orders, "ordered_at"),
+        "delivery": first(orders, "delivered_at"),
     }
-    for account_id, at in (
-        Interaction.objects.filter(ids, touchpoint__channel=Touchpoint.Channel.PROPOSAL)
-        .values("account_id")
-        .annotate(at=Min("occurred_at"))
-        .values_list("account_id", "at")
-    ):
-        firsts["proposal"][account_id] = min(at, firsts["proposal"].get(account_id, at))
-    orders = Order.objects.filter(ids).exclude(status=Order.Status.CANCELLED).values("account_id")
-    firsts["deal"] = dict(orders.annotate(at=Min("ordered_at")).values_list("account_id", "at"))
-    firsts["delivery"] = dict(orders.annotate(at=Min("delivered_at")).values_list("account_id", "at"))
+    if connection.vendor == "postgresql":
+        return _cycle_times_in_sql(firsts)
+    by_account = {name: dict(queryset) for name, queryset in firsts.items()}
+    by_account["proposal"] = by_account.pop("link")
+    for account_id, at in by_account.pop("touchpoint").items():
+        by_account["proposal"][account_id] = min(at, by_account["proposal"].get(account_id, at))
     result = {}
-    for name, start, end in (
-        ("contact_to_proposal", "contact", "proposal"),
-        ("proposal_to_deal", "proposal", "deal"),
-        ("deal_to_delivery", "deal", "delivery"),
-    ):
-        pairs = [(firsts[start].get(account_id), at) for account_id, at in firsts[end].items()]
+    for name, start, end in CYCLE_STEPS:
+        pairs = [(by_account[start].get(account_id), at) for account_id, at in by_account[end].items()]
         result[name] = {"median_days": _median_days(pairs), "n": sum(1 for s, e in pairs if s and e and e >= s)}
     return result
+
+
+def _cycle_times_in_sql(firsts: dict[str, QuerySet]) -> dict:
+    parts, params = [], []
+    for name, queryset in firsts.items():
+        sql, part_params = queryset.query.sql_with_params()
+        parts.append(f"{name} AS ({sql})")
+        params += part_params
+    parts.append(
+        "proposal AS (SELECT account_id, MIN(at) AS at FROM "
+        "(SELECT * FROM link UNION ALL SELECT * FROM touchpoint) p GROUP BY account_id)"
+    )
+    steps = " UNION ALL ".join(
+        f"SELECT '{name}', percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM e.at - s.at)::float8), "  # noqa: S608  (names of ours)
+        f"COUNT(*) FROM {start} s JOIN {end} e USING (account_id) WHERE e.at >= s.at"
+        for name, start, end in CYCLE_STEPS
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} {steps}", params)  # ORM-compiled parts, bound parameters
+        return {
+            name: {"median_days": round(seconds / DAY, 1) if seconds is not None else None, "n": n}
+            for name, seconds, n in cursor.fetchall()
+        }
 
 
 def lead_sources(filters: JourneyFilters) -> list[dict]:

@@ -8,12 +8,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm.models import Industry, LeadSource, LeadSourceCost
-from journeys.models import AccountJourney, Journey, Stage, Transition
+from crm.models import Industry, LeadSource, LeadSourceCost, TrackedLink
+from journeys.models import AccountJourney, Journey, Stage, Touchpoint, Transition
 from journeys.selectors import JourneyFilters, cycle_times, journey_drop_offs, journey_funnel, lead_sources
 from journeys.services import funnel_facts, journey_facts_refresh, stage_ranks
 from segments.models import Segment
-from tests.crm.factories import AccountFactory, InteractionFactory, OrderFactory
+from tests.crm.factories import AccountFactory, ContactFactory, InteractionFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 T0 = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
@@ -136,10 +136,20 @@ def test_cycle_times_and_lead_sources_by_hand(superuser, manager):
         lead_source=web, amount=Decimal("100"), period_start=T0.date(), period_end=(T0 + timedelta(days=90)).date()
     )
     filters = JourneyFilters(user=superuser, journey=Journey.objects.get(is_default=True))
+    assert cycle_times(filters)["proposal_to_deal"] == {"median_days": None, "n": 0}  # no proposal yet
+    # A proposal is a tracked link sent or an interaction at a "proposal sent" touchpoint, whichever came first.
+    proposal = Touchpoint.objects.filter(channel=Touchpoint.Channel.PROPOSAL).first()
+    TrackedLink.objects.create(
+        token="kp-fast", account=fast, contact=ContactFactory(account=fast), title="КП", target_url="https://kp.ru/"
+    )
+    TrackedLink.objects.filter(token="kp-fast").update(created_at=T0 + timedelta(days=4))
+    InteractionFactory(account=fast, touchpoint=proposal, occurred_at=T0 + timedelta(days=2))
+    InteractionFactory(account=slow, touchpoint=proposal, occurred_at=T0 + timedelta(days=6))
 
     times = cycle_times(filters)
+    assert times["contact_to_proposal"] == {"median_days": 3.0, "n": 2}  # 1 day (the earlier proposal) and 5 days
+    assert times["proposal_to_deal"] == {"median_days": 21.0, "n": 2}  # 8 and 34 days
     assert times["deal_to_delivery"] == {"median_days": 12.0, "n": 2}  # 4 and 20 days
-    assert times["proposal_to_deal"] == {"median_days": None, "n": 0}
 
     sources = lead_sources(filters)
     assert [row["lead_source"] for row in sources] == ["Web", "Fair"]  # the fastest first
@@ -207,6 +217,23 @@ def test_the_analytics_page_shows_charts_and_tables_in_a_fixed_number_of_queries
     assert page.status_code == 200
     assert 'data-testid="funnel-chart"' in content and "Awareness" in content and "60.0 %" in content
     assert len(more) == len(few)
+
+
+def test_the_cycle_times_come_after_the_page_with_its_filters_and_for_those_who_may_see_them(
+    client, superuser, manager, five_accounts
+):
+    for account in five_accounts.values():
+        OrderFactory(account=account, ordered_at=T0 + timedelta(days=10), delivered_at=T0 + timedelta(days=13))
+    client.force_login(superuser)
+    page = client.get(reverse("admin:journeys_analytics"), {"manager": manager.pk}).content.decode()
+    fragment_url = page.split('data-testid="cycle-times"')[1].split('data-fragment="')[1].split('"')[0]
+    assert fragment_url.startswith(reverse("admin:journeys_cycle_times")) and f"manager={manager.pk}" in fragment_url
+
+    fragment = client.get(reverse("admin:journeys_cycle_times")).content.decode()
+
+    assert "Deal → delivery: <strong>3.0</strong>" in fragment and "n=5" in fragment
+    client.force_login(UserFactory(is_staff=True))  # staff without the journeys' permissions
+    assert client.get(reverse("admin:journeys_cycle_times")).status_code == 403
 
 
 def test_after_the_stages_are_reordered_the_funnel_is_counted_in_the_new_order(superuser, five_accounts):
