@@ -217,7 +217,9 @@ def main():
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             bouncer_port = probe.getsockname()[1]
-        bouncer = [str(ROOT / ".ci/pgbouncer"), "start", str(workdir / "pgbouncer"), str(bouncer_port)]
+        # A folder of its own: PgBouncer runs as postgres, which may not enter the run's private folder.
+        bouncer_dir = tempfile.mkdtemp(prefix="crm-pgbouncer-")
+        bouncer = [str(ROOT / ".ci/pgbouncer"), "start", bouncer_dir, str(bouncer_port)]
         subprocess.run(bouncer, check=True)  # noqa: S603
         database = urlsplit(os.environ["DATABASE_URL"])
         environment |= {
@@ -297,7 +299,7 @@ def main():
                 server.wait()
         smtp.stop()
         if args.pgbouncer:
-            subprocess.run([str(ROOT / ".ci/pgbouncer"), "stop", str(workdir / "pgbouncer")], check=False)  # noqa: S603
+            subprocess.run([str(ROOT / ".ci/pgbouncer"), "stop", bouncer_dir], check=False)  # noqa: S603
 
     print(f"\n{floor}")
 
