@@ -190,12 +190,14 @@ if os.environ.get("LOAD_RAMP"):
 
     class Ramp(LoadTestShape):
         """Saturation (bench/load.py --ramp): `users` more every `seconds` until the last window's p99 passes the
-        limit (or errors appear); bench/load.py reads the steps from the full stats history."""
+        limit (or errors appear), for at most `most_seconds`; bench/load.py reads the steps from the stats history."""
 
-        step_users, step_seconds, limit_ms = (int(n) for n in os.environ["LOAD_RAMP"].split(","))
+        step_users, step_seconds, limit_ms, most_seconds = (int(n) for n in os.environ["LOAD_RAMP"].split(","))
 
         def tick(self):
             run_time = self.get_run_time()
+            if run_time > self.most_seconds:  # locust's --run-time does not apply to a shape
+                return None
             step = int(run_time // self.step_seconds) + 1
             if step > 1 and run_time % self.step_seconds < 1:  # judge the step just ended by its last seconds
                 total = self.runner.stats.total
