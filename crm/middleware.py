@@ -19,7 +19,10 @@ class UserLanguageMiddleware:
     def __call__(self, request):
         user_language_activate(request, getattr(request, "user", None))
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            # LocaleMiddleware sets the header only where none is set, after this one has deactivated the language.
+            response.headers.setdefault("Content-Language", translation.get_language())
+            return response
         finally:
             # The thread serves other requests (and tests) next: do not leave this user's language behind.
             translation.deactivate()
