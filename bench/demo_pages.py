@@ -31,6 +31,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.telephony_load import wait_for_port  # noqa: E402
 from crm.demo.seed import DEMO_MANAGER_PASSWORD  # noqa: E402
 from crm.models import Account, User  # noqa: E402
 
@@ -91,12 +92,7 @@ def browser():
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _attempt in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port)
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(
                 executable_path=CHROMIUM,

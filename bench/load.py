@@ -44,6 +44,7 @@ import psutil  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from bench.calibrate import floor_measure  # noqa: E402
+from bench.telephony_load import wait_for_port  # noqa: E402
 from crm.demo.seed import DEMO_MANAGER_PASSWORD  # noqa: E402
 from crm.models import Account, ApiToken, Contact, Phone, TelephonyConnection, User  # noqa: E402
 from crm.services.tokens import api_token_issue  # noqa: E402
@@ -100,16 +101,6 @@ def prepare(invitations: int) -> dict:
             for contact_id in Invitation.objects.filter(survey=survey, round=round_).values_list("contact", flat=True)
         ],
     }
-
-
-def wait_for_port(port: int) -> None:
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit(f"nothing listens on {port}")
 
 
 def rss_mb(processes: list[psutil.Process]) -> dict[str, float]:
@@ -321,12 +312,21 @@ def main():
     if args.ramp:
         ramp_report(workdir / "load_stats_history.csv", floor)
     print(f"\nEmails received by the SMTP server: {Sink.received:,}")
-    # Samples every 30 s: the one after the first minute is the warm process (imports, caches, connections).
-    first, warm, last = memory[0], memory[min(2, len(memory) - 1)], memory[-1]
-    print("\n| process | RSS at start, MB | after 1 minute | at the end | max |\n|---|---|---|---|---|")
+    # Samples every 30 s: the one after the first minute is the warm process (imports, caches, connections); then
+    # one every 10 minutes, so a soak shows whether memory levels off or keeps growing.
+    first, last = memory[0], memory[-1]
+    marks = [index for index in (2, *range(20, len(memory) - 1, 20)) if index < len(memory) - 1]
+    print(
+        "\n| process | RSS at start, MB | "
+        + "".join(f"after {index // 2} min | " for index in marks)
+        + "at the end | max |\n"
+        + "|---" * (len(marks) + 4)
+        + "|"
+    )
     for key in sorted(first):
         peak = max(sample.get(key, 0) for sample in memory)
-        print(f"| {key} | {first[key]:.0f} | {warm.get(key, 0):.0f} | {last.get(key, 0):.0f} | {peak:.0f} |")
+        at_marks = "".join(f"{memory[index].get(key, 0):.0f} | " for index in marks)
+        print(f"| {key} | {first[key]:.0f} | {at_marks}{last.get(key, 0):.0f} | {peak:.0f} |")
     if args.heap:
         heap_report(workdir / "heap", memory)
     if (workdir / "load_failures.csv").exists():

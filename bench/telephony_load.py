@@ -169,6 +169,17 @@ def celery_worker(environment: dict) -> subprocess.Popen:
     )
 
 
+def wait_for_port(port: int) -> None:
+    """Until a server listens on `port` of this machine (20 s at most)."""
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"nothing listens on {port}")
+
+
 @contextmanager
 def serve(application: str, environment: dict, worker: list[str]):
     """gunicorn serving `application` on PORT until the block ends."""
@@ -178,12 +189,7 @@ def serve(application: str, environment: dict, worker: list[str]):
         env=environment,
     )
     try:
-        for _ in range(50):  # until gunicorn listens
-            try:
-                socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(PORT)
         yield
     finally:
         server.send_signal(signal.SIGTERM)
