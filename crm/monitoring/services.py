@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
+from crm.middleware import ESCAPED_NUL, NUL
 from crm.models import Equipment, EquipmentSignal, ServiceRequest, Task
 from crm.outreach.hooks import KindHooks, kind_hooks_register
 from crm.outreach.jobs import main_contacts
@@ -54,7 +55,9 @@ def _text(payload: dict, name: str, max_length: int, errors: dict) -> str:
         errors[name] = _("Send a string.")
         return ""
     value = str(value).strip()
-    if len(value) > max_length:
+    if NUL in value:
+        errors[name] = _("Without NUL characters (\\x00): no field can hold them.")
+    elif len(value) > max_length:
         errors[name] = _("At most %(n)d characters.") % {"n": max_length}
     return value
 
@@ -140,10 +143,13 @@ def _signal_row(payload, now: datetime) -> tuple[str, list, str]:
     signal_id = _text(payload, "signal_id", 100, errors)
     occurred_at = _occurred_at(payload, now, errors)
     data = payload.get("data", {})
+    data_json = json.dumps(data, ensure_ascii=False)
     if not isinstance(data, dict):
         errors["data"] = _("Send the free data as a JSON object.")
-    elif len(json.dumps(data, ensure_ascii=False)) > MAX_DATA_BYTES:
+    elif len(data_json) > MAX_DATA_BYTES:
         errors["data"] = _("The free data is over 16 KB: send less.")
+    elif ESCAPED_NUL in data_json:
+        errors["data"] = _("Without NUL characters (\\x00): no field can hold them.")
     unit, unit_params = _unit_reference(payload, errors)
     if errors:
         raise SignalError(errors)
@@ -161,7 +167,7 @@ def _signal_row(payload, now: datetime) -> tuple[str, list, str]:
         code,
         field("occurred_at").get_db_prep_value(occurred_at, connection),
         field("received_at").get_db_prep_value(now, connection),
-        json.dumps(data, ensure_ascii=False),
+        data_json,
         key,
     ]
     return _ROW.format(unit=unit), params, key

@@ -190,6 +190,8 @@ def test_an_account_with_no_responsible_person_tells_its_decision_maker(scada, m
         ({"kind": "fault", "data": [1, 2]}, "data"),
         ({"kind": "fault", "data": {"blob": "x" * 20_000}}, "data"),
         ({"kind": "fault", "code": "C" * 65}, "code"),
+        ({"kind": "fault", "code": "E\x0042"}, "code"),  # PostgreSQL's text cannot hold a NUL
+        ({"kind": "fault", "data": {"note": "a\x00b"}}, "data"),
     ],
 )
 def test_a_malformed_signal_is_refused_with_the_field_and_nothing_is_stored(scada, unit, body, field):
