@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.db import connection  # noqa: E402
 from django.db.models import F, Max, Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -92,6 +93,13 @@ def state_reset() -> None:
     ServiceRequest.objects.filter(equipment__in=units).delete()
     EquipmentSignal.objects.filter(equipment__in=units).delete()
     Task.objects.filter(created_by_rule="equipment_signal").delete()
+    # What autovacuum does in production (this machine's PostgreSQL runs without it): else every run leaves some
+    # 300,000 dead rows in these tables and the next one is slower (781 signals/s on a fresh table, 460 after
+    # ten runs).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM ANALYZE crm_equipment, crm_equipmentsignal, crm_servicerequest, crm_task, crm_outboundmessage"
+        )
 
 
 def main():

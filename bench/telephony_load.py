@@ -169,20 +169,28 @@ def celery_worker(environment: dict) -> subprocess.Popen:
     )
 
 
+def port_taken(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def wait_for_port(port: int) -> None:
     """Until a server listens on `port` of this machine (20 s at most)."""
     for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        if port_taken(port):
             return
-        except OSError:
-            time.sleep(0.2)
+        time.sleep(0.2)
     sys.exit(f"nothing listens on {port}")
 
 
 @contextmanager
 def serve(application: str, environment: dict, worker: list[str]):
     """gunicorn serving `application` on PORT until the block ends."""
+    if port_taken(PORT):  # else the load would go to whatever listens there (another benchmark still running)
+        sys.exit(f"port {PORT} is taken: is another benchmark still running?")
     server = subprocess.Popen(  # noqa: S603
         [str(ROOT / ".venv/bin/gunicorn"), application, "-b", f"127.0.0.1:{PORT}", *worker, "--log-level", "warning"],
         cwd=ROOT,
