@@ -108,6 +108,11 @@ def main():
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--batch", type=int, default=1, help="signals per request (the endpoint takes up to 100)")
+    parser.add_argument(
+        "--application",
+        default="config.wsgi",
+        help="what gunicorn serves: config.wsgi:site is the full middleware stack, for comparison",
+    )
     args = parser.parse_args()
 
     units_ensure()
@@ -131,7 +136,7 @@ def main():
     worker = celery_worker(environment)
     print("| what | gunicorn | connections | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|---|---|")
     try:
-        with serve("config.wsgi", environment, ["--workers", str(args.workers)]):
+        with serve(args.application, environment, ["--workers", str(args.workers)]):
             wrk(script, 5, args.connections)  # warm-up
             load_started = timezone.now()
             result = wrk(script, args.seconds, args.connections)
