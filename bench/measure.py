@@ -166,6 +166,11 @@ def main():
     timed("My day, manager", admin, ["/admin/my-day/"] * 100)
     timed("My day's department figure (after the page), manager", admin, ["/admin/my-day/department/"] * 20)
     timed("surveys dashboard, manager", admin, ["/admin/feedback/dashboard/"] * 20)
+    admin.force_login(superuser)
+    timed(
+        "surveys dashboard, superuser (every account: the monthly counts)", admin, ["/admin/feedback/dashboard/"] * 20
+    )
+    admin.force_login(manager)
     timed("journeys funnel page, manager", admin, ["/admin/journeys/analytics/"] * 20)
     timed("journeys cycle times (after the page), manager", admin, ["/admin/journeys/analytics/cycle-times/"] * 10)
 

@@ -345,6 +345,32 @@ class Answer(models.Model):
         return str(self.question)
 
 
+class AnswerMonth(models.Model):
+    """Scored answers counted per local month, metric, survey, manager, industry and score (0 where there is none):
+    kept by triggers on PostgreSQL in the transaction that writes the answers, read by the surveys dashboard of a
+    user who sees every account (surveys/answer_months.py). Empty on SQLite."""
+
+    month = models.DateField()
+    metric = models.CharField(max_length=8)
+    survey_id = models.BigIntegerField()
+    manager_id = models.BigIntegerField()
+    industry_id = models.BigIntegerField()
+    scale_max = models.SmallIntegerField()
+    score = models.SmallIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "metric", "survey_id", "manager_id", "industry_id", "scale_max", "score"],
+                name="answer_month_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.metric} {self.score}/{self.scale_max}: {self.n}"
+
+
 class FeedbackRule(models.Model):
     """Turns an answer into a case for a person to own. Shipped by a migration, editable by heads."""
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.access import account_access_q
 from crm.models import Industry, User
 from crm.telephony.card import CallerCardPart, moment
-from surveys import metrics
+from surveys import answer_months, metrics
 from surveys.models import Answer, Case, FeedbackItem, Invitation, Survey
 
 
@@ -76,8 +76,16 @@ def _series(rows: list[dict], group_by: str) -> Series:
     return Series(labels, values, counts)
 
 
-def _score_counts(filters: metrics.MetricFilters, *groups: str) -> list[dict]:
-    return metrics.score_counts(filters, *SURVEY_METRICS, by=dict(_GROUPS[group] for group in groups))
+def _score_counts(filters: metrics.MetricFilters, *groups: str, months: bool = False) -> list[dict]:
+    """Score-count rows of the survey metrics per group; with `months`, from the monthly counts where they answer
+    (surveys/answer_months.py: answer_months.usable(filters) says when)."""
+
+    def from_answers(part: metrics.MetricFilters) -> list[dict]:
+        return metrics.score_counts(part, *SURVEY_METRICS, by=dict(_GROUPS[group] for group in groups))
+
+    if months:
+        return answer_months.score_counts(filters, SURVEY_METRICS, groups, from_answers)
+    return from_answers(filters)
 
 
 @dataclass
@@ -90,15 +98,18 @@ def dashboard_figures(filters: metrics.MetricFilters) -> Figures:
     """The dashboard's headline and its series in two passes over the answers instead of one per metric and
     grouping: one by month and manager (the headline and both series fold out of it), one by industry. Months
     times managers stay a few thousand rows however many answers there are; adding industries to the first
-    pass would multiply them."""
-    rows = _score_counts(filters, "month", "manager")
+    pass would multiply them. From the monthly counts (answer_months.usable), a pass per grouping."""
+    if months := answer_months.usable(filters):  # the counts are small: a pass per grouping makes fewer rows
+        rows, by_manager = _score_counts(filters, "month", months=True), _score_counts(filters, "manager", months=True)
+    else:
+        rows = by_manager = _score_counts(filters, "month", "manager")
     of = {"nps": metrics.nps_of, "csat": metrics.csat_of, "ces": metrics.ces_of}
     return Figures(
         headline={metric: of[metric]([row for row in rows if row["metric"] == metric]) for metric in SURVEY_METRICS},
         by={
             "month": _series(rows, "month"),
-            "manager": _series(rows, "manager"),
-            "industry": _series(_score_counts(filters, "industry"), "industry"),
+            "manager": _series(by_manager, "manager"),
+            "industry": _series(_score_counts(filters, "industry", months=months), "industry"),
         },
     )
 

@@ -402,6 +402,8 @@ def test_the_dashboards_figures_from_one_pass_equal_each_metric_asked_alone(surv
 
 
 def test_the_dashboard_reads_the_answers_in_two_passes_however_many_there_are(client, superuser, surveys, person):
+    """On PostgreSQL a user who sees every account is answered from the monthly counts: no pass over the answers
+    at all, only whether any lie past the period's end (tests/surveys/test_answer_months.py)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -417,4 +419,5 @@ def test_the_dashboard_reads_the_answers_in_two_passes_however_many_there_are(cl
 
     assert response.status_code == 200
     assert len(many) == len(few)
-    assert sum('"surveys_answer"' in query["sql"] for query in many.captured_queries) == 2
+    passes = [query["sql"] for query in many.captured_queries if '"surveys_answer"' in query["sql"]]
+    assert sum("GROUP BY" in sql for sql in passes) == (0 if connection.vendor == "postgresql" else 2)
