@@ -13,6 +13,7 @@ from journeys.models import AccountJourney, Journey, Stage, Touchpoint, Transiti
 from journeys.selectors import JourneyFilters, cycle_times, journey_drop_offs, journey_funnel, lead_sources
 from journeys.services import funnel_facts, journey_facts_refresh, stage_ranks
 from segments.models import Segment
+from tests.conftest import NOT_APPLICABLE
 from tests.crm.factories import AccountFactory, ContactFactory, InteractionFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -234,6 +235,28 @@ def test_the_cycle_times_come_after_the_page_with_its_filters_and_for_those_who_
     assert "Deal → delivery: <strong>3.0</strong>" in fragment and "n=5" in fragment
     client.force_login(UserFactory(is_staff=True))  # staff without the journeys' permissions
     assert client.get(reverse("admin:journeys_cycle_times")).status_code == 403
+
+
+def test_cycle_times_past_their_budget_are_stopped_with_a_503_that_says_what_to_do(client, superuser, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip(f"{NOT_APPLICABLE}: the budget is PostgreSQL's statement_timeout")
+    from journeys import admin_views
+
+    def slow(filters):  # as the cycle times over a million accounts on a slow hour
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr(admin_views, "CYCLE_TIMES_BUDGET_MS", 200)
+    monkeypatch.setattr(admin_views.selectors, "cycle_times", slow)
+    superuser.language = "ru"
+    superuser.save()
+    client.force_login(superuser)
+
+    answer = client.get(reverse("admin:journeys_cycle_times"))
+
+    assert answer.status_code == 503
+    assert "больше 0.2 с и остановлен: выберите менеджера" in answer.content.decode()
+    assert client.get(reverse("admin:journeys_analytics")).status_code == 200  # the connection is fine afterwards
 
 
 def test_after_the_stages_are_reordered_the_funnel_is_counted_in_the_new_order(superuser, five_accounts):
