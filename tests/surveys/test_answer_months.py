@@ -41,6 +41,8 @@ def people(manager, other_manager):
 def answered(surveys, people):
     """Answers over some fourteen months, three metrics, two CSAT scales."""
     for i in range(42):
+        if i == 21:  # the later half of CSAT on a scale of ten: never pooled with the fives
+            surveys["csat"].questions.update(scale_max=10)
         person = people[i % 3]
         days_ago = 1 + 10 * i
         record(surveys["nps"], person, {"recommend": (7 * i) % 11}, days_ago=days_ago)
@@ -94,6 +96,7 @@ def month_start(months_ago: int) -> datetime:
 
 def test_the_counts_follow_every_write_to_the_answers(answered, surveys, people):
     assert counted() == counted_from_answers() and counted()
+    assert set(AnswerMonth.objects.filter(metric="csat").values_list("scale_max", flat=True)) == {5, 10}
 
     Answer.objects.filter(metric="nps", score__lte=3).update(score=10)  # an UPDATE of many
     Response.objects.filter(pk__in=Response.objects.order_by("id").values("id")[:5]).delete()  # cascades
