@@ -116,19 +116,22 @@ def _caller_find_budgeted(e164: str, with_card: bool) -> tuple[Contact | None, C
     """
     if connection_db.vendor != "postgresql":
         return _caller_find(e164, with_card)
-    if connection_db.in_atomic_block or LOOKUP_DATABASE not in connections:
+    in_callers_transaction = connection_db.in_atomic_block
+    if in_callers_transaction or LOOKUP_DATABASE not in connections:
         with transaction.atomic():
             with connection_db.cursor() as cursor:
                 cursor.execute(
                     "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
                     [str(settings.CRM_TELEPHONY_LOOKUP_BUDGET_MS)],
                 )
-                (before,) = cursor.fetchone()[:1]
+                before = cursor.fetchone()[0]
             found = _caller_find(e164, with_card)
-            # A setting made in a savepoint outlives it: the rest of the caller's transaction (a webhook waiting
-            # for its call's row lock behind nine retries) would run on the lookup's budget and fail with a 500.
-            with connection_db.cursor() as cursor:
-                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+            if in_callers_transaction:
+                # A setting made in a savepoint outlives it: the rest of the caller's transaction (a webhook waiting
+                # for its call's row lock behind nine retries) would run on the lookup's budget and fail with a 500.
+                # Outside one (behind a pooler) the transaction ends here and takes the setting with it.
+                with connection_db.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
             return found
     try:
         return _caller_find(e164, with_card, using=LOOKUP_DATABASE)

@@ -278,6 +278,27 @@ def test_the_rest_of_the_callers_transaction_keeps_its_own_time_budget(caller):
             cursor.execute("SELECT pg_sleep(0.5)")  # longer than the lookup's 300 ms: not cancelled
 
 
+@pytest.mark.django_db(transaction=True)
+def test_behind_a_pooler_the_lookup_is_a_transaction_of_its_own_that_takes_its_budget_with_it(caller):
+    _postgresql_only("the time budget is PostgreSQL's statement_timeout")
+    if LOOKUP_DATABASE in connections:
+        pytest.skip(f"{NOT_APPLICABLE}: the lookup has its own connection (not behind a transaction pooler)")
+    pbx = telephony_connection_create(provider="generic", name="PBX", secret="s3cret-token-123", fallback_target="0")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (before,) = cursor.fetchone()
+
+    with CaptureQueriesContext(connection) as queries:
+        lookup = caller_lookup(connection=pbx, number=NUMBER)
+
+    assert lookup.card["contact"]["name"] == "Иван Петрович"
+    # BEGIN, the budget, the lookup, COMMIT: no round trip to restore a setting the commit ends anyway
+    assert [query["sql"].split()[0] for query in queries] == ["BEGIN", "SELECT", "SELECT", "COMMIT"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == (before,)
+
+
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_database_restart_costs_the_lookup_a_reconnect_not_the_call(caller):
     _own_connection_only()
