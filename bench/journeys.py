@@ -8,7 +8,7 @@ backfill: ties one interaction in ten to the "demo" touchpoint and one in ten to
 the journeys, then backfills every account from its interactions, orders, deliveries and promoter answers, and
 measures a second run (nothing to add). pad: pads the history to 5M transitions (a loss and a return for 80 % of
 the accounts, once), then recounts every account's funnel facts, timed. funnel: times the funnel with time in
-stage, unfiltered and with filters.
+stage, and the cycle times, unfiltered and with filters.
 """
 
 import argparse
@@ -34,7 +34,7 @@ from tqdm import tqdm  # noqa: E402
 from bench.calibrate import floor  # noqa: E402
 from crm.models import Account, User  # noqa: E402
 from journeys.models import Journey, Touchpoint, Transition  # noqa: E402
-from journeys.selectors import JourneyFilters, journey_funnel  # noqa: E402
+from journeys.selectors import JourneyFilters, cycle_times, journey_funnel  # noqa: E402
 from journeys.services import journey_facts_refresh, journeys_backfill, stage_norms_refresh  # noqa: E402
 from segments.models import Segment  # noqa: E402
 
@@ -148,17 +148,21 @@ def funnel():
         "a saved segment (red zone)": JourneyFilters(user=user, journey=journey, segment=red),
     }
     floor()
-    print("| funnel and time in stage | cohort | seconds (runs) | median / CPU loop |\n|---|---|---|---|")
-    for label, filters in cases.items():
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            rows = journey_funnel(filters)
-            times.append(time.perf_counter() - started)
-        runs = ", ".join(f"{t:.2f}" for t in times)
-        median = statistics.median(times)
-        print(f"| {label} | {rows[0].cohort:,} | {median:.2f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
-
+    tables = (
+        ("funnel and time in stage", "cohort", journey_funnel, lambda rows: rows[0].cohort),
+        ("cycle times", "accounts from contact to proposal", cycle_times, lambda t: t["contact_to_proposal"]["n"]),
+    )
+    for title, counted, run, count in tables:
+        print(f"\n| {title} | {counted} | seconds (runs) | median / CPU loop |\n|---|---|---|---|")
+        for label, filters in cases.items():
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                result = run(filters)
+                times.append(time.perf_counter() - started)
+            runs = ", ".join(f"{t:.2f}" for t in times)
+            median = statistics.median(times)
+            print(f"| {label} | {count(result):,} | {median:.2f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
 
 if __name__ == "__main__":
     if connection.vendor != "postgresql":

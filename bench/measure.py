@@ -173,6 +173,9 @@ def main():
     admin.force_login(manager)
     timed("journeys funnel page, manager", admin, ["/admin/journeys/analytics/"] * 20)
     timed("journeys cycle times (after the page), manager", admin, ["/admin/journeys/analytics/cycle-times/"] * 10)
+    admin.force_login(superuser)
+    timed("journeys funnel page, superuser", admin, ["/admin/journeys/analytics/"] * 10)
+    timed("journeys cycle times (after the page), superuser", admin, ["/admin/journeys/analytics/cycle-times/"] * 10)
 
 
 if __name__ == "__main__":

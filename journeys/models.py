@@ -280,3 +280,23 @@ class AccountJourney(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.stage_id}"
+
+
+class AccountFirsts(models.Model):
+    """An account's first contact, proposal, order and delivery: on PostgreSQL kept by triggers with the rows they
+    come from (journeys.firsts), so the cycle times over a million accounts are one pass; empty on SQLite, where
+    the cycle times read the rows. The account is a plain id: the triggers drop the row when the account's last
+    interaction, link and order are gone, as its deletion does."""
+
+    account_id = models.BigIntegerField(primary_key=True)
+    contact_at = models.DateTimeField(null=True)
+    proposal_at = models.DateTimeField(null=True)
+    deal_at = models.DateTimeField(null=True)
+    delivery_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("account's firsts")
+        verbose_name_plural = _("accounts' firsts")
+
+    def __str__(self):
+        return str(self.account_id)
