@@ -2,13 +2,15 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/journeys.py [STEP ...]
 
-Steps (all by default, in this order): backfill, pad, funnel.
+Steps (all by default, in this order): backfill, pad, funnel, firsts.
 
 backfill: ties one interaction in ten to the "demo" touchpoint and one in ten to "proposal sent" (once), empties
 the journeys, then backfills every account from its interactions, orders, deliveries and promoter answers, and
 measures a second run (nothing to add). pad: pads the history to 5M transitions (a loss and a return for 80 % of
 the accounts, once), then recounts every account's funnel facts, timed. funnel: times the funnel with time in
-stage, and the cycle times, unfiltered and with filters.
+stage, and the cycle times, unfiltered and with filters. firsts: what keeping each account's firsts (journeys.firsts)
+costs a writer: single interactions inserted with the triggers and with them disabled, later than each account's
+first (the common case) and earlier (the row is rewritten); each run rolled back.
 """
 
 import argparse
@@ -26,13 +28,14 @@ import django
 
 django.setup()
 
-from datetime import datetime  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from bench.calibrate import floor  # noqa: E402
-from crm.models import Account, User  # noqa: E402
+from crm.models import Account, Interaction, User  # noqa: E402
 from journeys.models import Journey, Touchpoint, Transition  # noqa: E402
 from journeys.selectors import JourneyFilters, cycle_times, journey_funnel  # noqa: E402
 from journeys.services import journey_facts_refresh, journeys_backfill, stage_norms_refresh  # noqa: E402
@@ -164,10 +167,40 @@ def funnel():
             median = statistics.median(times)
             print(f"| {label} | {count(result):,} | {median:.2f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
 
+
+def firsts():
+    ids = list(Account.objects.order_by("?").values_list("id", flat=True)[:2000])
+    floor()
+    print("\n| 2,000 interactions inserted one by one | triggers | ms each (runs) | median / CPU loop |")
+    print("|---|---|---|---|")
+    for label, days in (("later than the account's first", 0), ("earlier than the account's first", -20_000)):
+        at = timezone.now() + timedelta(days=days)
+        for triggers in ("on", "off"):
+            times = []
+            for _ in range(3):
+                with transaction.atomic():
+                    if triggers == "off":
+                        with connection.cursor() as cursor:
+                            cursor.execute("ALTER TABLE crm_interaction DISABLE TRIGGER journeys_firsts_insert")
+                    started = time.perf_counter()
+                    for account_id in ids:
+                        Interaction.objects.create(
+                            account_id=account_id,
+                            channel=Interaction.Channel.PHONE,
+                            direction=Interaction.Direction.OUTBOUND,
+                            occurred_at=at,
+                        )
+                    times.append((time.perf_counter() - started) / len(ids))
+                    transaction.set_rollback(True)
+            median = statistics.median(times)
+            runs = ", ".join(f"{t * 1000:.3f}" for t in times)
+            print(f"| {label} | {triggers} | {median * 1000:.3f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
+
+
 if __name__ == "__main__":
     if connection.vendor != "postgresql":
         sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database.")
-    steps = {"backfill": backfill, "pad": pad, "funnel": funnel}
+    steps = {"backfill": backfill, "pad": pad, "funnel": funnel, "firsts": firsts}
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("steps", nargs="*", metavar="STEP", help=", ".join(steps))
     chosen = parser.parse_args().steps or list(steps)

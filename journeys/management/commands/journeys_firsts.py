@@ -1,6 +1,6 @@
 """Take every account's first contact, proposal, order and delivery anew from their rows (PostgreSQL), and install
 the triggers that keep them. Needed only when the rows were written with the triggers off (a restore with
---disable-triggers, say); until then the cycle times read whatever firsts are kept."""
+--disable-triggers, say): until it runs, the cycle times count from firsts that miss those rows."""
 
 import time
 
