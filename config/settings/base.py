@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 import environ
 from csp import constants as csp
 from django.templatetags.static import static
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+from config.navigation import admin_link, sidebar_complete
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CRM_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -456,232 +457,242 @@ UNFOLD = {
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,
-        "navigation": [
-            {
-                "title": _("Work"),
-                "items": [
-                    {"title": _("My day"), "icon": "today", "link": reverse_lazy("admin:crm_my_day")},
-                    {
-                        "title": _("Accounts"),
-                        "icon": "apartment",
-                        "link": reverse_lazy("admin:crm_account_changelist"),
-                    },
-                    {"title": _("Contacts"), "icon": "contacts", "link": reverse_lazy("admin:crm_contact_changelist")},
-                    {
-                        "title": _("Interactions"),
-                        "icon": "forum",
-                        "link": reverse_lazy("admin:crm_interaction_changelist"),
-                    },
-                    {
-                        "title": _("Promises"),
-                        "icon": "handshake",
-                        "link": reverse_lazy("admin:crm_commitment_changelist"),
-                    },
-                    {"title": _("Tasks"), "icon": "task_alt", "link": reverse_lazy("admin:crm_task_changelist")},
-                    {
-                        "title": _("Service requests"),
-                        "icon": "support_agent",
-                        "link": reverse_lazy("admin:crm_servicerequest_changelist"),
-                    },
-                    {
-                        "title": _("Orders"),
-                        "icon": "local_shipping",
-                        "link": reverse_lazy("admin:crm_order_changelist"),
-                    },
-                    {
-                        "title": _("Internal customers"),
-                        "icon": "hub",
-                        "link": reverse_lazy("admin:crm_internal_report"),
-                    },
-                    {
-                        "title": _("Internal services"),
-                        "icon": "checklist",
-                        "link": reverse_lazy("admin:crm_internalservice_changelist"),
-                    },
-                ],
-            },
-            {
-                "title": _("Feedback"),
-                "items": [
-                    {"title": _("Dashboard"), "icon": "monitoring", "link": reverse_lazy("admin:surveys_dashboard")},
-                    {"title": _("Monthly review"), "icon": "fact_check", "link": reverse_lazy("admin:surveys_review")},
-                    {
-                        "title": _("Cases"),
-                        "icon": "support_agent",
-                        "link": reverse_lazy("admin:surveys_case_changelist"),
-                    },
-                    {
-                        "title": _("Feedback items"),
-                        "icon": "lightbulb",
-                        "link": reverse_lazy("admin:surveys_feedbackitem_changelist"),
-                    },
-                    {
-                        "title": _("Responses"),
-                        "icon": "rate_review",
-                        "link": reverse_lazy("admin:surveys_response_changelist"),
-                    },
-                    {
-                        "title": _("Invitations"),
-                        "icon": "forward_to_inbox",
-                        "link": reverse_lazy("admin:surveys_invitation_changelist"),
-                    },
-                    {"title": _("Surveys"), "icon": "quiz", "link": reverse_lazy("admin:surveys_survey_changelist")},
-                    {
-                        "title": _("Feedback rules"),
-                        "icon": "rule",
-                        "link": reverse_lazy("admin:surveys_feedbackrule_changelist"),
-                    },
-                    {
-                        "title": _("Lead source costs"),
-                        "icon": "payments",
-                        "link": reverse_lazy("admin:crm_leadsourcecost_changelist"),
-                    },
-                ],
-            },
-            {
-                "title": _("Segments"),
-                "items": [
-                    {
-                        "title": _("Saved segments"),
-                        "icon": "filter_alt",
-                        "link": reverse_lazy("admin:segments_segment_changelist"),
-                    },
-                    {
-                        "title": _("Behaviour lexicon"),
-                        "icon": "translate",
-                        "link": reverse_lazy("admin:segments_lexiconentry_changelist"),
-                    },
-                    {
-                        "title": _("Behaviour suggestions"),
-                        "icon": "psychology",
-                        "link": reverse_lazy("admin:segments_behavioursuggestion_changelist"),
-                    },
-                    {
-                        "title": _("Zone changes"),
-                        "icon": "traffic",
-                        "link": reverse_lazy("admin:segments_zonechange_changelist"),
-                    },
-                    {
-                        "title": _("Level changes"),
-                        "icon": "stairs",
-                        "link": reverse_lazy("admin:segments_levelchange_changelist"),
-                    },
-                    {
-                        "title": _("Company averages"),
-                        "icon": "functions",
-                        "link": reverse_lazy("admin:segments_levelbaseline_changelist"),
-                    },
-                ],
-            },
-            {
-                "title": _("Journeys"),
-                "items": [
-                    {
-                        "title": _("Funnel and stages"),
-                        "icon": "conversion_path",
-                        "link": reverse_lazy("admin:journeys_analytics"),
-                    },
-                    {
-                        "title": _("Journeys"),
-                        "icon": "route",
-                        "link": reverse_lazy("admin:journeys_journey_changelist"),
-                    },
-                    {
-                        "title": _("Touchpoints"),
-                        "icon": "touch_app",
-                        "link": reverse_lazy("admin:journeys_touchpoint_changelist"),
-                    },
-                    {
-                        "title": _("Stage transitions"),
-                        "icon": "timeline",
-                        "link": reverse_lazy("admin:journeys_transition_changelist"),
-                    },
-                ],
-            },
-            {
-                "title": _("Telephony"),
-                "items": [
-                    {"title": _("Calls"), "icon": "call", "link": reverse_lazy("admin:crm_call_changelist")},
-                    {
-                        "title": _("Connections"),
-                        "icon": "settings_phone",
-                        "link": reverse_lazy("admin:crm_telephonyconnection_changelist"),
-                    },
-                ],
-            },
-            {
-                "title": _("Outreach"),
-                "items": [
-                    {
-                        "title": _("Outbox"),
-                        "icon": "outbox",
-                        "link": reverse_lazy("admin:crm_outboundmessage_changelist"),
-                    },
-                    {
-                        "title": _("Tracked proposals"),
-                        "icon": "ads_click",
-                        "link": reverse_lazy("admin:crm_trackedlink_changelist"),
-                    },
-                    {
-                        "title": _("Campaigns"),
-                        "icon": "campaign",
-                        "link": reverse_lazy("admin:crm_campaign_changelist"),
-                    },
-                    {
-                        "title": _("Message templates"),
-                        "icon": "edit_note",
-                        "link": reverse_lazy("admin:crm_messagetemplate_changelist"),
-                    },
-                    {
-                        "title": _("References"),
-                        "icon": "workspace_premium",
-                        "link": reverse_lazy("admin:crm_reference_changelist"),
-                    },
-                    {
-                        "title": _("Professional holidays"),
-                        "icon": "celebration",
-                        "link": reverse_lazy("admin:crm_professionalholiday_changelist"),
-                    },
-                    {
-                        "title": _("Schedules"),
-                        "icon": "schedule",
-                        "link": reverse_lazy("admin:django_celery_beat_periodictask_changelist"),
-                    },
-                ],
-            },
-            {
-                "title": _("Moving in"),
-                "items": [
-                    {
-                        "title": _("From Bitrix24 or amoCRM"),
-                        "icon": "move_to_inbox",
-                        "link": reverse_lazy("admin:crm_movein_changelist"),
-                        "permission": "crm.moving_in.admin.may_move_in",
-                    },
-                    {
-                        "title": _("Answers from Google or Yandex Forms"),
-                        "icon": "upload_file",
-                        "link": reverse_lazy("admin:surveys_forms_import"),
-                        "permission": "surveys.admin_views.may_import_answers",
-                    },
-                ],
-            },
-            {
-                "title": _("Security"),
-                "items": [
-                    {
-                        "title": _("Audit trail"),
-                        "icon": "history",
-                        "link": reverse_lazy("admin:auditlog_logentry_changelist"),
-                    },
-                    {
-                        "title": _("Login attempts"),
-                        "icon": "lock",
-                        "link": reverse_lazy("admin:axes_accessattempt_changelist"),
-                    },
-                ],
-            },
-        ],
+        "navigation": sidebar_complete(
+            [
+                {
+                    "title": _("Work"),
+                    "items": [
+                        {"title": _("My day"), "icon": "today", "link": admin_link("admin:crm_my_day")},
+                        {
+                            "title": _("Accounts"),
+                            "icon": "apartment",
+                            "link": admin_link("admin:crm_account_changelist"),
+                        },
+                        {
+                            "title": _("Contacts"),
+                            "icon": "contacts",
+                            "link": admin_link("admin:crm_contact_changelist"),
+                        },
+                        {
+                            "title": _("Interactions"),
+                            "icon": "forum",
+                            "link": admin_link("admin:crm_interaction_changelist"),
+                        },
+                        {
+                            "title": _("Promises"),
+                            "icon": "handshake",
+                            "link": admin_link("admin:crm_commitment_changelist"),
+                        },
+                        {"title": _("Tasks"), "icon": "task_alt", "link": admin_link("admin:crm_task_changelist")},
+                        {
+                            "title": _("Service requests"),
+                            "icon": "support_agent",
+                            "link": admin_link("admin:crm_servicerequest_changelist"),
+                        },
+                        {
+                            "title": _("Orders"),
+                            "icon": "local_shipping",
+                            "link": admin_link("admin:crm_order_changelist"),
+                        },
+                        {
+                            "title": _("Internal customers"),
+                            "icon": "hub",
+                            "link": admin_link("admin:crm_internal_report"),
+                        },
+                        {
+                            "title": _("Internal services"),
+                            "icon": "checklist",
+                            "link": admin_link("admin:crm_internalservice_changelist"),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Feedback"),
+                    "items": [
+                        {"title": _("Dashboard"), "icon": "monitoring", "link": admin_link("admin:surveys_dashboard")},
+                        {
+                            "title": _("Monthly review"),
+                            "icon": "fact_check",
+                            "link": admin_link("admin:surveys_review"),
+                        },
+                        {
+                            "title": _("Cases"),
+                            "icon": "support_agent",
+                            "link": admin_link("admin:surveys_case_changelist"),
+                        },
+                        {
+                            "title": _("Feedback items"),
+                            "icon": "lightbulb",
+                            "link": admin_link("admin:surveys_feedbackitem_changelist"),
+                        },
+                        {
+                            "title": _("Responses"),
+                            "icon": "rate_review",
+                            "link": admin_link("admin:surveys_response_changelist"),
+                        },
+                        {
+                            "title": _("Invitations"),
+                            "icon": "forward_to_inbox",
+                            "link": admin_link("admin:surveys_invitation_changelist"),
+                        },
+                        {"title": _("Surveys"), "icon": "quiz", "link": admin_link("admin:surveys_survey_changelist")},
+                        {
+                            "title": _("Feedback rules"),
+                            "icon": "rule",
+                            "link": admin_link("admin:surveys_feedbackrule_changelist"),
+                        },
+                        {
+                            "title": _("Lead source costs"),
+                            "icon": "payments",
+                            "link": admin_link("admin:crm_leadsourcecost_changelist"),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Segments"),
+                    "items": [
+                        {
+                            "title": _("Saved segments"),
+                            "icon": "filter_alt",
+                            "link": admin_link("admin:segments_segment_changelist"),
+                        },
+                        {
+                            "title": _("Behaviour lexicon"),
+                            "icon": "translate",
+                            "link": admin_link("admin:segments_lexiconentry_changelist"),
+                        },
+                        {
+                            "title": _("Behaviour suggestions"),
+                            "icon": "psychology",
+                            "link": admin_link("admin:segments_behavioursuggestion_changelist"),
+                        },
+                        {
+                            "title": _("Zone changes"),
+                            "icon": "traffic",
+                            "link": admin_link("admin:segments_zonechange_changelist"),
+                        },
+                        {
+                            "title": _("Level changes"),
+                            "icon": "stairs",
+                            "link": admin_link("admin:segments_levelchange_changelist"),
+                        },
+                        {
+                            "title": _("Company averages"),
+                            "icon": "functions",
+                            "link": admin_link("admin:segments_levelbaseline_changelist"),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Journeys"),
+                    "items": [
+                        {
+                            "title": _("Funnel and stages"),
+                            "icon": "conversion_path",
+                            "link": admin_link("admin:journeys_analytics"),
+                        },
+                        {
+                            "title": _("Journeys"),
+                            "icon": "route",
+                            "link": admin_link("admin:journeys_journey_changelist"),
+                        },
+                        {
+                            "title": _("Touchpoints"),
+                            "icon": "touch_app",
+                            "link": admin_link("admin:journeys_touchpoint_changelist"),
+                        },
+                        {
+                            "title": _("Stage transitions"),
+                            "icon": "timeline",
+                            "link": admin_link("admin:journeys_transition_changelist"),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Telephony"),
+                    "items": [
+                        {"title": _("Calls"), "icon": "call", "link": admin_link("admin:crm_call_changelist")},
+                        {
+                            "title": _("Connections"),
+                            "icon": "settings_phone",
+                            "link": admin_link("admin:crm_telephonyconnection_changelist"),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Outreach"),
+                    "items": [
+                        {
+                            "title": _("Outbox"),
+                            "icon": "outbox",
+                            "link": admin_link("admin:crm_outboundmessage_changelist"),
+                        },
+                        {
+                            "title": _("Tracked proposals"),
+                            "icon": "ads_click",
+                            "link": admin_link("admin:crm_trackedlink_changelist"),
+                        },
+                        {
+                            "title": _("Campaigns"),
+                            "icon": "campaign",
+                            "link": admin_link("admin:crm_campaign_changelist"),
+                        },
+                        {
+                            "title": _("Message templates"),
+                            "icon": "edit_note",
+                            "link": admin_link("admin:crm_messagetemplate_changelist"),
+                        },
+                        {
+                            "title": _("References"),
+                            "icon": "workspace_premium",
+                            "link": admin_link("admin:crm_reference_changelist"),
+                        },
+                        {
+                            "title": _("Professional holidays"),
+                            "icon": "celebration",
+                            "link": admin_link("admin:crm_professionalholiday_changelist"),
+                        },
+                        {
+                            "title": _("Schedules"),
+                            "icon": "schedule",
+                            "link": admin_link("admin:django_celery_beat_periodictask_changelist"),
+                        },
+                    ],
+                },
+                {
+                    "title": _("Moving in"),
+                    "items": [
+                        {
+                            "title": _("From Bitrix24 or amoCRM"),
+                            "icon": "move_to_inbox",
+                            "link": admin_link("admin:crm_movein_changelist"),
+                            "permission": "crm.moving_in.admin.may_move_in",
+                        },
+                        {
+                            "title": _("Answers from Google or Yandex Forms"),
+                            "icon": "upload_file",
+                            "link": admin_link("admin:surveys_forms_import"),
+                            "permission": "surveys.admin_views.may_import_answers",
+                        },
+                    ],
+                },
+                {
+                    "title": _("Security"),
+                    "items": [
+                        {
+                            "title": _("Audit trail"),
+                            "icon": "history",
+                            "link": admin_link("admin:auditlog_logentry_changelist"),
+                        },
+                        {
+                            "title": _("Login attempts"),
+                            "icon": "lock",
+                            "link": admin_link("admin:axes_accessattempt_changelist"),
+                        },
+                    ],
+                },
+            ]
+        ),
     },
 }
 

@@ -1,14 +1,18 @@
 """The change lists do less work than stock django-unfold (crm/admin/unfold_speed.py, crm/admin/paginator.py), and
 show the same thing."""
 
+import re
 from unittest import mock
 
 import pytest
 from django.contrib.admin import helpers
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import get_script_prefix, set_script_prefix
 from unfold import admin as unfold_admin
 
+from config import navigation
+from config.navigation import admin_link
 from crm.admin import unfold_speed
 from crm.admin.paginator import EstimatedCountPaginator
 from crm.models import Account
@@ -119,3 +123,34 @@ def test_on_postgresql_account_names_have_trigram_indexes_for_the_admins_search(
         names = {row[0] for row in cursor.fetchall()}
 
     assert names == {"account_name_trgm", "account_legal_name_trgm"}
+
+
+def _sidebar_link(page: str, href: str) -> str:
+    """The classes of the sidebar's link to href (unfold draws its links as flex rows 38 px high)."""
+    anchors = re.findall(rf'<a href="{re.escape(href)}" class="(flex h-\[38px\][^"]*)"', page)
+    assert len(anchors) == 1, href
+    return anchors[0]
+
+
+def test_the_sidebar_shows_every_link_and_marks_the_page_it_is_on(client, manager):
+    client.force_login(manager)
+
+    page = client.get("/admin/crm/account/").content.decode()
+
+    assert "active" in _sidebar_link(page, "/admin/crm/account/").split()
+    assert "active" not in _sidebar_link(page, "/admin/my-day/").split()
+    for href in ("/admin/feedback/dashboard/", "/admin/journeys/analytics/", "/admin/auditlog/logentry/"):
+        _sidebar_link(page, href)
+
+
+def test_a_sidebar_link_is_resolved_once_for_each_path_the_site_is_served_under(db):
+    link, prefix = admin_link("admin:crm_my_day"), get_script_prefix()
+    try:
+        with mock.patch.object(navigation, "reverse", wraps=navigation.reverse) as reversing:
+            set_script_prefix("/behind-a-proxy/")
+            assert (str(link), str(link)) == ("/behind-a-proxy/admin/my-day/",) * 2
+            set_script_prefix("/")
+            assert str(link) == "/admin/my-day/"
+    finally:
+        set_script_prefix(prefix)
+    assert reversing.call_count <= 2  # once for the new prefix; "/" may have been resolved before this test
