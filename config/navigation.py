@@ -24,7 +24,7 @@ def admin_link(name: str):
     return lazy(lambda: _resolved(name, get_script_prefix()), str)()
 
 
-def sidebar_complete(groups: list[dict]) -> list[dict]:
+def sidebar_complete(groups: list[dict]) -> None:
     for group in groups:
         group.setdefault("collapsible", False)
         group.setdefault("separator", False)
@@ -32,4 +32,3 @@ def sidebar_complete(groups: list[dict]) -> list[dict]:
         for item in group["items"]:
             item.setdefault("badge", None)
             item.setdefault("link_callback", None)
-    return groups

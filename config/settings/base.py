@@ -457,244 +457,236 @@ UNFOLD = {
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,
-        "navigation": sidebar_complete(
-            [
-                {
-                    "title": _("Work"),
-                    "items": [
-                        {"title": _("My day"), "icon": "today", "link": admin_link("admin:crm_my_day")},
-                        {
-                            "title": _("Accounts"),
-                            "icon": "apartment",
-                            "link": admin_link("admin:crm_account_changelist"),
-                        },
-                        {
-                            "title": _("Contacts"),
-                            "icon": "contacts",
-                            "link": admin_link("admin:crm_contact_changelist"),
-                        },
-                        {
-                            "title": _("Interactions"),
-                            "icon": "forum",
-                            "link": admin_link("admin:crm_interaction_changelist"),
-                        },
-                        {
-                            "title": _("Promises"),
-                            "icon": "handshake",
-                            "link": admin_link("admin:crm_commitment_changelist"),
-                        },
-                        {"title": _("Tasks"), "icon": "task_alt", "link": admin_link("admin:crm_task_changelist")},
-                        {
-                            "title": _("Service requests"),
-                            "icon": "support_agent",
-                            "link": admin_link("admin:crm_servicerequest_changelist"),
-                        },
-                        {
-                            "title": _("Orders"),
-                            "icon": "local_shipping",
-                            "link": admin_link("admin:crm_order_changelist"),
-                        },
-                        {
-                            "title": _("Internal customers"),
-                            "icon": "hub",
-                            "link": admin_link("admin:crm_internal_report"),
-                        },
-                        {
-                            "title": _("Internal services"),
-                            "icon": "checklist",
-                            "link": admin_link("admin:crm_internalservice_changelist"),
-                        },
-                    ],
-                },
-                {
-                    "title": _("Feedback"),
-                    "items": [
-                        {"title": _("Dashboard"), "icon": "monitoring", "link": admin_link("admin:surveys_dashboard")},
-                        {
-                            "title": _("Monthly review"),
-                            "icon": "fact_check",
-                            "link": admin_link("admin:surveys_review"),
-                        },
-                        {
-                            "title": _("Cases"),
-                            "icon": "support_agent",
-                            "link": admin_link("admin:surveys_case_changelist"),
-                        },
-                        {
-                            "title": _("Feedback items"),
-                            "icon": "lightbulb",
-                            "link": admin_link("admin:surveys_feedbackitem_changelist"),
-                        },
-                        {
-                            "title": _("Responses"),
-                            "icon": "rate_review",
-                            "link": admin_link("admin:surveys_response_changelist"),
-                        },
-                        {
-                            "title": _("Invitations"),
-                            "icon": "forward_to_inbox",
-                            "link": admin_link("admin:surveys_invitation_changelist"),
-                        },
-                        {"title": _("Surveys"), "icon": "quiz", "link": admin_link("admin:surveys_survey_changelist")},
-                        {
-                            "title": _("Feedback rules"),
-                            "icon": "rule",
-                            "link": admin_link("admin:surveys_feedbackrule_changelist"),
-                        },
-                        {
-                            "title": _("Lead source costs"),
-                            "icon": "payments",
-                            "link": admin_link("admin:crm_leadsourcecost_changelist"),
-                        },
-                    ],
-                },
-                {
-                    "title": _("Segments"),
-                    "items": [
-                        {
-                            "title": _("Saved segments"),
-                            "icon": "filter_alt",
-                            "link": admin_link("admin:segments_segment_changelist"),
-                        },
-                        {
-                            "title": _("Behaviour lexicon"),
-                            "icon": "translate",
-                            "link": admin_link("admin:segments_lexiconentry_changelist"),
-                        },
-                        {
-                            "title": _("Behaviour suggestions"),
-                            "icon": "psychology",
-                            "link": admin_link("admin:segments_behavioursuggestion_changelist"),
-                        },
-                        {
-                            "title": _("Zone changes"),
-                            "icon": "traffic",
-                            "link": admin_link("admin:segments_zonechange_changelist"),
-                        },
-                        {
-                            "title": _("Level changes"),
-                            "icon": "stairs",
-                            "link": admin_link("admin:segments_levelchange_changelist"),
-                        },
-                        {
-                            "title": _("Company averages"),
-                            "icon": "functions",
-                            "link": admin_link("admin:segments_levelbaseline_changelist"),
-                        },
-                    ],
-                },
-                {
-                    "title": _("Journeys"),
-                    "items": [
-                        {
-                            "title": _("Funnel and stages"),
-                            "icon": "conversion_path",
-                            "link": admin_link("admin:journeys_analytics"),
-                        },
-                        {
-                            "title": _("Journeys"),
-                            "icon": "route",
-                            "link": admin_link("admin:journeys_journey_changelist"),
-                        },
-                        {
-                            "title": _("Touchpoints"),
-                            "icon": "touch_app",
-                            "link": admin_link("admin:journeys_touchpoint_changelist"),
-                        },
-                        {
-                            "title": _("Stage transitions"),
-                            "icon": "timeline",
-                            "link": admin_link("admin:journeys_transition_changelist"),
-                        },
-                    ],
-                },
-                {
-                    "title": _("Telephony"),
-                    "items": [
-                        {"title": _("Calls"), "icon": "call", "link": admin_link("admin:crm_call_changelist")},
-                        {
-                            "title": _("Connections"),
-                            "icon": "settings_phone",
-                            "link": admin_link("admin:crm_telephonyconnection_changelist"),
-                        },
-                    ],
-                },
-                {
-                    "title": _("Outreach"),
-                    "items": [
-                        {
-                            "title": _("Outbox"),
-                            "icon": "outbox",
-                            "link": admin_link("admin:crm_outboundmessage_changelist"),
-                        },
-                        {
-                            "title": _("Tracked proposals"),
-                            "icon": "ads_click",
-                            "link": admin_link("admin:crm_trackedlink_changelist"),
-                        },
-                        {
-                            "title": _("Campaigns"),
-                            "icon": "campaign",
-                            "link": admin_link("admin:crm_campaign_changelist"),
-                        },
-                        {
-                            "title": _("Message templates"),
-                            "icon": "edit_note",
-                            "link": admin_link("admin:crm_messagetemplate_changelist"),
-                        },
-                        {
-                            "title": _("References"),
-                            "icon": "workspace_premium",
-                            "link": admin_link("admin:crm_reference_changelist"),
-                        },
-                        {
-                            "title": _("Professional holidays"),
-                            "icon": "celebration",
-                            "link": admin_link("admin:crm_professionalholiday_changelist"),
-                        },
-                        {
-                            "title": _("Schedules"),
-                            "icon": "schedule",
-                            "link": admin_link("admin:django_celery_beat_periodictask_changelist"),
-                        },
-                    ],
-                },
-                {
-                    "title": _("Moving in"),
-                    "items": [
-                        {
-                            "title": _("From Bitrix24 or amoCRM"),
-                            "icon": "move_to_inbox",
-                            "link": admin_link("admin:crm_movein_changelist"),
-                            "permission": "crm.moving_in.admin.may_move_in",
-                        },
-                        {
-                            "title": _("Answers from Google or Yandex Forms"),
-                            "icon": "upload_file",
-                            "link": admin_link("admin:surveys_forms_import"),
-                            "permission": "surveys.admin_views.may_import_answers",
-                        },
-                    ],
-                },
-                {
-                    "title": _("Security"),
-                    "items": [
-                        {
-                            "title": _("Audit trail"),
-                            "icon": "history",
-                            "link": admin_link("admin:auditlog_logentry_changelist"),
-                        },
-                        {
-                            "title": _("Login attempts"),
-                            "icon": "lock",
-                            "link": admin_link("admin:axes_accessattempt_changelist"),
-                        },
-                    ],
-                },
-            ]
-        ),
+        "navigation": [
+            {
+                "title": _("Work"),
+                "items": [
+                    {"title": _("My day"), "icon": "today", "link": admin_link("admin:crm_my_day")},
+                    {
+                        "title": _("Accounts"),
+                        "icon": "apartment",
+                        "link": admin_link("admin:crm_account_changelist"),
+                    },
+                    {"title": _("Contacts"), "icon": "contacts", "link": admin_link("admin:crm_contact_changelist")},
+                    {
+                        "title": _("Interactions"),
+                        "icon": "forum",
+                        "link": admin_link("admin:crm_interaction_changelist"),
+                    },
+                    {
+                        "title": _("Promises"),
+                        "icon": "handshake",
+                        "link": admin_link("admin:crm_commitment_changelist"),
+                    },
+                    {"title": _("Tasks"), "icon": "task_alt", "link": admin_link("admin:crm_task_changelist")},
+                    {
+                        "title": _("Service requests"),
+                        "icon": "support_agent",
+                        "link": admin_link("admin:crm_servicerequest_changelist"),
+                    },
+                    {
+                        "title": _("Orders"),
+                        "icon": "local_shipping",
+                        "link": admin_link("admin:crm_order_changelist"),
+                    },
+                    {
+                        "title": _("Internal customers"),
+                        "icon": "hub",
+                        "link": admin_link("admin:crm_internal_report"),
+                    },
+                    {
+                        "title": _("Internal services"),
+                        "icon": "checklist",
+                        "link": admin_link("admin:crm_internalservice_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Feedback"),
+                "items": [
+                    {"title": _("Dashboard"), "icon": "monitoring", "link": admin_link("admin:surveys_dashboard")},
+                    {"title": _("Monthly review"), "icon": "fact_check", "link": admin_link("admin:surveys_review")},
+                    {
+                        "title": _("Cases"),
+                        "icon": "support_agent",
+                        "link": admin_link("admin:surveys_case_changelist"),
+                    },
+                    {
+                        "title": _("Feedback items"),
+                        "icon": "lightbulb",
+                        "link": admin_link("admin:surveys_feedbackitem_changelist"),
+                    },
+                    {
+                        "title": _("Responses"),
+                        "icon": "rate_review",
+                        "link": admin_link("admin:surveys_response_changelist"),
+                    },
+                    {
+                        "title": _("Invitations"),
+                        "icon": "forward_to_inbox",
+                        "link": admin_link("admin:surveys_invitation_changelist"),
+                    },
+                    {"title": _("Surveys"), "icon": "quiz", "link": admin_link("admin:surveys_survey_changelist")},
+                    {
+                        "title": _("Feedback rules"),
+                        "icon": "rule",
+                        "link": admin_link("admin:surveys_feedbackrule_changelist"),
+                    },
+                    {
+                        "title": _("Lead source costs"),
+                        "icon": "payments",
+                        "link": admin_link("admin:crm_leadsourcecost_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Segments"),
+                "items": [
+                    {
+                        "title": _("Saved segments"),
+                        "icon": "filter_alt",
+                        "link": admin_link("admin:segments_segment_changelist"),
+                    },
+                    {
+                        "title": _("Behaviour lexicon"),
+                        "icon": "translate",
+                        "link": admin_link("admin:segments_lexiconentry_changelist"),
+                    },
+                    {
+                        "title": _("Behaviour suggestions"),
+                        "icon": "psychology",
+                        "link": admin_link("admin:segments_behavioursuggestion_changelist"),
+                    },
+                    {
+                        "title": _("Zone changes"),
+                        "icon": "traffic",
+                        "link": admin_link("admin:segments_zonechange_changelist"),
+                    },
+                    {
+                        "title": _("Level changes"),
+                        "icon": "stairs",
+                        "link": admin_link("admin:segments_levelchange_changelist"),
+                    },
+                    {
+                        "title": _("Company averages"),
+                        "icon": "functions",
+                        "link": admin_link("admin:segments_levelbaseline_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Journeys"),
+                "items": [
+                    {
+                        "title": _("Funnel and stages"),
+                        "icon": "conversion_path",
+                        "link": admin_link("admin:journeys_analytics"),
+                    },
+                    {
+                        "title": _("Journeys"),
+                        "icon": "route",
+                        "link": admin_link("admin:journeys_journey_changelist"),
+                    },
+                    {
+                        "title": _("Touchpoints"),
+                        "icon": "touch_app",
+                        "link": admin_link("admin:journeys_touchpoint_changelist"),
+                    },
+                    {
+                        "title": _("Stage transitions"),
+                        "icon": "timeline",
+                        "link": admin_link("admin:journeys_transition_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Telephony"),
+                "items": [
+                    {"title": _("Calls"), "icon": "call", "link": admin_link("admin:crm_call_changelist")},
+                    {
+                        "title": _("Connections"),
+                        "icon": "settings_phone",
+                        "link": admin_link("admin:crm_telephonyconnection_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Outreach"),
+                "items": [
+                    {
+                        "title": _("Outbox"),
+                        "icon": "outbox",
+                        "link": admin_link("admin:crm_outboundmessage_changelist"),
+                    },
+                    {
+                        "title": _("Tracked proposals"),
+                        "icon": "ads_click",
+                        "link": admin_link("admin:crm_trackedlink_changelist"),
+                    },
+                    {
+                        "title": _("Campaigns"),
+                        "icon": "campaign",
+                        "link": admin_link("admin:crm_campaign_changelist"),
+                    },
+                    {
+                        "title": _("Message templates"),
+                        "icon": "edit_note",
+                        "link": admin_link("admin:crm_messagetemplate_changelist"),
+                    },
+                    {
+                        "title": _("References"),
+                        "icon": "workspace_premium",
+                        "link": admin_link("admin:crm_reference_changelist"),
+                    },
+                    {
+                        "title": _("Professional holidays"),
+                        "icon": "celebration",
+                        "link": admin_link("admin:crm_professionalholiday_changelist"),
+                    },
+                    {
+                        "title": _("Schedules"),
+                        "icon": "schedule",
+                        "link": admin_link("admin:django_celery_beat_periodictask_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Moving in"),
+                "items": [
+                    {
+                        "title": _("From Bitrix24 or amoCRM"),
+                        "icon": "move_to_inbox",
+                        "link": admin_link("admin:crm_movein_changelist"),
+                        "permission": "crm.moving_in.admin.may_move_in",
+                    },
+                    {
+                        "title": _("Answers from Google or Yandex Forms"),
+                        "icon": "upload_file",
+                        "link": admin_link("admin:surveys_forms_import"),
+                        "permission": "surveys.admin_views.may_import_answers",
+                    },
+                ],
+            },
+            {
+                "title": _("Security"),
+                "items": [
+                    {
+                        "title": _("Audit trail"),
+                        "icon": "history",
+                        "link": admin_link("admin:auditlog_logentry_changelist"),
+                    },
+                    {
+                        "title": _("Login attempts"),
+                        "icon": "lock",
+                        "link": admin_link("admin:axes_accessattempt_changelist"),
+                    },
+                ],
+            },
+        ],
     },
 }
+# The keys unfold's sidebar template reads, filled in: drawn on every admin page (config/navigation.py).
+sidebar_complete(UNFOLD["SIDEBAR"]["navigation"])
 
 # LOG_FORMAT=json: one JSON object a line (time, level, logger, message, and the exception), for a log collector.
 LOGGING = {
