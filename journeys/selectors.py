@@ -284,13 +284,13 @@ def _cycle_times_from_rows(filters: JourneyFilters) -> dict:
         return dict(queryset.filter(ids).values("account_id").annotate(at=Min(field)).values_list("account_id", "at"))
 
     orders = Order.objects.exclude(status=Order.Status.CANCELLED)
-    # A proposal is one sent with a tracked link, or an interaction at a "proposal sent" touchpoint.
     by_account = {
         "contact": first(Interaction.objects, "occurred_at"),
         "proposal": first(TrackedLink.objects, "created_at"),
         "deal": first(orders, "ordered_at"),
         "delivery": first(orders, "delivered_at"),
     }
+    # A proposal is one sent with a tracked link, or an interaction at a "proposal sent" touchpoint.
     proposals = Interaction.objects.filter(touchpoint__channel=Touchpoint.Channel.PROPOSAL)
     for account_id, at in first(proposals, "occurred_at").items():
         by_account["proposal"][account_id] = min(at, by_account["proposal"].get(account_id, at))
