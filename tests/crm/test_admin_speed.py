@@ -132,7 +132,7 @@ def _sidebar_link(page: str, href: str) -> str:
     return anchors[0]
 
 
-def test_the_sidebar_shows_every_link_and_marks_the_page_it_is_on(client, manager):
+def test_the_sidebar_links_the_main_pages_and_marks_the_one_it_is_on(client, manager):
     client.force_login(manager)
 
     page = client.get("/admin/crm/account/").content.decode()
