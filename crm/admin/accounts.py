@@ -140,9 +140,6 @@ class AccountAdmin(
     ModelAdmin,
 ):
     resource_classes = [AccountResource]
-    # Unfold's change form reads this 18 times a page (the client card); absent, each read costs the template
-    # engine an exception and a dir() of this admin. Empty means what absent means: no conditional fields.
-    conditional_fields: dict = {}
     import_kind = ImportJob.Kind.ACCOUNTS
     export_form_class = ExportForm
     list_display = [
