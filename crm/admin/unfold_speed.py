@@ -29,7 +29,8 @@ _unfold_result_headers = unfold_list.result_headers
 
 def result_headers(cl):
     if not hasattr(cl, "_crm_headers"):
-        cl._crm_headers = list(_unfold_result_headers(cl))
+        # Each header's text is a lazy translation, which every row's cells read again: translated once here.
+        cl._crm_headers = [{**header, "text": str(header["text"])} for header in _unfold_result_headers(cl)]
     return iter(cl._crm_headers)
 
 

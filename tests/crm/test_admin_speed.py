@@ -17,7 +17,7 @@ from config import navigation
 from config.navigation import admin_link
 from crm.admin import unfold_speed
 from crm.admin.paginator import EstimatedCountPaginator
-from crm.models import Account
+from crm.models import Account, Zone
 from tests.conftest import NOT_APPLICABLE
 from tests.crm.factories import AccountFactory, ContactFactory
 
@@ -185,3 +185,22 @@ def test_the_admin_pages_read_no_option_the_admin_lacks(client, manager):
             assert client.get(url).status_code == 200
 
     assert sorted(set(missing)) == []
+
+
+def test_the_account_lists_badges_say_what_the_choices_say_in_the_managers_language(client, manager):
+    from django.utils import translation
+
+    account = AccountFactory(manager=manager, zone=Zone.GREY, status=Account.Status.CHURNED, behaviour_type=3)
+    manager.language = "ru"
+    manager.save(update_fields=["language"])
+    client.force_login(manager)
+
+    page = client.get("/admin/crm/account/").content.decode()
+
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*/admin/crm/account/{account.pk}/change/.*?</tr>", page, re.S).group()
+    with translation.override("ru"):
+        status, zone, behaviour = (getattr(account, f"get_{f}_display")() for f in ("status", "zone", "behaviour_type"))
+    assert zone == "Серая (нет ответов)"
+    assert f">{status}</span>" in row
+    assert f'title="{zone}">серая</span>' in row
+    assert f'title="{behaviour}">тип 3</span>' in row
