@@ -204,3 +204,21 @@ def test_the_account_lists_badges_say_what_the_choices_say_in_the_managers_langu
     assert f">{status}</span>" in row
     assert f'title="{zone}">серая</span>' in row
     assert f'title="{behaviour}">тип 3</span>' in row
+
+
+def test_an_object_url_is_the_one_reverse_gives_under_any_script_prefix(db):
+    from django.urls import NoReverseMatch, reverse
+
+    from crm.templatetags.crm_links import object_url
+
+    prefix = get_script_prefix()
+    try:
+        for served_under in ("/", "/behind-a-proxy/"):
+            set_script_prefix(served_under)
+            for name, object_id in (("admin:crm_commitment_change", 7), ("admin:crm_click_to_call", 123456)):
+                assert object_url(name, object_id) == reverse(name, args=[object_id])
+            assert object_url("admin:crm_account_change", 42) == f"{served_under}admin/crm/account/42/change/"
+    finally:
+        set_script_prefix(prefix)
+    with pytest.raises(NoReverseMatch):  # as {% url %} says of a URL that takes no id
+        object_url("admin:crm_my_day", 1)
