@@ -139,6 +139,22 @@ def _label(choices, value) -> str:
 ZONE_SHORT = {Zone.GREEN: _("green"), Zone.YELLOW: _("yellow"), Zone.RED: _("red"), Zone.GREY: _("grey")}
 
 
+class AccountForm(forms.ModelForm):
+    # acting_user: the request's user, which AccountAdmin.get_form sets on the class it makes for each request.
+    # No default: None would mean "the system itself", which may do anything.
+
+    def clean_manager(self):
+        manager = self.cleaned_data.get("manager")
+        # Whom one may choose, the field's choices say (formfield_for_foreignkey). Emptying it puts an account in
+        # the queue, which only those who see the queue may do; a new account left empty goes to its creator.
+        if manager is None and self.instance.pk and "manager" in self.changed_data:
+            try:
+                account_manager_check(acting_user=self.acting_user, manager=manager)
+            except ValidationError as error:
+                raise ValidationError(error.message_dict["manager"]) from None
+        return manager
+
+
 @admin.register(Account)
 class AccountAdmin(
     ContributedActionsMixin,
@@ -150,6 +166,7 @@ class AccountAdmin(
     ModelAdmin,
 ):
     resource_classes = [AccountResource]
+    form = AccountForm
     import_kind = ImportJob.Kind.ACCOUNTS
     export_form_class = ExportForm
     list_display = [
@@ -273,21 +290,9 @@ class AccountAdmin(
         return obj.last_interaction_at and date_format(timezone.localtime(obj.last_interaction_at), "SHORT_DATE_FORMAT")
 
     def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class AccountForm(form):
-            def clean_manager(self):
-                manager = self.cleaned_data.get("manager")
-                # Whom one may choose, the field's choices say (below). Emptying it puts an account in the queue,
-                # which only those who see the queue may do; a new account left empty goes to its creator.
-                if manager is None and self.instance.pk and "manager" in self.changed_data:
-                    try:
-                        account_manager_check(acting_user=request.user, manager=manager)
-                    except ValidationError as error:
-                        raise ValidationError(error.message_dict["manager"]) from None
-                return manager
-
-        return AccountForm
+        form = super().get_form(request, obj, **kwargs)  # a class of its own each call: the user stays on it
+        form.acting_user = request.user
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "manager":  # the same rule as account_manager_check, so the form says it first

@@ -596,6 +596,24 @@ def test_who_may_assign_an_account_to_whom_in_the_admin(request, client, manager
         assert list(response.context["adminform"].form.errors) == ["manager"]
 
 
+def test_in_the_admin_a_manager_cannot_put_their_account_in_the_queue_but_a_head_can(client, manager, head):
+    account = AccountFactory(manager=manager, name="Ромашка")
+    form = {"name": "Ромашка", "status": account.status, "manager": "", "time_zone": account.time_zone}
+    form["survey_cadence_days"] = 30
+    url = reverse("admin:crm_account_change", args=[account.pk])
+
+    client.force_login(manager)
+    refused = client.post(url, form)
+    account.refresh_from_db()
+    assert account.manager == manager
+    assert list(refused.context["adminform"].form.errors) == ["manager"]
+
+    client.force_login(head)
+    client.post(url, form)
+    account.refresh_from_db()
+    assert account.manager is None
+
+
 def test_a_manager_cannot_put_their_account_in_the_queue_but_a_head_can(client, token_client, manager, head):
     account = AccountFactory(manager=manager)
 
