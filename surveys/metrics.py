@@ -108,7 +108,7 @@ def score_counts(filters: MetricFilters, *metric_names: str, by: dict | None = N
     return list(
         _answers(filters, *metric_names)
         .values("metric", "score", "scale_max", **by)
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not the id, which the answers' covering indexes leave out
         .values("metric", "score", "scale_max", "n", *by)
         .order_by()
     )

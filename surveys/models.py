@@ -334,9 +334,11 @@ class Answer(models.Model):
                 condition=Q(score__isnull=False),
                 name="answer_metric_industry_idx",
             ),
+            # With the manager and the industry, a user who sees some accounts has the dashboard's counts of their
+            # answers from this index alone, without reading the answers themselves (issue 22).
             models.Index(
                 fields=["account", "metric", "submitted_at"],
-                include=["score", "scale_max", "survey"],
+                include=["score", "scale_max", "survey", "manager", "industry"],
                 name="answer_account_idx",
             ),
         ]
