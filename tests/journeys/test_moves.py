@@ -277,3 +277,21 @@ def test_the_backfill_command_prints_its_summary(manager, capsys):
     Interaction.objects.create(account=AccountFactory(manager=manager), channel="phone", direction="inbound")
     call_command("journeys_backfill", "--quiet")
     assert "1 put on a journey with 1 stage moves" in capsys.readouterr().out
+
+
+def test_the_drawn_out_accounts_a_user_is_shown_are_those_they_see(manager, other_manager, head, superuser):
+    from journeys.selectors import drawn_out_accounts
+
+    Stage.objects.filter(code="awareness").update(median_days=Decimal("3.0"))  # norm 6 days
+    mine, theirs, queued = (AccountFactory(manager=m) for m in (manager, other_manager, None))
+    for account in (mine, theirs, queued):
+        log(account)
+    AccountJourney.objects.update(since=timezone.now() - timedelta(days=9))
+
+    def shown(user):
+        return {state.account for state in drawn_out_accounts(user=user)}
+
+    assert shown(manager) == {mine}
+    assert shown(head) == {mine, queued}  # the head's department (manager) and the unassigned queue
+    assert shown(superuser) == {mine, theirs, queued}
+    assert shown(other_manager) == {theirs}
