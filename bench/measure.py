@@ -30,6 +30,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import include, path  # noqa: E402
 
+import config.wsgi  # noqa: E402, F401  (as the web process: what is loaded, frozen out of the collector's sight)
 from bench.calibrate import floor  # noqa: E402
 from crm.models import Account, ApiToken, Phone, User  # noqa: E402
 from crm.phones import phone_normalize  # noqa: E402

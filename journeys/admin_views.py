@@ -71,7 +71,7 @@ def journey_analytics_view(request):
     if filters is not None:
         rows = selectors.journey_funnel(filters)
         now = timezone.now()
-        drawn_out = list(selectors.drawn_out_accounts(user=request.user, journey=filters.journey)[:DRAWN_OUT_SHOWN])
+        drawn_out = selectors.drawn_out_first(limit=DRAWN_OUT_SHOWN, user=request.user, journey=filters.journey)
         for state in drawn_out:
             state.days_in_stage = (now - state.since).days
         labels = [row.stage.name(request.LANGUAGE_CODE) for row in rows]

@@ -295,3 +295,30 @@ def test_the_drawn_out_accounts_a_user_is_shown_are_those_they_see(manager, othe
     assert shown(head) == {mine, queued}  # the head's department (manager) and the unassigned queue
     assert shown(superuser) == {mine, theirs, queued}
     assert shown(other_manager) == {theirs}
+
+
+def test_the_first_drawn_out_accounts_read_stage_by_stage_are_the_first_of_the_whole_list(manager, head, superuser):
+    from journeys.selectors import drawn_out_accounts, drawn_out_first
+
+    Stage.objects.filter(code__in=["awareness", "consideration"]).update(median_days=Decimal("3.0"))  # norms 6 days
+    now = timezone.now()
+    for days, code, whose in (
+        (9, "awareness", manager),
+        (30, "consideration", None),
+        (12, "consideration", manager),
+        (20, "awareness", None),
+        (7, "consideration", manager),
+        (2, "awareness", manager),
+    ):
+        account = AccountFactory(manager=whose)
+        log(account)  # a first contact: awareness
+        if code != "awareness":
+            account_stage_move(account=account, to_stage=stage(code))
+        AccountJourney.objects.filter(account=account).update(since=now - timedelta(days=days))
+    journey = Journey.objects.get(is_default=True)
+
+    for user in (manager, head, superuser):
+        whole = list(drawn_out_accounts(user=user, journey=journey, now=now))
+        assert len(whole) == (3 if user == manager else 5)  # two days in awareness is not drawn out
+        for limit in (1, 2, 3, 10):
+            assert drawn_out_first(limit=limit, user=user, journey=journey, now=now) == whole[:limit]
