@@ -222,3 +222,36 @@ def test_an_object_url_is_the_one_reverse_gives_under_any_script_prefix(db):
         set_script_prefix(prefix)
     with pytest.raises(NoReverseMatch):  # as {% url %} says of a URL that takes no id
         object_url("admin:crm_my_day", 1)
+
+
+def test_the_remembered_sidebar_is_what_unfold_draws_for_each_user_page_and_language(rf, manager, superuser):
+    from django.contrib import admin
+    from django.template import Template
+    from django.template.context import RequestContext
+    from django.template.loader import render_to_string
+    from django.urls import resolve
+    from django.utils import translation
+
+    from crm.templatetags import crm_sidebar
+
+    remembered = Template("{% load crm_sidebar %}{% sidebar_app_list %}")
+    crm_sidebar._drawn.clear()
+    drawings = {}
+    for user in (manager, superuser):
+        for path in ("/admin/crm/account/", "/admin/my-day/"):
+            for language in ("ru", "en"):
+                request = rf.get(path)
+                request.user, request.resolver_match = user, resolve(path)
+                with translation.override(language):
+                    context = admin.site.each_context(request)
+                    unfolds = render_to_string(
+                        "unfold/helpers/app_list.html", {**context, "app_list": context["available_apps"]}, request
+                    )
+                    for _time in ("drawn", "remembered"):
+                        assert remembered.render(RequestContext(request, context)) == unfolds
+                drawings[user.username, path, language] = unfolds
+
+    assert len(crm_sidebar._drawn) == 8  # one drawing each: none was taken for another
+    assert drawings["manager", "/admin/crm/account/", "ru"] != drawings["manager", "/admin/my-day/", "ru"]
+    assert drawings["manager", "/admin/my-day/", "ru"] != drawings[superuser.username, "/admin/my-day/", "ru"]
+    assert "Мой день" in drawings["manager", "/admin/my-day/", "ru"]
