@@ -300,3 +300,42 @@ class AccountFirsts(models.Model):
 
     def __str__(self):
         return str(self.account_id)
+
+
+class FunnelCount(models.Model):
+    """How many accounts of a journey have a combination of funnel facts (AccountJourney.entered, .went_on,
+    .in_order): on PostgreSQL appended by a trigger with every write to the accounts' journeys (journeys.counts), a
+    count being the sum of its rows, so the funnel over every account is a sum over a few hundred rows; empty on
+    SQLite. Plain ids: the rows come and go with the journeys they count."""
+
+    journey_id = models.BigIntegerField()
+    entered = models.PositiveIntegerField()
+    went_on = models.PositiveIntegerField()
+    in_order = models.PositiveSmallIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("funnel count")
+        verbose_name_plural = _("funnel counts")
+
+    def __str__(self):
+        return f"{self.journey_id}/{self.entered}/{self.went_on}/{self.in_order}: {self.n}"
+
+
+class StayCount(models.Model):
+    """How many completed stays in a stage fall in a bucket of lengths (an hour below a week, a day from then on):
+    on PostgreSQL appended by a trigger with every write to the transitions (journeys.counts), a count being the sum
+    of its rows, so the whole journey's percentiles of time in stage are found without counting a stage's every
+    stay; empty on SQLite. Plain ids: the rows come and go with the transitions they count."""
+
+    journey_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField()
+    bucket = models.IntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("stays' count")
+        verbose_name_plural = _("stays' counts")
+
+    def __str__(self):
+        return f"{self.stage_id}/{self.bucket}: {self.n}"

@@ -7,9 +7,11 @@ to today. Counts are of accounts. "Entered" a stage means a transition into it a
 """
 
 import statistics
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from django.db import connection
 from django.db.models import Min, Q, QuerySet, Sum
@@ -19,7 +21,8 @@ from django.utils import timezone
 from crm.access import account_access_q
 from crm.models import Account, Interaction, LeadSource, Order
 from crm.outreach.models import TrackedLink
-from journeys.models import AccountJourney, Journey, Stage, Touchpoint
+from journeys.counts import bucket_start
+from journeys.models import AccountJourney, FunnelCount, Journey, Stage, StayCount, Touchpoint
 
 
 def day_start(day, *, next_day: bool = False) -> datetime | None:
@@ -127,7 +130,24 @@ class StageRow:
 
 def _entries(filters: JourneyFilters, ranks: int) -> tuple[int, dict[int, tuple[int, int, int]]]:
     """The cohort's size, and per stage rank (entered, went on to a later stage, entered in order): one pass over
-    the accounts' funnel facts (AccountJourney.entered, .went_on, .in_order)."""
+    the accounts' funnel facts (AccountJourney.entered, .went_on, .in_order); for the whole journey on PostgreSQL,
+    a sum of the kept counts of each combination of them (journeys.counts)."""
+    if filters.everyone and connection.vendor == "postgresql":
+        combinations = list(
+            FunnelCount.objects.filter(journey_id=filters.journey.id)
+            .values_list("entered", "went_on", "in_order")
+            .annotate(accounts=Sum("n"))
+            .exclude(accounts=0)
+        )
+        entries = {}
+        for rank in range(1, ranks + 1):
+            bit = 1 << (rank - 1)
+            entries[rank] = (
+                sum(n for entered, _went_on, _in_order, n in combinations if entered & bit),
+                sum(n for _entered, went_on, _in_order, n in combinations if went_on & bit),
+                sum(n for _entered, _went_on, in_order, n in combinations if in_order >= rank),
+            )
+        return sum(n for *_facts, n in combinations), entries
     where, params = filters.cohort_where()
     sums = []
     for rank in range(1, ranks + 1):
@@ -158,40 +178,75 @@ def _percentile(values: list[float], fraction: float) -> float:
     return _interpolate(values[int(position) : int(position) + 2], position)
 
 
-def _percentile_from_index(cursor, where: str, params: list, n: int, fraction: float) -> float:
-    """percentile_cont from the stay index: the two values around the position, read with OFFSET."""
-    position = (n - 1) * fraction
-    low = int(position)
-    cursor.execute(
-        f"SELECT t.stay_seconds FROM journeys_transition t WHERE {where} ORDER BY t.stay_seconds "  # noqa: S608
-        f"LIMIT 2 OFFSET {low}",
-        params,
-    )
-    return _interpolate([row[0] for row in cursor.fetchall()], position)
+def _value_at(cursor, where: str, params: list, position: float) -> float:
+    """percentile_cont's value at `position` (from 0) of the stays `where` picks in order: the two stays around it,
+    read along the stay index with OFFSET. A position past the last stay (a move between counting and reading
+    removed one) reads the last."""
+    order = f"SELECT t.stay_seconds FROM journeys_transition t WHERE {where} ORDER BY t.stay_seconds"  # noqa: S608
+    cursor.execute(f"{order} LIMIT 2 OFFSET {int(position)}", params)
+    around = [row[0] for row in cursor.fetchall()]
+    if not around:
+        cursor.execute(f"{order} DESC LIMIT 1", params)
+        around = [row[0] for row in cursor.fetchall()] or [0]  # and none left at all: nothing to show but zero
+    return _interpolate(around, position)
 
 
 DAY = 86400
+PERCENTILES = (0.5, 0.9)
+
+
+def _stage_percentiles(cursor, journey: Journey) -> dict[int, tuple]:
+    """The whole journey's, per stage: a count and two reads along the stay index, each skipping up to half or
+    nine tenths of the stage's stays."""
+    result = {}
+    for stage_id in journey.stages.values_list("id", flat=True):
+        where, params = (
+            "t.journey_id = %s AND t.to_stage_id = %s AND t.stay_seconds IS NOT NULL",
+            [journey.id, stage_id],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM journeys_transition t WHERE {where}", params)  # noqa: S608
+        n = cursor.fetchone()[0]
+        if n:
+            result[stage_id] = (*(_value_at(cursor, where, params, (n - 1) * f) / DAY for f in PERCENTILES), n)
+    return result
+
+
+def _stage_percentiles_from_counts(cursor, journey: Journey) -> dict[int, tuple]:
+    """The whole journey's, per stage, on PostgreSQL: the kept counts of stays by length (journeys.stays) say which
+    bucket of lengths holds each percentile's stays and how many shorter ones come before it; the read along the
+    stay index starts at that bucket and skips only within it."""
+    cursor.execute(
+        f"SELECT stage_id, bucket, SUM(n)::bigint FROM {StayCount._meta.db_table} WHERE journey_id = %s "  # noqa: S608
+        "GROUP BY stage_id, bucket HAVING SUM(n) > 0 ORDER BY stage_id, bucket",
+        [journey.id],
+    )
+    by_stage: dict[int, list[tuple[int, int]]] = {}
+    for stage_id, bucket, n in cursor.fetchall():
+        by_stage.setdefault(stage_id, []).append((bucket, n))
+    result = {}
+    for stage_id, buckets in by_stage.items():
+        ends = list(accumulate(count for _bucket, count in buckets))  # the stays up to each bucket's end
+        n, values = ends[-1], []
+        for fraction in PERCENTILES:
+            position = (n - 1) * fraction
+            i = bisect_right(ends, int(position))  # the bucket holding the stay at `position`
+            where = "t.journey_id = %s AND t.to_stage_id = %s AND t.stay_seconds >= %s"
+            params = [journey.id, stage_id, bucket_start(buckets[i][0])]
+            values.append(_value_at(cursor, where, params, position - (ends[i] - buckets[i][1])) / DAY)
+        result[stage_id] = (*values, n)
+    return result
 
 
 def stay_percentiles(*, journey: Journey, filters: JourneyFilters | None = None) -> dict[int, tuple]:
     """Per stage id: (median, 90th percentile, n) of the completed stays' days; open stays are not counted.
-    For the whole journey they are read off the stay index (a count and two short index reads per stage);
-    for a cohort, PostgreSQL's percentile_cont over its stays."""
-    where, params = "t.journey_id = %s AND t.stay_seconds IS NOT NULL", [journey.id]
+    For the whole journey they are read off the stay index (with the kept counts on PostgreSQL); for a cohort,
+    PostgreSQL's percentile_cont over its stays."""
     with connection.cursor() as cursor:
         if filters is None or filters.everyone:
-            result = {}
-            for stage_id in journey.stages.values_list("id", flat=True):
-                stage_where, stage_params = f"{where} AND t.to_stage_id = %s", [*params, stage_id]
-                cursor.execute(f"SELECT COUNT(*) FROM journeys_transition t WHERE {stage_where}", stage_params)  # noqa: S608
-                n = cursor.fetchone()[0]
-                if n:
-                    result[stage_id] = (
-                        _percentile_from_index(cursor, stage_where, stage_params, n, 0.5) / DAY,
-                        _percentile_from_index(cursor, stage_where, stage_params, n, 0.9) / DAY,
-                        n,
-                    )
-            return result
+            if connection.vendor == "postgresql":
+                return _stage_percentiles_from_counts(cursor, journey)
+            return _stage_percentiles(cursor, journey)
+        where, params = "t.journey_id = %s AND t.stay_seconds IS NOT NULL", [journey.id]
         cohort, cohort_params = filters.cohort_sql()
         where += f" AND t.account_id IN ({cohort})"
         params += cohort_params

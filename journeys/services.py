@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from crm.models import Account, Interaction, Order, Task
 from crm.moving_in.inserts import objects_insert
 from crm.outreach.models import TrackedLink
 from crm.services.activity import task_title
+from journeys import counts
 from journeys.models import AccountJourney, Event, Journey, Stage, Touchpoint, Transition, TransitionRule
 from segments.selectors import segment_members
 from surveys.models import PROMOTER_FROM, Answer
@@ -548,5 +549,8 @@ def drawn_out_tasks_open(*, now: datetime | None = None) -> int:
 
 
 def journeys_daily() -> str:
-    """The beat job: fresh norms first, then the tasks for drawn-out accounts."""
+    """The beat job: fresh norms first, then the tasks for drawn-out accounts; on PostgreSQL the day's counts of
+    stays and funnel facts folded (journeys.counts)."""
+    if connection.vendor == "postgresql":
+        counts.compact()
     return f"{stage_norms_refresh()} norms changed, {drawn_out_tasks_open()} drawn-out tasks"
