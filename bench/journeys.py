@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python bench/journeys.py [STEP ...]
 
-Steps (all by default, in this order): backfill, pad, funnel, firsts.
+Steps (all by default, in this order): backfill, pad, funnel, firsts, counts.
 
 backfill: ties one interaction in ten to the "demo" touchpoint and one in ten to "proposal sent" (once), empties
 the journeys, then backfills every account from its interactions, orders, deliveries and promoter answers, and
@@ -10,7 +10,9 @@ measures a second run (nothing to add). pad: pads the history to 5M transitions 
 the accounts, once), then recounts every account's funnel facts, timed. funnel: times the funnel with time in
 stage, and the cycle times, unfiltered and with filters. firsts: what keeping each account's firsts (journeys.firsts)
 costs a writer: single interactions inserted with the triggers and with them disabled, later than each account's
-first (the common case) and earlier (the row is rewritten); each run rolled back.
+first (the common case) and earlier (the row is rewritten); each run rolled back. counts: what keeping the
+journeys' counts (journeys.counts) costs a move: accounts moved by hand one by one, with the triggers that keep
+the counts and with them disabled; each run rolled back.
 """
 
 import argparse
@@ -36,9 +38,15 @@ from tqdm import tqdm  # noqa: E402
 
 from bench.calibrate import floor  # noqa: E402
 from crm.models import Account, Interaction, User  # noqa: E402
-from journeys.models import Journey, Touchpoint, Transition  # noqa: E402
+from journeys.counts import KEPT  # noqa: E402
+from journeys.models import AccountJourney, Journey, Touchpoint, Transition  # noqa: E402
 from journeys.selectors import JourneyFilters, cycle_times, journey_funnel  # noqa: E402
-from journeys.services import journey_facts_refresh, journeys_backfill, stage_norms_refresh  # noqa: E402
+from journeys.services import (  # noqa: E402
+    account_stage_move,
+    journey_facts_refresh,
+    journeys_backfill,
+    stage_norms_refresh,
+)
 from segments.models import Segment  # noqa: E402
 
 
@@ -197,10 +205,35 @@ def firsts():
             print(f"| {label} | {triggers} | {median * 1000:.3f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
 
 
+def counts():
+    states = list(AccountJourney.objects.filter(stage__isnull=False).select_related("account").order_by("?")[:1000])
+    stages = list(Journey.objects.get(is_default=True).stages.order_by("position"))
+    floor()
+    print("\n| 1,000 accounts moved by hand one by one | triggers | ms each (runs) | median / CPU loop |")
+    print("|---|---|---|---|")
+    for triggers in ("on", "off", "on", "off"):
+        times = []
+        for _ in range(3):
+            with transaction.atomic():
+                if triggers == "off":
+                    with connection.cursor() as cursor:
+                        for kept in KEPT:
+                            cursor.execute(f"ALTER TABLE {kept.source} DISABLE TRIGGER USER")
+                started = time.perf_counter()
+                for state in states:
+                    to_stage = next(stage for stage in stages if stage.id != state.stage_id)
+                    account_stage_move(account=state.account, to_stage=to_stage, reason="Bench: a move by hand")
+                times.append((time.perf_counter() - started) / len(states))
+                transaction.set_rollback(True)
+        median = statistics.median(times)
+        runs = ", ".join(f"{t * 1000:.3f}" for t in times)
+        print(f"| a move | {triggers} | {median * 1000:.3f} ({runs}) | {floor().cpu_times(median)} |", flush=True)
+
+
 if __name__ == "__main__":
     if connection.vendor != "postgresql":
         sys.exit("Point DATABASE_URL at the PostgreSQL benchmark database.")
-    steps = {"backfill": backfill, "pad": pad, "funnel": funnel, "firsts": firsts}
+    steps = {"backfill": backfill, "pad": pad, "funnel": funnel, "firsts": firsts, "counts": counts}
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("steps", nargs="*", metavar="STEP", help=", ".join(steps))
     chosen = parser.parse_args().steps or list(steps)

@@ -212,7 +212,7 @@ def _stage_percentiles(cursor, journey: Journey) -> dict[int, tuple]:
 
 
 def _stage_percentiles_from_counts(cursor, journey: Journey) -> dict[int, tuple]:
-    """The whole journey's, per stage, on PostgreSQL: the kept counts of stays by length (journeys.stays) say which
+    """The whole journey's, per stage, on PostgreSQL: the kept counts of stays by length (journeys.counts) say which
     bucket of lengths holds each percentile's stays and how many shorter ones come before it; the read along the
     stay index starts at that bucket and skips only within it."""
     cursor.execute(

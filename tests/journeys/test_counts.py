@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from crm.models import Account
@@ -212,3 +212,49 @@ def test_a_position_past_the_last_stay_reads_the_last(manager):
         assert _value_at(cursor, where, [], 0.5) == 1.5 * HOUR
         assert _value_at(cursor, where, [], 2.5) == 2 * HOUR
         assert _value_at(cursor, "t.stay_seconds > 99 * 86400", [], 0.0) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_moves_counted_in_the_same_buckets_do_not_wait_for_each_other(manager):
+    """Each count is appended, not added to one shared row: a move whose transaction is still open holds no lock
+    that another account's move, closing a stay of the same length in the same stage, would wait for."""
+    import threading
+
+    from django.db import connections
+
+    journey = Journey.objects.get(is_default=True)
+    decision = Stage.objects.get(journey=journey, code="decision")
+    accounts = []
+    for _ in range(2):
+        account = AccountFactory(manager=manager)
+        Account.objects.filter(id=account.id).update(created_at=T0)
+        walk(Account.objects.get(id=account.id), ("awareness", 0), ("consideration", 1))  # the same stays so far
+        accounts.append(Account.objects.get(id=account.id))
+    moved, release, errors = threading.Event(), threading.Event(), []
+
+    def first_move():
+        try:
+            with transaction.atomic():
+                account_stage_move(account=accounts[0], to_stage=decision, at=T0 + timedelta(days=3))
+                moved.set()
+                release.wait(10)
+        except Exception as error:  # reported by the main thread
+            errors.append(error)
+            moved.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_move)
+    thread.start()
+    try:
+        assert moved.wait(10)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting for the first move would fail here
+            account_stage_move(account=accounts[1], to_stage=decision, at=T0 + timedelta(days=3))
+    finally:
+        release.set()
+        thread.join(10)
+
+    assert not errors
+    assert kept() == counted_from_the_transitions() and kept_funnel() == funnel_counted_from_the_accounts()
+    assert kept()[(journey.id, Stage.objects.get(journey=journey, code="consideration").id, 48)] == 2
