@@ -1,7 +1,8 @@
 """Counts kept on PostgreSQL so that the whole journey's analytics need not read every account:
 - the funnel facts (`FUNNEL`): how many accounts of a journey have each combination of stages entered, stages left
   for a later one and stages entered in order (AccountJourney.entered, .went_on, .in_order): the funnel over every
-  account is a sum over a few hundred rows, not a pass over a million (131 ms of the head's funnel page, issue 22);
+  account is a sum over a few dozen rows (20 at 1M accounts), not a pass over a million (131 ms of the head's funnel
+  page, issue 22);
 - the stays (`STAYS`): how many completed stays in each stage fall in each bucket of lengths (an hour below a week, a
   day from then on: `bucket_sql`, `bucket_start`), so the time-in-stage percentiles are a short read along the stay
   index inside one bucket, not a count of a stage's stays and a skip through half of them (250 ms).

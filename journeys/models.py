@@ -305,7 +305,7 @@ class AccountFirsts(models.Model):
 class FunnelCount(models.Model):
     """How many accounts of a journey have a combination of funnel facts (AccountJourney.entered, .went_on,
     .in_order): on PostgreSQL appended by a trigger with every write to the accounts' journeys (journeys.counts), a
-    count being the sum of its rows, so the funnel over every account is a sum over a few hundred rows; empty on
+    count being the sum of its rows, so the funnel over every account is a sum over a few dozen rows; empty on
     SQLite. Plain ids: the rows come and go with the journeys they count."""
 
     journey_id = models.BigIntegerField()
