@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from journeys.firsts import function_sql, statement_triggers
 from journeys.models import AccountJourney, FunnelCount, StayCount, Transition
 
 HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
@@ -57,31 +58,12 @@ class Kept:
 
     def install_sql(self) -> list[str]:
         """The function and triggers, and the counts of the rows already there."""
-        statements = [
-            f"""CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger LANGUAGE plpgsql AS $body$
-            BEGIN
-                IF TG_OP = 'TRUNCATE' THEN DELETE FROM {self.table};
-                ELSIF TG_OP = 'INSERT' THEN {self._add(self._rows("new_rows", 1))};
-                ELSIF TG_OP = 'UPDATE' THEN {self._add(self._rows("new_rows", 1), self._rows("old_rows", -1))};
-                ELSE {self._add(self._rows("old_rows", -1))};
-                END IF;
-                RETURN NULL;
-            END
-            $body$"""
-        ]
-        # A trigger with transition tables has one event (PostgreSQL's rule): three of them, and one for TRUNCATE.
-        for event, referencing in (
-            ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
-            ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("DELETE", "REFERENCING OLD TABLE AS old_rows"),
-            ("TRUNCATE", ""),
-        ):
-            trigger = f"{self.name}_{event.lower()}"
-            statements += [
-                f"DROP TRIGGER IF EXISTS {trigger} ON {self.source}",
-                f"CREATE TRIGGER {trigger} AFTER {event} ON {self.source} {referencing} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {self.name}()",
-            ]
+        body = f"""IF TG_OP = 'TRUNCATE' THEN DELETE FROM {self.table};
+            ELSIF TG_OP = 'INSERT' THEN {self._add(self._rows("new_rows", 1))};
+            ELSIF TG_OP = 'UPDATE' THEN {self._add(self._rows("new_rows", 1), self._rows("old_rows", -1))};
+            ELSE {self._add(self._rows("old_rows", -1))};
+            END IF;"""
+        statements = [function_sql(self.name, body), *statement_triggers(self.name, self.source, self.name)]
         # The rows already there. The triggers above locked the table against writers (SHARE ROW EXCLUSIVE) until
         # this transaction ends, so nothing comes in between.
         return [*statements, f"DELETE FROM {self.table}", self._add(self._rows(self.source, 1))]

@@ -129,7 +129,7 @@ def _changed_accounts(table: str) -> str:
     )
 
 
-def _function(name: str, body: str) -> str:
+def function_sql(name: str, body: str) -> str:
     return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
             {body}
@@ -138,13 +138,33 @@ def _function(name: str, body: str) -> str:
         $body$"""
 
 
+def statement_triggers(prefix: str, table: str, function: str) -> list[str]:
+    """(Re)create the statement-level triggers `prefix`_insert, _update, _delete and _truncate on `table`, each
+    calling `function` with the rows it wrote as new_rows and old_rows. A trigger with transition tables has one
+    event (PostgreSQL's rule): three of them, and one for TRUNCATE."""
+    statements = []
+    for event, referencing in (
+        ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
+        ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("DELETE", "REFERENCING OLD TABLE AS old_rows"),
+        ("TRUNCATE", ""),
+    ):
+        trigger = f"{prefix}_{event.lower()}"
+        statements += [
+            f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
+            f"CREATE TRIGGER {trigger} AFTER {event} ON {table} {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+        ]
+    return statements
+
+
 def install_sql() -> list[str]:
     """The functions and triggers, and the firsts of the rows already there."""
     statements = []
     for table, source in ((_INTERACTIONS, "interactions"), (_LINKS, "links"), (_ORDERS, "orders")):
         function = f"journeys_firsts_{source}"
         statements.append(
-            _function(
+            function_sql(
                 function,
                 f"""IF TG_OP = 'TRUNCATE' THEN {"; ".join(_count_all())};
             ELSIF TG_OP = 'INSERT' THEN {_lower(_events(**{source: "new_rows"}))}
@@ -153,25 +173,13 @@ def install_sql() -> list[str]:
             END IF;""",
             )
         )
-        # A trigger with transition tables has one event (PostgreSQL's rule): three of them, and one for TRUNCATE.
-        for event, referencing in (
-            ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
-            ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-            ("DELETE", "REFERENCING OLD TABLE AS old_rows"),
-            ("TRUNCATE", ""),
-        ):
-            trigger = f"journeys_firsts_{event.lower()}"
-            statements += [
-                f"DROP TRIGGER IF EXISTS {trigger} ON {table}",
-                f"CREATE TRIGGER {trigger} AFTER {event} ON {table} {referencing} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
-            ]
+        statements += statement_triggers("journeys_firsts", table, function)
     proposal_moved = (
         f"SELECT i.account_id FROM {_INTERACTIONS} i JOIN new_rows n ON n.id = i.touchpoint_id "
         f"JOIN old_rows o ON o.id = n.id WHERE (o.channel = '{_PROPOSAL}') <> (n.channel = '{_PROPOSAL}')"
     )
     statements += [
-        _function("journeys_firsts_touchpoints", _recount(proposal_moved)),
+        function_sql("journeys_firsts_touchpoints", _recount(proposal_moved)),
         f"DROP TRIGGER IF EXISTS journeys_firsts_update ON {_TOUCHPOINTS}",
         f"CREATE TRIGGER journeys_firsts_update AFTER UPDATE ON {_TOUCHPOINTS} "
         f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
