@@ -214,7 +214,7 @@ def _stage_percentiles(cursor, journey: Journey) -> dict[int, tuple]:
 def _stage_percentiles_from_counts(cursor, journey: Journey) -> dict[int, tuple]:
     """The whole journey's, per stage, on PostgreSQL: the kept counts of stays by length (journeys.counts) say which
     bucket of lengths holds each percentile's stays and how many shorter ones come before it; the read along the
-    stay index starts at that bucket and skips only within it."""
+    stay index skips only within that bucket."""
     cursor.execute(
         f"SELECT stage_id, bucket, SUM(n)::bigint FROM {StayCount._meta.db_table} WHERE journey_id = %s "  # noqa: S608
         "GROUP BY stage_id, bucket HAVING SUM(n) > 0 ORDER BY stage_id, bucket",
@@ -230,11 +230,31 @@ def _stage_percentiles_from_counts(cursor, journey: Journey) -> dict[int, tuple]
         for fraction in PERCENTILES:
             position = (n - 1) * fraction
             i = bisect_right(ends, int(position))  # the bucket holding the stay at `position`
-            where = "t.journey_id = %s AND t.to_stage_id = %s AND t.stay_seconds >= %s"
-            params = [journey.id, stage_id, bucket_start(buckets[i][0])]
-            values.append(_value_at(cursor, where, params, position - (ends[i] - buckets[i][1])) / DAY)
+            bucket, count = buckets[i]
+            values.append(
+                _value_in_bucket(cursor, journey, stage_id, bucket, count, position - (ends[i] - count)) / DAY
+            )
         result[stage_id] = (*values, n)
     return result
+
+
+def _value_in_bucket(cursor, journey: Journey, stage_id: int, bucket: int, count: int, position: float) -> float:
+    """percentile_cont's value at `position` (from 0) of a bucket's `count` stays in order, read along the stay index
+    from the bucket's nearer end: a bucket can hold most of a stage's stays (a rule that moves everyone after the
+    same delay), and its 90th percentile is then a tenth of them from its end."""
+    where, params = "t.journey_id = %s AND t.to_stage_id = %s AND t.stay_seconds >= %s", [journey.id, stage_id]
+    params.append(bucket_start(bucket))
+    low = int(position)
+    if low > count / 2 and low + 1 < count:  # nearer the end, and the stay after it in the bucket too
+        cursor.execute(
+            f"SELECT t.stay_seconds FROM journeys_transition t WHERE {where} AND t.stay_seconds < %s "  # noqa: S608
+            f"ORDER BY t.stay_seconds DESC LIMIT 2 OFFSET {count - 2 - low}",
+            [*params, bucket_start(bucket + 1)],
+        )
+        around = [row[0] for row in reversed(cursor.fetchall())]
+        if len(around) == 2:  # else a move between counting and reading took stays away: read from the start
+            return _interpolate(around, position)
+    return _value_at(cursor, where, params, position)
 
 
 def stay_percentiles(*, journey: Journey, filters: JourneyFilters | None = None) -> dict[int, tuple]:

@@ -204,6 +204,26 @@ def test_the_percentiles_from_the_counts_are_postgresqls_own(superuser, manager,
     assert (usage.median_days, usage.p90_days, usage.stays) == (0.1, 0.1, 1)
 
 
+def test_percentiles_in_a_bucket_that_holds_most_of_a_stages_stays_are_postgresqls_own(manager):
+    """55 different stays of ten days and some minutes, all in one day's bucket, and five short ones: the median
+    lies in that bucket nearer its start (read from there), the 90th percentile nearer its end (read from the end)."""
+    lengths = [10 * DAY + 97 * i for i in range(55)] + [HOUR * i for i in range(1, 6)]
+    random.Random(5).shuffle(lengths)
+    stays_of(AccountFactory(manager=manager), [*["advocacy"] * len(lengths), "usage"], lengths)
+    journey = Journey.objects.get(is_default=True)
+    advocacy = Stage.objects.get(journey=journey, code="advocacy").id
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY stay_seconds) FROM journeys_transition "
+            "WHERE to_stage_id = %s AND stay_seconds IS NOT NULL",
+            [advocacy],
+        )
+        p50, p90 = cursor.fetchone()[0]
+        from_counts = _stage_percentiles_from_counts(cursor, journey)
+
+    assert from_counts[advocacy] == pytest.approx((p50 / DAY, p90 / DAY, 60), abs=1e-9)
+
+
 def test_a_position_past_the_last_stay_reads_the_last(manager):
     """Counted, then a stay gone before the read (another transaction's move): the last stay, not an error."""
     stays_of(AccountFactory(manager=manager), ["awareness", "consideration", "decision"], [HOUR, 2 * HOUR])
