@@ -242,8 +242,8 @@ def _value_in_bucket(cursor, journey: Journey, stage_id: int, bucket: int, count
     """percentile_cont's value at `position` (from 0) of a bucket's `count` stays in order, read along the stay index
     from the bucket's nearer end: a bucket can hold most of a stage's stays (a rule that moves everyone after the
     same delay), and its 90th percentile is then a tenth of them from its end."""
-    where, params = "t.journey_id = %s AND t.to_stage_id = %s AND t.stay_seconds >= %s", [journey.id, stage_id]
-    params.append(bucket_start(bucket))
+    where = "t.journey_id = %s AND t.to_stage_id = %s AND t.stay_seconds >= %s"
+    params = [journey.id, stage_id, bucket_start(bucket)]
     low = int(position)
     if low > count / 2 and low + 1 < count:  # nearer the end, and the stay after it in the bucket too
         cursor.execute(
