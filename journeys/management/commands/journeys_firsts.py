@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
-            raise CommandError("The kept firsts and stays are PostgreSQL's: on SQLite the analytics read the rows.")
+            raise CommandError("The kept firsts and counts are PostgreSQL's: on SQLite the analytics read the rows.")
         self.stdout.write("Taking each account's firsts and the journeys' counts from the rows (writers wait) ...")
         started = time.monotonic()
         with transaction.atomic():
